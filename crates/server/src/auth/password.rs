@@ -1,0 +1,85 @@
+//! Password hashing with argon2id (the crate's defaults follow OWASP guidance).
+
+use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
+use argon2::Argon2;
+use std::sync::LazyLock;
+
+/// Shortest password accepted.
+pub const MIN_LENGTH: usize = 8;
+/// Longest password accepted; hashing cost grows with length, so cap it.
+pub const MAX_LENGTH: usize = 256;
+
+/// Checks a new password against the policy; the message is user-facing.
+pub fn check_policy(password: &str) -> Result<(), String> {
+    let n = password.chars().count();
+    if n < MIN_LENGTH {
+        return Err(format!("must be at least {MIN_LENGTH} characters"));
+    }
+    if n > MAX_LENGTH {
+        return Err(format!("must be at most {MAX_LENGTH} characters"));
+    }
+    Ok(())
+}
+
+/// Hashes on a blocking thread: argon2 is deliberately slow and must not stall the runtime.
+pub async fn hash(password: &str) -> anyhow::Result<String> {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || {
+        Argon2::default()
+            .hash_password(password.as_bytes())
+            .map(|h| h.to_string())
+            .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+    })
+    .await?
+}
+
+/// Hashes without an async runtime (CLI).
+pub fn hash_blocking(password: &str) -> anyhow::Result<String> {
+    Argon2::default()
+        .hash_password(password.as_bytes())
+        .map(|h| h.to_string())
+        .map_err(|e| anyhow::anyhow!("hashing failed: {e}"))
+}
+
+/// A hash of nothing in particular, verified against when the user does not exist so
+/// that a login for an unknown name costs as much time as one for a real name.
+static DUMMY_HASH: LazyLock<String> =
+    LazyLock::new(|| hash_blocking("not a real password").expect("hashing a constant works"));
+
+/// Whether `password` matches `stored`; with `stored == None`, spends the same time and fails.
+pub async fn verify(password: &str, stored: Option<&str>) -> bool {
+    let password = password.to_owned();
+    let stored = stored.map(str::to_owned);
+    tokio::task::spawn_blocking(move || {
+        let target = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
+        let ok = PasswordHash::new(target)
+            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .unwrap_or(false);
+        ok && stored.is_some()
+    })
+    .await
+    .unwrap_or(false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn hash_and_verify() {
+        let h = hash("correct horse").await.unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("correct horse", Some(&h)).await);
+        assert!(!verify("wrong horse", Some(&h)).await);
+        assert!(!verify("not a real password", None).await);
+        assert!(!verify("x", Some("garbage")).await);
+    }
+
+    #[test]
+    fn policy() {
+        assert!(check_policy("short").is_err());
+        assert!(check_policy("long enough").is_ok());
+        assert!(check_policy(&"x".repeat(MAX_LENGTH + 1)).is_err());
+    }
+}

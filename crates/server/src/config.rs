@@ -1,0 +1,292 @@
+//! Configuration, layered: built-in defaults, then `modgate.toml`, then `MODGATE_*`
+//! environment variables (and `DATABASE_URL`), then command-line flags. A bad value
+//! stops start-up with a message naming the key.
+
+use serde::Deserialize;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// A string that never appears in `Debug` output or logs.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(s: impl Into<String>) -> Self {
+        Secret(s.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+/// Log output style.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// The server's settings after all layers are applied.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub bind: SocketAddr,
+    /// Holds the SQLite file and the generated instance secret.
+    pub data_dir: PathBuf,
+    /// `postgres://…` to use PostgreSQL; `None` means `sqlite:<data_dir>/modgate.db`.
+    pub database_url: Option<String>,
+    /// Mark cookies `Secure` (set when served over https).
+    pub secure_cookies: bool,
+    pub session_ttl_hours: u64,
+    pub request_timeout_secs: u64,
+    pub body_limit_bytes: usize,
+    pub login_max_failures: i64,
+    pub login_lock_secs: u64,
+    pub log_format: LogFormat,
+    /// The first admin's password; random (and printed once) when unset.
+    pub admin_password: Option<Secret>,
+    /// Key material for encrypting secrets at rest; generated into the data dir when unset.
+    pub secret_key: Option<Secret>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            bind: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("."),
+            database_url: None,
+            secure_cookies: false,
+            session_ttl_hours: 12,
+            request_timeout_secs: 30,
+            body_limit_bytes: 2 * 1024 * 1024,
+            login_max_failures: 5,
+            login_lock_secs: 15 * 60,
+            log_format: LogFormat::Text,
+            admin_password: None,
+            secret_key: None,
+        }
+    }
+}
+
+/// The config file's shape: every key optional, unknown keys rejected.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileLayer {
+    bind: Option<SocketAddr>,
+    data_dir: Option<PathBuf>,
+    database_url: Option<String>,
+    secure_cookies: Option<bool>,
+    session_ttl_hours: Option<u64>,
+    request_timeout_secs: Option<u64>,
+    body_limit_bytes: Option<usize>,
+    login_max_failures: Option<i64>,
+    login_lock_secs: Option<u64>,
+    log_format: Option<LogFormat>,
+}
+
+/// A configuration problem, naming the key and where it came from.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(pub String);
+
+/// Environment variables the server reads; any other `MODGATE_*` is reported as unknown.
+const ENV_KEYS: &[&str] = &[
+    "MODGATE_BIND",
+    "MODGATE_DATA_DIR",
+    "MODGATE_DATABASE_URL",
+    "MODGATE_SECURE_COOKIES",
+    "MODGATE_SESSION_TTL_HOURS",
+    "MODGATE_REQUEST_TIMEOUT_SECS",
+    "MODGATE_BODY_LIMIT_BYTES",
+    "MODGATE_LOGIN_MAX_FAILURES",
+    "MODGATE_LOGIN_LOCK_SECS",
+    "MODGATE_LOG_FORMAT",
+    "MODGATE_ADMIN_PASSWORD",
+    "MODGATE_SECRET_KEY",
+    "MODGATE_CONFIG",
+    "MODGATE_LOG",
+];
+
+impl Config {
+    /// Loads defaults → file → environment. `file` is the explicit config path; else
+    /// `MODGATE_CONFIG`, else `./modgate.toml` when it exists.
+    /// Returns the config and warnings (unknown variables) for the caller to log.
+    pub fn load(
+        file: Option<&Path>,
+        env: &[(String, String)],
+    ) -> Result<(Config, Vec<String>), ConfigError> {
+        let mut cfg = Config::default();
+        let env_get = |k: &str| env.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+        let path = file
+            .map(Path::to_path_buf)
+            .or_else(|| env_get("MODGATE_CONFIG").map(PathBuf::from))
+            .or_else(|| Some(PathBuf::from("modgate.toml")).filter(|p| p.exists()));
+        if let Some(path) = path {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
+            cfg.apply_file(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+        }
+        let mut warnings = Vec::new();
+        for (name, value) in env {
+            if name.starts_with("MODGATE_") && !ENV_KEYS.contains(&name.as_str()) {
+                warnings.push(format!("unknown environment variable {name} is ignored"));
+                continue;
+            }
+            cfg.apply_env(name, value)?;
+        }
+        if let Some(url) = env_get("DATABASE_URL").filter(|s| !s.is_empty()) {
+            cfg.database_url = Some(url);
+        }
+        cfg.check()?;
+        Ok((cfg, warnings))
+    }
+
+    fn apply_file(&mut self, text: &str) -> Result<(), String> {
+        // toml's message names the offending key and line.
+        let f: FileLayer = toml::from_str(text).map_err(|e| e.to_string())?;
+        macro_rules! take {
+            ($($k:ident),*) => { $( if let Some(v) = f.$k { self.$k = v; } )* };
+        }
+        take!(bind, data_dir, secure_cookies, session_ttl_hours, request_timeout_secs, body_limit_bytes,
+              login_max_failures, login_lock_secs, log_format);
+        if f.database_url.is_some() {
+            self.database_url = f.database_url;
+        }
+        Ok(())
+    }
+
+    fn apply_env(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ConfigError> {
+            value
+                .trim()
+                .parse()
+                .map_err(|_| ConfigError(format!("{name}: '{value}' is not {what}")))
+        }
+        match name {
+            "MODGATE_BIND" => self.bind = parse(name, value, "a socket address like 127.0.0.1:8080")?,
+            "MODGATE_DATA_DIR" => self.data_dir = PathBuf::from(value),
+            "MODGATE_DATABASE_URL" => self.database_url = Some(value.to_owned()).filter(|s| !s.is_empty()),
+            "MODGATE_SECURE_COOKIES" => self.secure_cookies = parse(name, value, "true or false")?,
+            "MODGATE_SESSION_TTL_HOURS" => self.session_ttl_hours = parse(name, value, "a whole number of hours")?,
+            "MODGATE_REQUEST_TIMEOUT_SECS" => {
+                self.request_timeout_secs = parse(name, value, "a whole number of seconds")?
+            }
+            "MODGATE_BODY_LIMIT_BYTES" => self.body_limit_bytes = parse(name, value, "a number of bytes")?,
+            "MODGATE_LOGIN_MAX_FAILURES" => self.login_max_failures = parse(name, value, "a whole number")?,
+            "MODGATE_LOGIN_LOCK_SECS" => self.login_lock_secs = parse(name, value, "a whole number of seconds")?,
+            "MODGATE_LOG_FORMAT" => {
+                self.log_format = match value {
+                    "text" => LogFormat::Text,
+                    "json" => LogFormat::Json,
+                    _ => return Err(ConfigError(format!("{name}: '{value}' is not 'text' or 'json'"))),
+                }
+            }
+            "MODGATE_ADMIN_PASSWORD" => self.admin_password = Some(Secret::new(value)).filter(|s| !s.0.is_empty()),
+            "MODGATE_SECRET_KEY" => self.secret_key = Some(Secret::new(value)).filter(|s| !s.0.is_empty()),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn check(&self) -> Result<(), ConfigError> {
+        if self.session_ttl_hours == 0 {
+            return Err(ConfigError("session_ttl_hours: must be at least 1".into()));
+        }
+        if self.request_timeout_secs == 0 {
+            return Err(ConfigError("request_timeout_secs: must be at least 1".into()));
+        }
+        if self.body_limit_bytes < 1024 {
+            return Err(ConfigError("body_limit_bytes: must be at least 1024".into()));
+        }
+        if self.login_max_failures < 1 {
+            return Err(ConfigError("login_max_failures: must be at least 1".into()));
+        }
+        if let Some(url) = &self.database_url
+            && !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"))
+        {
+            return Err(ConfigError(
+                "database_url: must start with postgres://, postgresql:// or sqlite:".into(),
+            ));
+        }
+        if let Some(p) = &self.admin_password
+            && p.expose().chars().count() < 8
+        {
+            return Err(ConfigError("MODGATE_ADMIN_PASSWORD: must be at least 8 characters".into()));
+        }
+        if let Some(k) = &self.secret_key
+            && k.expose().len() < 32
+        {
+            return Err(ConfigError("MODGATE_SECRET_KEY: must be at least 32 characters".into()));
+        }
+        Ok(())
+    }
+
+    /// The database to use: the configured URL, or the SQLite file in the data dir.
+    pub fn effective_database_url(&self) -> String {
+        match &self.database_url {
+            Some(u) => u.clone(),
+            None => format!("sqlite:{}", self.data_dir.join("modgate.db").display()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+    }
+
+    #[test]
+    fn env_overrides_file_and_file_overrides_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("modgate.toml");
+        std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nsession_ttl_hours = 3\n").unwrap();
+        let (cfg, _) = Config::load(Some(&file), &env(&[("MODGATE_SESSION_TTL_HOURS", "5")])).unwrap();
+        assert_eq!(cfg.bind.port(), 9000);
+        assert_eq!(cfg.session_ttl_hours, 5);
+        assert_eq!(cfg.request_timeout_secs, 30);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = Config::load(None, &env(&[("MODGATE_BIND", "nowhere")])).unwrap_err();
+        assert!(err.to_string().contains("MODGATE_BIND"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("modgate.toml");
+        std::fs::write(&file, "sesion_ttl_hours = 3\n").unwrap();
+        let err = Config::load(Some(&file), &[]).unwrap_err();
+        assert!(err.to_string().contains("sesion_ttl_hours"), "{err}");
+        std::fs::write(&file, "session_ttl_hours = \"many\"\n").unwrap();
+        let err = Config::load(Some(&file), &[]).unwrap_err();
+        assert!(err.to_string().contains("session_ttl_hours"), "{err}");
+    }
+
+    #[test]
+    fn unknown_env_is_a_warning_and_secrets_are_redacted() {
+        let (cfg, warnings) = Config::load(
+            None,
+            &env(&[("MODGATE_BINDD", "x"), ("MODGATE_ADMIN_PASSWORD", "hunter2hunter2")]),
+        )
+        .unwrap();
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].contains("MODGATE_BINDD"));
+        assert!(!format!("{cfg:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn default_database_is_sqlite_in_data_dir() {
+        let (cfg, _) = Config::load(None, &env(&[("MODGATE_DATA_DIR", "/tmp/x")])).unwrap();
+        assert_eq!(cfg.effective_database_url(), "sqlite:/tmp/x/modgate.db");
+        let (cfg, _) = Config::load(None, &env(&[("DATABASE_URL", "postgres://h/db")])).unwrap();
+        assert_eq!(cfg.effective_database_url(), "postgres://h/db");
+    }
+}

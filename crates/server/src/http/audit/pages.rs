@@ -1,0 +1,33 @@
+use super::query::AuditQuery;
+use crate::http::routing::Routes;
+use crate::state::AppState;
+use crate::views::{Page, PageResult};
+use access::{Access, Permission};
+use axum::extract::{Query, State};
+use axum::http::Method;
+use minijinja::context;
+use minijinja::value::Serde;
+
+pub fn routes() -> Routes {
+    Routes::default().page(Method::GET, "/admin/audit", Access::Permission(Permission::AuditRead), list)
+}
+
+async fn list(State(state): State<AppState>, page: Page, Query(q): Query<AuditQuery>) -> PageResult {
+    let filter = q.filter()?;
+    let (n, per) = q.paging()?;
+    let (entries, total) = store::audit::list(&state.db, &filter, (n - 1) * per, per).await?;
+    let chain = store::audit::verify(&state.db).await?;
+    let pages = ((total + per - 1) / per).max(1);
+    let query = q.filter_query();
+    let shown = context! {
+        action => q.action, actor => q.actor, resource_type => q.resource_type,
+        outcome => q.outcome, from_text => q.from, to_text => q.to,
+    };
+    Ok(page.render(
+        "audit.html",
+        context! {
+            entries => Serde(&entries), total => total, page => n, pages => pages,
+            filter => shown, query => query, chain => Serde(&chain),
+        },
+    ))
+}

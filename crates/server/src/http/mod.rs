@@ -1,0 +1,117 @@
+//! HTTP routes, one folder per resource, each exposing `routes()`: the JSON API and
+//! the HTML pages side by side. This file lists them all and adds the layers that
+//! every request passes through.
+
+pub mod account;
+pub mod assets;
+pub mod audit;
+pub mod auth;
+pub mod docs;
+pub mod extract;
+pub mod health;
+pub mod home;
+pub mod menus;
+pub mod openapi;
+pub mod routing;
+pub mod users;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, Request};
+use axum::http::{HeaderName, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use routing::Routes;
+use std::time::Duration;
+use tower::ServiceBuilder;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+/// Every route of the application with its declared access.
+pub fn routes() -> Routes {
+    Routes::default()
+        .merge(health::routes())
+        .merge(openapi::routes())
+        .merge(auth::routes())
+        .merge(account::routes())
+        .merge(users::routes())
+        .merge(menus::routes())
+        .merge(audit::routes())
+        .merge(home::routes())
+        .merge(assets::routes())
+        .merge(docs::routes())
+}
+
+/// The application's router with all layers, ready to serve.
+pub fn app(state: AppState) -> Router {
+    let timeout = Duration::from_secs(state.config.request_timeout_secs);
+    let limit = state.config.body_limit_bytes;
+    let request_id = HeaderName::from_static("x-request-id");
+    routes()
+        .into_router()
+        .fallback(not_found)
+        .layer(middleware::from_fn_with_state(state.clone(), crate::auth::current::resolve))
+        .layer(DefaultBodyLimit::max(limit))
+        .layer(middleware::from_fn(api_error_shape))
+        .layer(
+            ServiceBuilder::new()
+                .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+                .layer(
+                    TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                        let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("");
+                        tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id, user = tracing::field::Empty)
+                    }),
+                )
+                .layer(PropagateRequestIdLayer::new(request_id))
+                .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
+                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout)),
+        )
+        .with_state(state)
+}
+
+async fn not_found(req: Request) -> Response {
+    let err = ApiError::not_found(format!("{} {}", req.method(), req.uri().path()));
+    if wants_json(&req) { err.into_response() } else { crate::views::error_page(&req, err) }
+}
+
+fn wants_json(req: &Request) -> bool {
+    let p = req.uri().path();
+    p.starts_with("/api/") || p == "/healthz" || p == "/readyz"
+}
+
+/// Gives bare error responses produced below the handlers (405, 408, 413 …) the
+/// API's JSON error shape on API paths.
+async fn api_error_shape(req: Request, next: Next) -> Response {
+    let api = wants_json(&req);
+    let resp = next.run(req).await;
+    let status = resp.status();
+    if !api || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if is_json {
+        return resp;
+    }
+    let (code, message) = match status {
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed on this path"),
+        StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long and was stopped"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is over the size limit"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "unsupported content type"),
+        s if s.is_server_error() => ("internal", "internal error"),
+        _ => ("bad_request", "bad request"),
+    };
+    let mut out = ApiError::new(status, code, message).into_response();
+    for name in ["x-request-id", "allow"] {
+        if let Some(v) = resp.headers().get(name) {
+            out.headers_mut().insert(HeaderName::from_static(name), v.clone());
+        }
+    }
+    out
+}

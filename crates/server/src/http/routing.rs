@@ -1,0 +1,203 @@
+//! The route table: every route is registered with the access it requires, and the
+//! registration itself installs the guard that enforces it. A route cannot be added
+//! without declaring its access, and the table is what the route × role test walks.
+
+use crate::auth::{self, CurrentUser, csrf};
+use crate::error::ApiError;
+use crate::state::AppState;
+use access::Access;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::Request;
+use axum::http::{Method, StatusCode, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::MethodFilter;
+use utoipa::openapi::path::Paths;
+use utoipa::openapi::{RefOr, schema::Schema};
+use utoipa_axum::router::UtoipaMethodRouter;
+
+/// Whether a route answers machines (JSON errors, 401) or people (HTML, redirect to login).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Surface {
+    Api,
+    Page,
+}
+
+/// One registered route.
+#[derive(Debug, Clone)]
+pub struct RouteInfo {
+    pub method: Method,
+    /// In axum's syntax, e.g. `/api/users/{id}`.
+    pub path: String,
+    pub access: Access,
+    pub surface: Surface,
+}
+
+/// Routes under construction, with their access table and OpenAPI paths.
+pub struct Routes {
+    router: Router<AppState>,
+    pub table: Vec<RouteInfo>,
+    pub paths: Paths,
+    pub schemas: Vec<(String, RefOr<Schema>)>,
+}
+
+impl Default for Routes {
+    fn default() -> Self {
+        Routes { router: Router::new(), table: Vec::new(), paths: Paths::new(), schemas: Vec::new() }
+    }
+}
+
+fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<Method> {
+    let mut m = Vec::new();
+    if item.get.is_some() {
+        m.push(Method::GET);
+    }
+    if item.post.is_some() {
+        m.push(Method::POST);
+    }
+    if item.put.is_some() {
+        m.push(Method::PUT);
+    }
+    if item.patch.is_some() {
+        m.push(Method::PATCH);
+    }
+    if item.delete.is_some() {
+        m.push(Method::DELETE);
+    }
+    m
+}
+
+impl Routes {
+    /// Adds JSON API handlers (from `utoipa_axum::routes!`), all requiring `access`.
+    /// Their OpenAPI description comes from their `#[utoipa::path]` attributes.
+    pub fn api(mut self, access: Access, (schemas, paths, method_router): UtoipaMethodRouter<AppState>) -> Self {
+        let mut path_names = Vec::new();
+        for (path, item) in paths.paths.iter() {
+            path_names.push(path.clone());
+            for method in methods_of(item) {
+                self.table.push(RouteInfo { method, path: path.clone(), access, surface: Surface::Api });
+            }
+        }
+        assert_eq!(path_names.len(), 1, "one routes!() call registers handlers of one path");
+        let guarded = method_router.route_layer(middleware::from_fn(move |req: Request, next: Next| {
+            guard(access, Surface::Api, req, next)
+        }));
+        self.router = self.router.route(&path_names[0], guarded);
+        self.paths.merge(paths);
+        self.schemas.extend(schemas);
+        self
+    }
+
+    /// Adds an HTML page handler for one method.
+    pub fn page<H, T>(mut self, method: Method, path: &str, access: Access, handler: H) -> Self
+    where
+        H: axum::handler::Handler<T, AppState>,
+        T: 'static,
+    {
+        let filter = MethodFilter::try_from(method.clone()).expect("pages use standard methods");
+        self.table.push(RouteInfo { method, path: path.to_owned(), access, surface: Surface::Page });
+        let guarded = axum::routing::on(filter, handler).route_layer(middleware::from_fn(
+            move |req: Request, next: Next| guard(access, Surface::Page, req, next),
+        ));
+        self.router = self.router.route(path, guarded);
+        self
+    }
+
+    pub fn merge(mut self, other: Routes) -> Self {
+        self.router = self.router.merge(other.router);
+        self.table.extend(other.table);
+        self.paths.merge(other.paths);
+        self.schemas.extend(other.schemas);
+        self
+    }
+
+    pub fn into_router(self) -> Router<AppState> {
+        self.router
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn deny(surface: Surface, err: ApiError, req: &Request) -> Response {
+    match surface {
+        Surface::Api => err.into_response(),
+        Surface::Page if err.status == StatusCode::UNAUTHORIZED => {
+            let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let target = format!("/login?next={}", urlencode(next));
+            Redirect::to(&target).into_response()
+        }
+        Surface::Page => crate::views::error_page(req, err),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    serde_urlencoded::to_string([("", s)]).map(|q| q[1..].to_owned()).unwrap_or_default()
+}
+
+/// Checks the caller against the route's declared access, then CSRF for
+/// state-changing requests made with a session cookie.
+async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Response {
+    let user = req.extensions().get::<CurrentUser>().cloned();
+    match (access, &user) {
+        (Access::Public, _) => {}
+        (_, None) => return deny(surface, ApiError::unauthorized(), &req),
+        (Access::Authenticated, Some(_)) => {}
+        (Access::Permission(p), Some(u)) => {
+            if !u.can(p) {
+                return deny(surface, ApiError::forbidden(format!("this needs the '{p}' permission")), &req);
+            }
+        }
+    }
+    if is_safe(req.method()) {
+        return next.run(req).await;
+    }
+    let expected = match &user {
+        Some(u) => match &u.via {
+            auth::AuthVia::Bearer { .. } => return next.run(req).await,
+            auth::AuthVia::Session { csrf, .. } => csrf.clone(),
+        },
+        // Anonymous state changes: only the login form has one, protected by a
+        // double-submit cookie. The JSON login needs a JSON content type, which a
+        // cross-site form cannot send.
+        None if surface == Surface::Api => return next.run(req).await,
+        None => auth::current::cookie_value(req.headers(), auth::LOGIN_CSRF_COOKIE).unwrap_or_default(),
+    };
+    let header_token = req.headers().get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    if csrf::matches(&expected, header_token.as_deref()) {
+        return next.run(req).await;
+    }
+    let csrf_error = || {
+        ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong CSRF token; reload the page and try again")
+    };
+    if surface == Surface::Api {
+        return csrf_error().into_response();
+    }
+    // A form post: read the body (already bounded by the body limit), check `_csrf`,
+    // and hand the same bytes on to the handler.
+    let is_form = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+    if !is_form {
+        return deny(surface, csrf_error(), &req);
+    }
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
+        Ok(b) => b,
+        Err(_) => {
+            let req = Request::from_parts(parts, Body::empty());
+            return deny(
+                surface,
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the form is too large"),
+                &req,
+            );
+        }
+    };
+    let ok = csrf::matches(&expected, csrf::form_token(&bytes).as_deref());
+    let req = Request::from_parts(parts, Body::from(bytes));
+    if ok { next.run(req).await } else { deny(surface, csrf_error(), &req) }
+}

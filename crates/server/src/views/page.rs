@@ -1,0 +1,95 @@
+//! The context every logged-in page shares, built once per request.
+
+use super::{Lang, render};
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::state::AppState;
+use access::Permission;
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::response::Response;
+use minijinja::value::Serde;
+use minijinja::{Value, context};
+use serde::Serialize;
+use store::menus::MenuItem;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SidebarItem {
+    pub label: String,
+    pub path: String,
+    pub icon: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SidebarGroup {
+    pub label: String,
+    pub items: Vec<SidebarItem>,
+}
+
+/// The logged-in user, their sidebar and the page's language.
+pub struct Page {
+    pub user: CurrentUser,
+    pub lang: Lang,
+    pub path: String,
+    pub sidebar: Vec<SidebarGroup>,
+}
+
+/// The menu a user sees: visible items they hold the permission for and whose page
+/// exists; groups with nothing left in them disappear.
+pub fn sidebar(items: &[MenuItem], user: &CurrentUser, pages: &std::collections::BTreeSet<String>) -> Vec<SidebarGroup> {
+    let allowed = |it: &MenuItem| {
+        it.visible
+            && match &it.permission {
+                None => true,
+                Some(p) => p.parse::<Permission>().is_ok_and(|p| user.can(p)),
+            }
+    };
+    items
+        .iter()
+        .filter(|g| g.parent_id.is_none() && allowed(g))
+        .filter_map(|g| {
+            let children: Vec<SidebarItem> = items
+                .iter()
+                .filter(|c| c.parent_id.as_deref() == Some(g.id.as_str()) && allowed(c))
+                .filter_map(|c| {
+                    let path = c.path.clone()?;
+                    pages.contains(&path).then(|| SidebarItem { label: c.label.clone(), path, icon: c.icon.clone() })
+                })
+                .collect();
+            (!children.is_empty()).then(|| SidebarGroup { label: g.label.clone(), items: children })
+        })
+        .collect()
+}
+
+impl FromRequestParts<AppState> for Page {
+    type Rejection = super::PageError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let user = parts.extensions.get::<CurrentUser>().cloned().ok_or_else(ApiError::unauthorized)?;
+        let items = store::menus::list(&state.db).await?;
+        Ok(Page {
+            sidebar: sidebar(&items, &user, &state.page_paths),
+            lang: Lang::from_headers(&parts.headers),
+            path: parts.uri.path().to_owned(),
+            user,
+        })
+    }
+}
+
+impl Page {
+    /// Renders `template` with the shared context merged under the page's own.
+    pub fn render(&self, template: &str, ctx: Value) -> Response {
+        let base = context! {
+            lang => self.lang.code(),
+            current_path => self.path.clone(),
+            sidebar => Serde(&self.sidebar),
+            me => context! {
+                username => self.user.username.clone(),
+                display_name => self.user.display_name.clone(),
+                roles => Serde(&self.user.roles),
+            },
+            csrf => self.user.csrf_token().unwrap_or_default(),
+        };
+        render(template, context! { ..ctx, ..base })
+    }
+}

@@ -1,0 +1,32 @@
+//! Persistence for Modgate on SQLite (the embedded default) and PostgreSQL.
+//!
+//! One set of portable migrations and one set of queries serve both backends: every
+//! query is written once with `$N` placeholders and dispatched to the backend's own
+//! driver by the [`with_db!`] and [`with_tx!`] macros, so native types and errors are
+//! kept. State changes take a [`Tx`] so that a change and its audit row commit
+//! together.
+
+#[macro_use]
+mod db;
+pub mod audit;
+mod error;
+mod hardening;
+pub mod login_attempts;
+pub mod menus;
+pub mod roles;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+pub use db::{Backend, Db, Tx};
+pub use error::StoreError;
+
+/// Milliseconds since the Unix epoch: the one time representation in the database.
+pub fn now_ms() -> i64 {
+    (time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000) as i64
+}
+
+/// A fresh identifier for a row (UUID v7: sortable by creation time).
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
