@@ -17,6 +17,8 @@ pub mod roles;
 pub mod sessions;
 pub mod tokens;
 pub mod users;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

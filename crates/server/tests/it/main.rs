@@ -1,0 +1,11 @@
+//! Integration tests: the real server on port 0, a fresh database per test (SQLite,
+//! or PostgreSQL when TEST_DATABASE_URL is set), real HTTP.
+
+mod audit;
+mod auth;
+mod browser;
+mod errors;
+mod harness;
+mod matrix;
+mod menus;
+mod users;
