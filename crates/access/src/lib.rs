@@ -178,7 +178,11 @@ mod tests {
     #[test]
     fn admin_holds_every_permission_and_others_a_strict_subset() {
         assert_eq!(PlatformRole::Admin.permissions(), &Permission::ALL);
-        for r in [PlatformRole::Developer, PlatformRole::Reviewer, PlatformRole::Publisher] {
+        for r in [
+            PlatformRole::Developer,
+            PlatformRole::Reviewer,
+            PlatformRole::Publisher,
+        ] {
             assert!(r.permissions().len() < Permission::ALL.len());
             assert!(!r.permissions().contains(&Permission::UsersManage));
             assert!(!r.permissions().contains(&Permission::ModelsManage));

@@ -121,20 +121,46 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Migrate => {
             server::startup::open_database(&cfg).await?;
-            println!("migrations applied to {}", server::startup::redact_url(&cfg.effective_database_url()));
+            println!(
+                "migrations applied to {}",
+                server::startup::redact_url(&cfg.effective_database_url())
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::User { command: UserCommand::Add { username, roles, business_roles, display_name, email, password_stdin } } => {
+        Command::User {
+            command:
+                UserCommand::Add {
+                    username,
+                    roles,
+                    business_roles,
+                    display_name,
+                    email,
+                    password_stdin,
+                },
+        } => {
             let password = if password_stdin {
                 let mut s = String::new();
-                std::io::stdin().read_to_string(&mut s).context("cannot read the password from stdin")?;
+                std::io::stdin()
+                    .read_to_string(&mut s)
+                    .context("cannot read the password from stdin")?;
                 Some(s.lines().next().unwrap_or_default().to_owned())
             } else {
                 None
             };
-            user_add(&cfg, username, roles, business_roles, display_name, email, password).await
+            user_add(
+                &cfg,
+                username,
+                roles,
+                business_roles,
+                display_name,
+                email,
+                password,
+            )
+            .await
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let db = server::startup::open_database(&cfg).await?;
             let v = store::audit::verify(&db).await?;
             match v.first_broken {
@@ -143,7 +169,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Some((seq, why)) => {
-                    println!("audit chain BROKEN at row {seq}: {why} ({} rows before it verified)", v.rows_checked);
+                    println!(
+                        "audit chain BROKEN at row {seq}: {why} ({} rows before it verified)",
+                        v.rows_checked
+                    );
                     Ok(ExitCode::from(1))
                 }
             }
@@ -155,7 +184,9 @@ async fn serve(cfg: Config) -> anyhow::Result<ExitCode> {
     let (app, seeded) = server::Application::build(cfg).await?;
     if let Some(p) = &seeded.generated_admin_password {
         // Printed once, to the console only (never to the log).
-        println!("\n  Created the first administrator.\n    username: admin\n    password: {p}\n  Change it after logging in; it will not be shown again.\n");
+        println!(
+            "\n  Created the first administrator.\n    username: admin\n    password: {p}\n  Change it after logging in; it will not be shown again.\n"
+        );
     }
     let addr = app.local_addr();
     tracing::info!(%addr, "Modgate listening on http://{addr}");
@@ -193,10 +224,11 @@ async fn user_add(
         Ok(e) => e,
         Err(m) => return fail("--email", m),
     };
-    let display_name = match service::parse_display_name(display_name.as_deref().unwrap_or(""), &username) {
-        Ok(d) => d,
-        Err(m) => return fail("--display-name", m),
-    };
+    let display_name =
+        match service::parse_display_name(display_name.as_deref().unwrap_or(""), &username) {
+            Ok(d) => d,
+            Err(m) => return fail("--display-name", m),
+        };
     let (password, generated) = match password {
         Some(p) => (p, false),
         None => (server::auth::secrets::random_token()[..20].to_owned(), true),

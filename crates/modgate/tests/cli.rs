@@ -11,13 +11,18 @@ struct Env {
 
 impl Env {
     async fn new() -> Env {
-        Env { dir: tempfile::tempdir().unwrap(), db: store::testing::fresh().await.unwrap() }
+        Env {
+            dir: tempfile::tempdir().unwrap(),
+            db: store::testing::fresh().await.unwrap(),
+        }
     }
 
     fn cmd(&self, args: &[&str]) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_modgate"));
-        c.args(["--data-dir", self.dir.path().to_str().unwrap()]).args(args);
-        c.env_remove("MODGATE_ADMIN_PASSWORD").env_remove("MODGATE_SECRET_KEY");
+        c.args(["--data-dir", self.dir.path().to_str().unwrap()])
+            .args(args);
+        c.env_remove("MODGATE_ADMIN_PASSWORD")
+            .env_remove("MODGATE_SECRET_KEY");
         if self.db.url.starts_with("postgres") {
             c.env("DATABASE_URL", &self.db.url);
         } else {
@@ -28,7 +33,9 @@ impl Env {
 
     fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
         let mut c = self.cmd(args);
-        c.stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
+        c.stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
         let mut child = c.spawn().unwrap();
         if let Some(s) = stdin {
             child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
@@ -49,38 +56,88 @@ async fn user_add_then_audit_verify_catches_tampering() {
     let out = env.run(&["migrate"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
 
-    let out = env.run(&["user", "add", "--username", "Ops", "--role", "developer", "--role", "reviewer", "--password-stdin"], Some("ops-password\n"));
+    let out = env.run(
+        &[
+            "user",
+            "add",
+            "--username",
+            "Ops",
+            "--role",
+            "developer",
+            "--role",
+            "reviewer",
+            "--password-stdin",
+        ],
+        Some("ops-password\n"),
+    );
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(text(&out.stdout).contains("created user ops"));
     assert!(!text(&out.stdout).contains("ops-password"));
 
-    let out = env.run(&["user", "add", "--username", "gen", "--role", "publisher"], None);
+    let out = env.run(
+        &["user", "add", "--username", "gen", "--role", "publisher"],
+        None,
+    );
     assert!(out.status.success());
-    assert!(text(&out.stdout).contains("password: "), "a generated password is printed once");
+    assert!(
+        text(&out.stdout).contains("password: "),
+        "a generated password is printed once"
+    );
 
-    let out = env.run(&["user", "add", "--username", "ops", "--role", "developer", "--password-stdin"], Some("ops-password\n"));
+    let out = env.run(
+        &[
+            "user",
+            "add",
+            "--username",
+            "ops",
+            "--role",
+            "developer",
+            "--password-stdin",
+        ],
+        Some("ops-password\n"),
+    );
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("already exists"));
 
     let out = env.run(&["user", "add", "--username", "x2", "--role", "root"], None);
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("'root'"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("'root'"),
+        "{}",
+        text(&out.stderr)
+    );
 
     let out = env.run(&["audit", "verify"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     assert!(text(&out.stdout).contains("intact"));
 
     // Someone with database access rewrites history.
-    let url = if env.db.url.starts_with("postgres") { env.db.url.clone() } else { format!("sqlite:{}", env.dir.path().join("modgate.db").display()) };
+    let url = if env.db.url.starts_with("postgres") {
+        env.db.url.clone()
+    } else {
+        format!("sqlite:{}", env.dir.path().join("modgate.db").display())
+    };
     let db = store::Db::connect(&url).await.unwrap();
     match &db {
         store::Db::Sqlite(p) => {
-            sqlx::query("DROP TRIGGER audit_logs_no_update").execute(p).await.unwrap();
-            sqlx::query("UPDATE audit_logs SET details = '{}' WHERE seq = 2").execute(p).await.unwrap();
+            sqlx::query("DROP TRIGGER audit_logs_no_update")
+                .execute(p)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE audit_logs SET details = '{}' WHERE seq = 2")
+                .execute(p)
+                .await
+                .unwrap();
         }
         store::Db::Postgres(p) => {
-            sqlx::query("ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only").execute(p).await.unwrap();
-            sqlx::query("UPDATE audit_logs SET details = '{}' WHERE seq = 2").execute(p).await.unwrap();
+            sqlx::query("ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only")
+                .execute(p)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE audit_logs SET details = '{}' WHERE seq = 2")
+                .execute(p)
+                .await
+                .unwrap();
         }
     }
     db.close().await;
@@ -92,8 +149,12 @@ async fn user_add_then_audit_verify_catches_tampering() {
 #[tokio::test]
 async fn serve_seeds_an_admin_prints_the_password_once_and_stops_on_sigterm() {
     let env = Env::new().await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut child = env
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = env
         .cmd(&["serve", "--bind", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -102,7 +163,10 @@ async fn serve_seeds_an_admin_prints_the_password_once_and_stops_on_sigterm() {
     let base = format!("http://127.0.0.1:{port}");
     let mut up = false;
     for _ in 0..100 {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             up = true;
             break;
         }
@@ -111,27 +175,46 @@ async fn serve_seeds_an_admin_prints_the_password_once_and_stops_on_sigterm() {
     assert!(up, "the server answers /readyz");
     // SIGTERM: graceful shutdown.
     let pid = child.id().to_string();
-    assert!(Command::new("kill").args(["-TERM", &pid]).status().unwrap().success());
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "clean exit: {}", text(&out.stderr));
     let stdout = text(&out.stdout);
-    let password = stdout.lines().find_map(|l| l.trim().strip_prefix("password: ")).expect("password printed").to_owned();
+    let password = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("password: "))
+        .expect("password printed")
+        .to_owned();
     assert!(password.len() >= 16);
-    assert!(!text(&out.stderr).contains(&password), "the password is not in the log");
+    assert!(
+        !text(&out.stderr).contains(&password),
+        "the password is not in the log"
+    );
     if !env.db.url.starts_with("postgres") {
         let key = env.dir.path().join("secret.key");
-        assert!(key.exists(), "the instance secret is generated in the data dir");
+        assert!(
+            key.exists(),
+            "the instance secret is generated in the data dir"
+        );
     }
 
     // Second start: no new admin, no password.
-    let mut child = env
+    let child = env
         .cmd(&["serve", "--bind", &format!("127.0.0.1:{port}")])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
     for _ in 0..100 {
-        if reqwest::get(format!("{base}/readyz")).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(format!("{base}/readyz"))
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -143,7 +226,10 @@ async fn serve_seeds_an_admin_prints_the_password_once_and_stops_on_sigterm() {
         .await
         .unwrap();
     assert_eq!(login.status(), 200, "the printed password works");
-    Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     assert!(!text(&out.stdout).contains("password:"));
 }
@@ -151,12 +237,23 @@ async fn serve_seeds_an_admin_prints_the_password_once_and_stops_on_sigterm() {
 #[tokio::test]
 async fn bad_config_stops_start_up_naming_the_key() {
     let env = Env::new().await;
-    let out = env.cmd(&["serve"]).env("MODGATE_SESSION_TTL_HOURS", "soon").output().unwrap();
+    let out = env
+        .cmd(&["serve"])
+        .env("MODGATE_SESSION_TTL_HOURS", "soon")
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(text(&out.stderr).contains("MODGATE_SESSION_TTL_HOURS"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("MODGATE_SESSION_TTL_HOURS"),
+        "{}",
+        text(&out.stderr)
+    );
     let cfg = env.dir.path().join("modgate.toml");
     std::fs::write(&cfg, "bind = 8080\n").unwrap();
-    let out = env.cmd(&["--config", cfg.to_str().unwrap(), "migrate"]).output().unwrap();
+    let out = env
+        .cmd(&["--config", cfg.to_str().unwrap(), "migrate"])
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("bind"), "{}", text(&out.stderr));
 }

@@ -131,7 +131,8 @@ impl Config {
         if let Some(path) = path {
             let text = std::fs::read_to_string(&path)
                 .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
-            cfg.apply_file(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+            cfg.apply_file(&text)
+                .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
         }
         let mut warnings = Vec::new();
         for (name, value) in env {
@@ -154,8 +155,17 @@ impl Config {
         macro_rules! take {
             ($($k:ident),*) => { $( if let Some(v) = f.$k { self.$k = v; } )* };
         }
-        take!(bind, data_dir, secure_cookies, session_ttl_hours, request_timeout_secs, body_limit_bytes,
-              login_max_failures, login_lock_secs, log_format);
+        take!(
+            bind,
+            data_dir,
+            secure_cookies,
+            session_ttl_hours,
+            request_timeout_secs,
+            body_limit_bytes,
+            login_max_failures,
+            login_lock_secs,
+            log_format
+        );
         if f.database_url.is_some() {
             self.database_url = f.database_url;
         }
@@ -163,33 +173,57 @@ impl Config {
     }
 
     fn apply_env(&mut self, name: &str, value: &str) -> Result<(), ConfigError> {
-        fn parse<T: std::str::FromStr>(name: &str, value: &str, what: &str) -> Result<T, ConfigError> {
+        fn parse<T: std::str::FromStr>(
+            name: &str,
+            value: &str,
+            what: &str,
+        ) -> Result<T, ConfigError> {
             value
                 .trim()
                 .parse()
                 .map_err(|_| ConfigError(format!("{name}: '{value}' is not {what}")))
         }
         match name {
-            "MODGATE_BIND" => self.bind = parse(name, value, "a socket address like 127.0.0.1:8080")?,
+            "MODGATE_BIND" => {
+                self.bind = parse(name, value, "a socket address like 127.0.0.1:8080")?
+            }
             "MODGATE_DATA_DIR" => self.data_dir = PathBuf::from(value),
-            "MODGATE_DATABASE_URL" => self.database_url = Some(value.to_owned()).filter(|s| !s.is_empty()),
+            "MODGATE_DATABASE_URL" => {
+                self.database_url = Some(value.to_owned()).filter(|s| !s.is_empty())
+            }
             "MODGATE_SECURE_COOKIES" => self.secure_cookies = parse(name, value, "true or false")?,
-            "MODGATE_SESSION_TTL_HOURS" => self.session_ttl_hours = parse(name, value, "a whole number of hours")?,
+            "MODGATE_SESSION_TTL_HOURS" => {
+                self.session_ttl_hours = parse(name, value, "a whole number of hours")?
+            }
             "MODGATE_REQUEST_TIMEOUT_SECS" => {
                 self.request_timeout_secs = parse(name, value, "a whole number of seconds")?
             }
-            "MODGATE_BODY_LIMIT_BYTES" => self.body_limit_bytes = parse(name, value, "a number of bytes")?,
-            "MODGATE_LOGIN_MAX_FAILURES" => self.login_max_failures = parse(name, value, "a whole number")?,
-            "MODGATE_LOGIN_LOCK_SECS" => self.login_lock_secs = parse(name, value, "a whole number of seconds")?,
+            "MODGATE_BODY_LIMIT_BYTES" => {
+                self.body_limit_bytes = parse(name, value, "a number of bytes")?
+            }
+            "MODGATE_LOGIN_MAX_FAILURES" => {
+                self.login_max_failures = parse(name, value, "a whole number")?
+            }
+            "MODGATE_LOGIN_LOCK_SECS" => {
+                self.login_lock_secs = parse(name, value, "a whole number of seconds")?
+            }
             "MODGATE_LOG_FORMAT" => {
                 self.log_format = match value {
                     "text" => LogFormat::Text,
                     "json" => LogFormat::Json,
-                    _ => return Err(ConfigError(format!("{name}: '{value}' is not 'text' or 'json'"))),
+                    _ => {
+                        return Err(ConfigError(format!(
+                            "{name}: '{value}' is not 'text' or 'json'"
+                        )));
+                    }
                 }
             }
-            "MODGATE_ADMIN_PASSWORD" => self.admin_password = Some(Secret::new(value)).filter(|s| !s.0.is_empty()),
-            "MODGATE_SECRET_KEY" => self.secret_key = Some(Secret::new(value)).filter(|s| !s.0.is_empty()),
+            "MODGATE_ADMIN_PASSWORD" => {
+                self.admin_password = Some(Secret::new(value)).filter(|s| !s.0.is_empty())
+            }
+            "MODGATE_SECRET_KEY" => {
+                self.secret_key = Some(Secret::new(value)).filter(|s| !s.0.is_empty())
+            }
             _ => {}
         }
         Ok(())
@@ -200,16 +234,22 @@ impl Config {
             return Err(ConfigError("session_ttl_hours: must be at least 1".into()));
         }
         if self.request_timeout_secs == 0 {
-            return Err(ConfigError("request_timeout_secs: must be at least 1".into()));
+            return Err(ConfigError(
+                "request_timeout_secs: must be at least 1".into(),
+            ));
         }
         if self.body_limit_bytes < 1024 {
-            return Err(ConfigError("body_limit_bytes: must be at least 1024".into()));
+            return Err(ConfigError(
+                "body_limit_bytes: must be at least 1024".into(),
+            ));
         }
         if self.login_max_failures < 1 {
             return Err(ConfigError("login_max_failures: must be at least 1".into()));
         }
         if let Some(url) = &self.database_url
-            && !(url.starts_with("postgres://") || url.starts_with("postgresql://") || url.starts_with("sqlite:"))
+            && !(url.starts_with("postgres://")
+                || url.starts_with("postgresql://")
+                || url.starts_with("sqlite:"))
         {
             return Err(ConfigError(
                 "database_url: must start with postgres://, postgresql:// or sqlite:".into(),
@@ -218,12 +258,16 @@ impl Config {
         if let Some(p) = &self.admin_password
             && p.expose().chars().count() < 8
         {
-            return Err(ConfigError("MODGATE_ADMIN_PASSWORD: must be at least 8 characters".into()));
+            return Err(ConfigError(
+                "MODGATE_ADMIN_PASSWORD: must be at least 8 characters".into(),
+            ));
         }
         if let Some(k) = &self.secret_key
             && k.expose().len() < 32
         {
-            return Err(ConfigError("MODGATE_SECRET_KEY: must be at least 32 characters".into()));
+            return Err(ConfigError(
+                "MODGATE_SECRET_KEY: must be at least 32 characters".into(),
+            ));
         }
         Ok(())
     }
@@ -242,7 +286,10 @@ mod tests {
     use super::*;
 
     fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
-        pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        pairs
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect()
     }
 
     #[test]
@@ -250,7 +297,8 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("modgate.toml");
         std::fs::write(&file, "bind = \"0.0.0.0:9000\"\nsession_ttl_hours = 3\n").unwrap();
-        let (cfg, _) = Config::load(Some(&file), &env(&[("MODGATE_SESSION_TTL_HOURS", "5")])).unwrap();
+        let (cfg, _) =
+            Config::load(Some(&file), &env(&[("MODGATE_SESSION_TTL_HOURS", "5")])).unwrap();
         assert_eq!(cfg.bind.port(), 9000);
         assert_eq!(cfg.session_ttl_hours, 5);
         assert_eq!(cfg.request_timeout_secs, 30);
@@ -274,7 +322,10 @@ mod tests {
     fn unknown_env_is_a_warning_and_secrets_are_redacted() {
         let (cfg, warnings) = Config::load(
             None,
-            &env(&[("MODGATE_BINDD", "x"), ("MODGATE_ADMIN_PASSWORD", "hunter2hunter2")]),
+            &env(&[
+                ("MODGATE_BINDD", "x"),
+                ("MODGATE_ADMIN_PASSWORD", "hunter2hunter2"),
+            ]),
         )
         .unwrap();
         assert_eq!(warnings.len(), 1);

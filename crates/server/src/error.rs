@@ -17,7 +17,12 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), details: Value::Null }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> Self {
@@ -38,7 +43,11 @@ impl ApiError {
     }
 
     pub fn not_found(what: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", format!("{} not found", what.into()))
+        Self::new(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("{} not found", what.into()),
+        )
     }
 
     pub fn conflict(message: impl Into<String>) -> Self {
@@ -48,8 +57,12 @@ impl ApiError {
     /// A field-level validation failure: 422 with `details.fields[{field, message}]`.
     pub fn invalid(field: &str, message: impl Into<String>) -> Self {
         let message = message.into();
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", format!("{field}: {message}"))
-            .with_details(json!({ "fields": [ { "field": field, "message": message } ] }))
+        Self::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            format!("{field}: {message}"),
+        )
+        .with_details(json!({ "fields": [ { "field": field, "message": message } ] }))
     }
 
     pub fn internal() -> Self {
@@ -67,7 +80,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 

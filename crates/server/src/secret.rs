@@ -73,14 +73,20 @@ mod tests {
     #[test]
     fn generated_once_private_and_stable() {
         let dir = tempfile::tempdir().unwrap();
-        let cfg = Config { data_dir: dir.path().to_path_buf(), ..Config::default() };
+        let cfg = Config {
+            data_dir: dir.path().to_path_buf(),
+            ..Config::default()
+        };
         let a = InstanceSecret::load_or_create(&cfg).unwrap();
         let b = InstanceSecret::load_or_create(&cfg).unwrap();
         assert_eq!(a.key(), b.key());
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(dir.path().join("secret.key")).unwrap().permissions().mode();
+            let mode = std::fs::metadata(dir.path().join("secret.key"))
+                .unwrap()
+                .permissions()
+                .mode();
             assert_eq!(mode & 0o777, 0o600);
         }
         assert_ne!(a.derive("a"), a.derive("b"));

@@ -9,16 +9,17 @@ use store::{Db, StoreError};
 
 /// The menu of DESIGN §1. Items whose pages a later version adds stay hidden until then.
 pub fn system_menu() -> Vec<MenuItem> {
-    let item = |id: &str, label: &str, path: &str, order: i64, p: Permission, icon: &str| MenuItem {
-        id: id.to_owned(),
-        parent_id: Some("system".to_owned()),
-        label: label.to_owned(),
-        path: Some(path.to_owned()),
-        icon: Some(icon.to_owned()),
-        sort_order: order,
-        permission: Some(p.as_str().to_owned()),
-        visible: true,
-    };
+    let item =
+        |id: &str, label: &str, path: &str, order: i64, p: Permission, icon: &str| MenuItem {
+            id: id.to_owned(),
+            parent_id: Some("system".to_owned()),
+            label: label.to_owned(),
+            path: Some(path.to_owned()),
+            icon: Some(icon.to_owned()),
+            sort_order: order,
+            permission: Some(p.as_str().to_owned()),
+            visible: true,
+        };
     vec![
         MenuItem {
             id: "system".into(),
@@ -30,14 +31,70 @@ pub fn system_menu() -> Vec<MenuItem> {
             permission: None,
             visible: true,
         },
-        item("system.ai-models", "AI Model Configuration", "/admin/ai-models", 110, Permission::ModelsManage, "cpu"),
-        item("system.ai-develop", "AI Module Development", "/admin/ai-modules/develop", 120, Permission::ModulesDevelop, "code"),
-        item("system.ai-test", "AI Module Testing", "/admin/ai-modules/test", 130, Permission::ModulesTest, "check"),
-        item("system.ai-review", "AI Module Review", "/admin/ai-modules/review", 140, Permission::ModulesReview, "eye"),
-        item("system.ai-publish", "AI Module Publishing", "/admin/ai-modules/publish", 150, Permission::ModulesPublish, "upload"),
-        item("system.audit", "Audit Log", "/admin/audit", 160, Permission::AuditRead, "list"),
-        item("system.users", "Users", "/admin/users", 170, Permission::UsersManage, "users"),
-        item("system.menus", "Menus", "/admin/menus", 180, Permission::MenusManage, "menu"),
+        item(
+            "system.ai-models",
+            "AI Model Configuration",
+            "/admin/ai-models",
+            110,
+            Permission::ModelsManage,
+            "cpu",
+        ),
+        item(
+            "system.ai-develop",
+            "AI Module Development",
+            "/admin/ai-modules/develop",
+            120,
+            Permission::ModulesDevelop,
+            "code",
+        ),
+        item(
+            "system.ai-test",
+            "AI Module Testing",
+            "/admin/ai-modules/test",
+            130,
+            Permission::ModulesTest,
+            "check",
+        ),
+        item(
+            "system.ai-review",
+            "AI Module Review",
+            "/admin/ai-modules/review",
+            140,
+            Permission::ModulesReview,
+            "eye",
+        ),
+        item(
+            "system.ai-publish",
+            "AI Module Publishing",
+            "/admin/ai-modules/publish",
+            150,
+            Permission::ModulesPublish,
+            "upload",
+        ),
+        item(
+            "system.audit",
+            "Audit Log",
+            "/admin/audit",
+            160,
+            Permission::AuditRead,
+            "list",
+        ),
+        item(
+            "system.users",
+            "Users",
+            "/admin/users",
+            170,
+            Permission::UsersManage,
+            "users",
+        ),
+        item(
+            "system.menus",
+            "Menus",
+            "/admin/menus",
+            180,
+            Permission::MenusManage,
+            "menu",
+        ),
     ]
 }
 
@@ -52,7 +109,9 @@ pub struct SeedOutcome {
 fn random_password() -> String {
     const ALPHABET: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnpqrstuvwxyz23456789";
     let mut rng = rand::rng();
-    (0..20).map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char).collect()
+    (0..20)
+        .map(|_| ALPHABET[rng.random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 pub async fn run(db: &Db, admin_password: Option<&str>) -> anyhow::Result<SeedOutcome> {
@@ -81,7 +140,8 @@ pub async fn run(db: &Db, admin_password: Option<&str>) -> anyhow::Result<SeedOu
             e.actor = Some("system".into());
             e.resource_type = Some("user".into());
             e.resource_id = Some(user.id);
-            e.details = serde_json::json!({ "username": "admin", "roles": ["admin"], "seed": true });
+            e.details =
+                serde_json::json!({ "username": "admin", "roles": ["admin"], "seed": true });
             store::audit::append(&mut tx, e).await?;
             tx.commit().await?;
             out.admin_created = true;

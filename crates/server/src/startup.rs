@@ -20,7 +20,9 @@ pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
             .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
     }
     let url = config.effective_database_url();
-    let db = Db::connect(&url).await.with_context(|| format!("cannot open database {}", redact_url(&url)))?;
+    let db = Db::connect(&url)
+        .await
+        .with_context(|| format!("cannot open database {}", redact_url(&url)))?;
     db.migrate().await.context("database migration failed")?;
     Ok(db)
 }
@@ -71,7 +73,9 @@ impl Application {
     }
 
     pub fn local_addr(&self) -> SocketAddr {
-        self.listener.local_addr().expect("bound listener has an address")
+        self.listener
+            .local_addr()
+            .expect("bound listener has an address")
     }
 
     pub fn state(&self) -> &AppState {
@@ -79,12 +83,18 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests.
-    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let db = self.state.db.clone();
         let app = http::app(self.state);
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown)
-            .await?;
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
         db.close().await;
         Ok(())
     }
@@ -117,8 +127,14 @@ pub async fn shutdown_signal() {
 mod tests {
     #[test]
     fn urls_lose_their_password() {
-        assert_eq!(super::redact_url("postgres://u:secret@h:5432/db"), "postgres://u:***@h:5432/db");
+        assert_eq!(
+            super::redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
         assert_eq!(super::redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(super::redact_url("sqlite:./modgate.db"), "sqlite:./modgate.db");
+        assert_eq!(
+            super::redact_url("sqlite:./modgate.db"),
+            "sqlite:./modgate.db"
+        );
     }
 }

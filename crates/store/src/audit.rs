@@ -135,7 +135,9 @@ pub async fn append(tx: &mut Tx, entry: NewEntry) -> Result<Entry, StoreError> {
         hash: String::new(),
     };
     row.hash = row.expected_hash();
-    let sql = format!("INSERT INTO audit_logs ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)");
+    let sql = format!(
+        "INSERT INTO audit_logs ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+    );
     with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(row.seq)
         .bind(row.at)
@@ -195,7 +197,9 @@ fn where_clause(f: &Filter) -> (String, Vec<Bind>) {
         let exact = param(&mut binds, Bind::Text(a.to_owned()));
         let prefix = param(&mut binds, Bind::Text(format!("{a}.")));
         let len = param(&mut binds, Bind::Int(a.chars().count() as i64 + 1));
-        conds.push(format!("(action = {exact} OR SUBSTR(action, 1, CAST({len} AS INTEGER)) = {prefix})"));
+        conds.push(format!(
+            "(action = {exact} OR SUBSTR(action, 1, CAST({len} AS INTEGER)) = {prefix})"
+        ));
     }
     let text_filters = [
         ("actor", f.actor.as_deref()),
@@ -217,7 +221,11 @@ fn where_clause(f: &Filter) -> (String, Vec<Bind>) {
         let p = param(&mut binds, Bind::Int(v));
         conds.push(format!("at < {p}"));
     }
-    let clause = if conds.is_empty() { String::new() } else { format!(" WHERE {}", conds.join(" AND ")) };
+    let clause = if conds.is_empty() {
+        String::new()
+    } else {
+        format!(" WHERE {}", conds.join(" AND "))
+    };
     (clause, binds)
 }
 
@@ -235,7 +243,12 @@ macro_rules! bind_all {
 }
 
 /// A page of entries, newest first, and the total matching the filter.
-pub async fn list(db: &Db, f: &Filter, offset: i64, limit: i64) -> Result<(Vec<Entry>, i64), StoreError> {
+pub async fn list(
+    db: &Db,
+    f: &Filter,
+    offset: i64,
+    limit: i64,
+) -> Result<(Vec<Entry>, i64), StoreError> {
     let (clause, binds) = where_clause(f);
     let n = binds.len();
     let sql = format!(
@@ -280,11 +293,17 @@ pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
             .fetch_all(c)
             .await?);
         if rows.is_empty() {
-            return Ok(Verification { rows_checked: checked, first_broken: None });
+            return Ok(Verification {
+                rows_checked: checked,
+                first_broken: None,
+            });
         }
         for row in rows {
             let broken = if row.seq != expected_seq {
-                Some(format!("expected row {expected_seq}, found row {}: rows are missing", row.seq))
+                Some(format!(
+                    "expected row {expected_seq}, found row {}: rows are missing",
+                    row.seq
+                ))
             } else if row.prev_hash != prev_hash {
                 Some("prev_hash does not match the previous row's hash".to_owned())
             } else if row.hash != row.expected_hash() {
@@ -293,7 +312,10 @@ pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
                 None
             };
             if let Some(why) = broken {
-                return Ok(Verification { rows_checked: checked, first_broken: Some((row.seq, why)) });
+                return Ok(Verification {
+                    rows_checked: checked,
+                    first_broken: Some((row.seq, why)),
+                });
             }
             checked += 1;
             expected_seq += 1;
@@ -305,7 +327,8 @@ pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
 
 /// How many rows the log holds (to tell a fresh install from a used one).
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
-    let (n,): (i64,) = with_db!(db, c => sqlx::query_as("SELECT COUNT(*) FROM audit_logs").fetch_one(c).await?);
+    let (n,): (i64,) =
+        with_db!(db, c => sqlx::query_as("SELECT COUNT(*) FROM audit_logs").fetch_one(c).await?);
     Ok(n)
 }
 
@@ -354,8 +377,14 @@ mod tests {
 
     #[test]
     fn action_filter_matches_prefix_on_dot_boundary() {
-        let (clause, binds) = where_clause(&Filter { action: Some("auth".into()), ..Default::default() });
-        assert_eq!(clause, " WHERE (action = $1 OR SUBSTR(action, 1, CAST($3 AS INTEGER)) = $2)");
+        let (clause, binds) = where_clause(&Filter {
+            action: Some("auth".into()),
+            ..Default::default()
+        });
+        assert_eq!(
+            clause,
+            " WHERE (action = $1 OR SUBSTR(action, 1, CAST($3 AS INTEGER)) = $2)"
+        );
         assert_eq!(binds.len(), 3);
     }
 }

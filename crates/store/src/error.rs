@@ -18,7 +18,9 @@ impl StoreError {
     /// Maps a unique violation to [`StoreError::Conflict`], leaving other errors as they are.
     pub(crate) fn conflict_on_unique(what: &str) -> impl FnOnce(sqlx::Error) -> StoreError + '_ {
         move |e| match &e {
-            sqlx::Error::Database(d) if d.is_unique_violation() => StoreError::Conflict(what.to_owned()),
+            sqlx::Error::Database(d) if d.is_unique_violation() => {
+                StoreError::Conflict(what.to_owned())
+            }
             _ => StoreError::Database(e),
         }
     }

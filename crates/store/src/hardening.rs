@@ -20,7 +20,9 @@ pub(crate) async fn apply(db: &Db) -> Result<(), StoreError> {
         Db::Postgres(p) => {
             let mut tx = p.begin().await?;
             // Several replicas may start at once; serialise the DDL.
-            sqlx::query("SELECT pg_advisory_xact_lock(727001)").execute(&mut *tx).await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(727001)")
+                .execute(&mut *tx)
+                .await?;
             for stmt in [
                 "CREATE OR REPLACE FUNCTION modgate_audit_append_only() RETURNS trigger \
                  LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'audit_logs is append-only'; END $$",

@@ -15,10 +15,10 @@ pub mod login_attempts;
 pub mod menus;
 pub mod roles;
 pub mod sessions;
-pub mod tokens;
-pub mod users;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod tokens;
+pub mod users;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

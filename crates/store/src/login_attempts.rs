@@ -24,7 +24,11 @@ pub async fn locked_until(db: &Db, username: &str) -> Result<Option<i64>, StoreE
 }
 
 /// Counts a failure; returns the lock's end when this failure triggered one.
-pub async fn record_failure(db: &Db, username: &str, policy: Policy) -> Result<Option<i64>, StoreError> {
+pub async fn record_failure(
+    db: &Db,
+    username: &str,
+    policy: Policy,
+) -> Result<Option<i64>, StoreError> {
     let now = now_ms();
     let mut tx = db.begin().await?;
     let row: Option<(i64, i64)> = with_tx!(&mut tx, c => sqlx::query_as(
@@ -39,7 +43,11 @@ pub async fn record_failure(db: &Db, username: &str, policy: Policy) -> Result<O
     };
     let lock = (failures >= policy.max_failures).then_some(now + policy.lock_ms);
     // A lock starts a fresh window, so the next failure after it ends counts from one.
-    let (stored_failures, stored_first) = if lock.is_some() { (0, now) } else { (failures, first) };
+    let (stored_failures, stored_first) = if lock.is_some() {
+        (0, now)
+    } else {
+        (failures, first)
+    };
     with_tx!(&mut tx, c => sqlx::query(
         "INSERT INTO login_attempts (username, failures, first_failure_at, locked_until) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (username) DO UPDATE SET failures = excluded.failures, \

@@ -48,7 +48,9 @@ pub async fn list(db: &Db) -> Result<Vec<MenuItem>, StoreError> {
 
 pub async fn get(tx: &mut Tx, id: &str) -> Result<Option<MenuItem>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM menu_items WHERE id = $1");
-    Ok(with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?))
+    Ok(
+        with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?),
+    )
 }
 
 /// What an administrator may change about an item.

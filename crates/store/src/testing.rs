@@ -12,7 +12,9 @@ pub struct TestDb {
 
 /// The PostgreSQL server for tests, if configured.
 pub fn postgres_url() -> Option<String> {
-    std::env::var("TEST_DATABASE_URL").ok().filter(|s| !s.is_empty())
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
 }
 
 /// Replaces the database name in a PostgreSQL URL.
@@ -38,14 +40,23 @@ pub async fn fresh() -> Result<TestDb, StoreError> {
         Some(admin_url) => {
             let name = format!("modgate_t_{}", uuid::Uuid::new_v4().simple());
             let mut conn = sqlx::PgConnection::connect(&admin_url).await?;
-            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await?;
+            sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+                .execute(&mut conn)
+                .await?;
             conn.close().await?;
-            Ok(TestDb { url: with_database(&admin_url, &name), _dir: None })
+            Ok(TestDb {
+                url: with_database(&admin_url, &name),
+                _dir: None,
+            })
         }
         None => {
-            let dir = tempfile::tempdir().map_err(|e| StoreError::Corrupt(format!("temp dir: {e}")))?;
+            let dir =
+                tempfile::tempdir().map_err(|e| StoreError::Corrupt(format!("temp dir: {e}")))?;
             let url = format!("sqlite:{}", dir.path().join("test.db").display());
-            Ok(TestDb { url, _dir: Some(dir) })
+            Ok(TestDb {
+                url,
+                _dir: Some(dir),
+            })
         }
     }
 }
@@ -62,8 +73,17 @@ pub async fn fresh_db() -> Result<(Db, TestDb), StoreError> {
 mod tests {
     #[test]
     fn database_name_is_replaced() {
-        assert_eq!(super::with_database("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
-        assert_eq!(super::with_database("postgres://u@h:5432", "x"), "postgres://u@h:5432/x");
-        assert_eq!(super::with_database("postgres://u@h/db?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
+        assert_eq!(
+            super::with_database("postgres://u@h:5432/postgres", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h:5432", "x"),
+            "postgres://u@h:5432/x"
+        );
+        assert_eq!(
+            super::with_database("postgres://u@h/db?sslmode=disable", "x"),
+            "postgres://u@h/x?sslmode=disable"
+        );
     }
 }

@@ -47,8 +47,11 @@ pub async fn create(
 }
 
 pub async fn list_for_user(db: &Db, user_id: &str) -> Result<Vec<ApiToken>, StoreError> {
-    let sql = format!("SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC");
-    Ok(with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(c).await?))
+    let sql =
+        format!("SELECT {COLUMNS} FROM api_tokens WHERE user_id = $1 ORDER BY created_at DESC");
+    Ok(
+        with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).fetch_all(c).await?),
+    )
 }
 
 /// Revokes the user's token `id`; `NotFound` when the user has no such live token.
@@ -68,7 +71,10 @@ pub async fn revoke(tx: &mut Tx, user_id: &str, id: &str) -> Result<(), StoreErr
 }
 
 /// The owner and id of the live token with this hash; marks it used.
-pub async fn authenticate(db: &Db, token_hash: &str) -> Result<Option<(String, String)>, StoreError> {
+pub async fn authenticate(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(String, String)>, StoreError> {
     let row: Option<(String, String)> = with_db!(db, c => sqlx::query_as(
         "SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
     )

@@ -48,7 +48,8 @@ impl UserRow {
     }
 }
 
-const COLUMNS: &str = "id, username, display_name, email, business_roles, active, created_at, updated_at";
+const COLUMNS: &str =
+    "id, username, display_name, email, business_roles, active, created_at, updated_at";
 
 /// A user to create; the password is already hashed by the caller.
 #[derive(Debug, Clone)]
@@ -71,7 +72,9 @@ pub struct UserChanges {
     pub active: Option<bool>,
 }
 
-fn parse_roles(rows: Vec<(String, String)>) -> Result<BTreeMap<String, Vec<PlatformRole>>, StoreError> {
+fn parse_roles(
+    rows: Vec<(String, String)>,
+) -> Result<BTreeMap<String, Vec<PlatformRole>>, StoreError> {
     let mut map: BTreeMap<String, Vec<PlatformRole>> = BTreeMap::new();
     for (user_id, role) in rows {
         let role = role
@@ -162,15 +165,17 @@ pub async fn credentials(db: &Db, username: &str) -> Result<Option<(User, String
     .bind(username)
     .fetch_optional(c)
     .await?);
-    let Some((id, hash)) = row else { return Ok(None) };
+    let Some((id, hash)) = row else {
+        return Ok(None);
+    };
     Ok(get(db, &id).await?.map(|u| (u, hash)))
 }
 
 pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM users ORDER BY username");
-    let rows: Vec<UserRow> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?);
-    let roles: Vec<(String, String)> =
-        with_db!(db, c => sqlx::query_as("SELECT user_id, role FROM user_roles").fetch_all(c).await?);
+    let rows: Vec<UserRow> =
+        with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?);
+    let roles: Vec<(String, String)> = with_db!(db, c => sqlx::query_as("SELECT user_id, role FROM user_roles").fetch_all(c).await?);
     let mut roles = parse_roles(roles)?;
     rows.into_iter()
         .map(|r| {
@@ -181,7 +186,8 @@ pub async fn list(db: &Db) -> Result<Vec<User>, StoreError> {
 }
 
 pub async fn count(db: &Db) -> Result<i64, StoreError> {
-    let (n,): (i64,) = with_db!(db, c => sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(c).await?);
+    let (n,): (i64,) =
+        with_db!(db, c => sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(c).await?);
     Ok(n)
 }
 

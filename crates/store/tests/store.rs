@@ -13,8 +13,14 @@ fn entry(action: &str) -> NewEntry {
 
 async fn raw(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
     match db {
-        Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.map(|r| r.rows_affected()),
-        Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned())).execute(p).await.map(|r| r.rows_affected()),
+        Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()),
+        Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(p)
+            .await
+            .map(|r| r.rows_affected()),
     }
 }
 
@@ -25,8 +31,14 @@ async fn concurrent_appends_extend_one_chain() {
     let other = Db::connect(&t.url).await.unwrap();
     let mut tasks = Vec::new();
     for i in 0..40 {
-        let db = if i % 2 == 0 { db.clone() } else { other.clone() };
-        tasks.push(tokio::spawn(async move { audit::record(&db, entry(&format!("test.e{i}"))).await }));
+        let db = if i % 2 == 0 {
+            db.clone()
+        } else {
+            other.clone()
+        };
+        tasks.push(tokio::spawn(async move {
+            audit::record(&db, entry(&format!("test.e{i}"))).await
+        }));
     }
     for t in tasks {
         t.await.unwrap().unwrap();
@@ -54,7 +66,11 @@ async fn a_rolled_back_transaction_leaves_no_audit_row() {
 async fn the_database_refuses_to_change_history() {
     let (db, _t) = fresh_db().await.unwrap();
     audit::record(&db, entry("a.one")).await.unwrap();
-    assert!(raw(&db, "UPDATE audit_logs SET actor = 'mallory'").await.is_err());
+    assert!(
+        raw(&db, "UPDATE audit_logs SET actor = 'mallory'")
+            .await
+            .is_err()
+    );
     assert!(raw(&db, "DELETE FROM audit_logs").await.is_err());
     assert_eq!(audit::count(&db).await.unwrap(), 1);
 }
@@ -67,7 +83,12 @@ async fn lift_guard(db: &Db) {
             raw(db, "DROP TRIGGER audit_logs_no_delete").await.unwrap();
         }
         Db::Postgres(_) => {
-            raw(db, "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only").await.unwrap();
+            raw(
+                db,
+                "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only",
+            )
+            .await
+            .unwrap();
         }
     }
 }
@@ -79,7 +100,12 @@ async fn verify_finds_an_edited_row() {
         audit::record(&db, entry(&format!("a.{i}"))).await.unwrap();
     }
     lift_guard(&db).await;
-    raw(&db, "UPDATE audit_logs SET details = '{\"n\":\"forged\"}' WHERE seq = 3").await.unwrap();
+    raw(
+        &db,
+        "UPDATE audit_logs SET details = '{\"n\":\"forged\"}' WHERE seq = 3",
+    )
+    .await
+    .unwrap();
     let v = audit::verify(&db).await.unwrap();
     let (seq, why) = v.first_broken.expect("tampering is detected");
     assert_eq!(seq, 3);
@@ -94,11 +120,15 @@ async fn verify_finds_a_deleted_row_even_with_rehashing_after_it() {
         audit::record(&db, entry(&format!("a.{i}"))).await.unwrap();
     }
     lift_guard(&db).await;
-    raw(&db, "DELETE FROM audit_logs WHERE seq = 2").await.unwrap();
+    raw(&db, "DELETE FROM audit_logs WHERE seq = 2")
+        .await
+        .unwrap();
     let v = audit::verify(&db).await.unwrap();
     assert_eq!(v.first_broken.map(|b| b.0), Some(3));
     // Deleting the newest row cannot be seen from the chain alone; deleting the first can.
-    raw(&db, "DELETE FROM audit_logs WHERE seq = 1").await.unwrap();
+    raw(&db, "DELETE FROM audit_logs WHERE seq = 1")
+        .await
+        .unwrap();
     let v = audit::verify(&db).await.unwrap();
     assert_eq!(v.first_broken.map(|b| b.0), Some(3));
 }
@@ -118,16 +148,28 @@ async fn audit_filters_match_on_both_backends() {
         outcome,
         ..Default::default()
     };
-    let (rows, total) = audit::list(&db, &f(Some("auth"), None), 0, 10).await.unwrap();
+    let (rows, total) = audit::list(&db, &f(Some("auth"), None), 0, 10)
+        .await
+        .unwrap();
     assert_eq!(total, 3, "auth matches auth.* but not authz.*: {rows:?}");
-    let (_, total) = audit::list(&db, &f(Some("auth.login"), Some(Outcome::Failure)), 0, 10).await.unwrap();
+    let (_, total) = audit::list(&db, &f(Some("auth.login"), Some(Outcome::Failure)), 0, 10)
+        .await
+        .unwrap();
     assert_eq!(total, 1);
     let (rows, total) = audit::list(&db, &f(None, None), 1, 2).await.unwrap();
     assert_eq!((total, rows.len()), (5, 2));
     assert_eq!(rows[0].seq, 4, "newest first, offset 1");
-    let (_, total) = audit::list(&db, &audit::Filter { from: Some(store::now_ms() + 60_000), ..Default::default() }, 0, 10)
-        .await
-        .unwrap();
+    let (_, total) = audit::list(
+        &db,
+        &audit::Filter {
+            from: Some(store::now_ms() + 60_000),
+            ..Default::default()
+        },
+        0,
+        10,
+    )
+    .await
+    .unwrap();
     assert_eq!(total, 0);
 }
 
@@ -143,12 +185,36 @@ async fn migrations_are_idempotent() {
 #[tokio::test]
 async fn login_throttle_locks_after_max_failures_for_any_name() {
     let (db, _t) = fresh_db().await.unwrap();
-    let policy = store::login_attempts::Policy { max_failures: 3, window_ms: 60_000, lock_ms: 60_000 };
+    let policy = store::login_attempts::Policy {
+        max_failures: 3,
+        window_ms: 60_000,
+        lock_ms: 60_000,
+    };
     for _ in 0..2 {
-        assert_eq!(store::login_attempts::record_failure(&db, "ghost", policy).await.unwrap(), None);
+        assert_eq!(
+            store::login_attempts::record_failure(&db, "ghost", policy)
+                .await
+                .unwrap(),
+            None
+        );
     }
-    assert!(store::login_attempts::record_failure(&db, "ghost", policy).await.unwrap().is_some());
-    assert!(store::login_attempts::locked_until(&db, "ghost").await.unwrap().is_some());
+    assert!(
+        store::login_attempts::record_failure(&db, "ghost", policy)
+            .await
+            .unwrap()
+            .is_some()
+    );
+    assert!(
+        store::login_attempts::locked_until(&db, "ghost")
+            .await
+            .unwrap()
+            .is_some()
+    );
     store::login_attempts::clear(&db, "ghost").await.unwrap();
-    assert!(store::login_attempts::locked_until(&db, "ghost").await.unwrap().is_none());
+    assert!(
+        store::login_attempts::locked_until(&db, "ghost")
+            .await
+            .unwrap()
+            .is_none()
+    );
 }

@@ -37,7 +37,10 @@ mod tests {
 
     #[test]
     fn form_token_found_among_fields() {
-        assert_eq!(form_token(b"a=1&_csrf=abc%2Bd&b=2").as_deref(), Some("abc+d"));
+        assert_eq!(
+            form_token(b"a=1&_csrf=abc%2Bd&b=2").as_deref(),
+            Some("abc+d")
+        );
         assert_eq!(form_token(b"a=1"), None);
         assert!(matches("abc", Some("abc")));
         assert!(!matches("abc", Some("abd")));

@@ -64,8 +64,14 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-async fn load(state: &AppState, user_id: &str, via: AuthVia) -> Result<Option<CurrentUser>, ApiError> {
-    let Some(user) = store::users::get(&state.db, user_id).await? else { return Ok(None) };
+async fn load(
+    state: &AppState,
+    user_id: &str,
+    via: AuthVia,
+) -> Result<Option<CurrentUser>, ApiError> {
+    let Some(user) = store::users::get(&state.db, user_id).await? else {
+        return Ok(None);
+    };
     if !user.active {
         return Ok(None);
     }
@@ -86,21 +92,35 @@ async fn load(state: &AppState, user_id: &str, via: AuthVia) -> Result<Option<Cu
 
 /// Identifies the caller. A bearer header wins over a cookie; an unknown or revoked
 /// credential is simply anonymous, and the route guard answers 401 where it matters.
-pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<CurrentUser>, ApiError> {
+pub async fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<CurrentUser>, ApiError> {
     if let Some(token) = bearer(headers) {
         if !token.starts_with(API_TOKEN_PREFIX) {
             return Ok(None);
         }
-        let Some((token_id, user_id)) = store::tokens::authenticate(&state.db, &token_hash(token)).await? else {
+        let Some((token_id, user_id)) =
+            store::tokens::authenticate(&state.db, &token_hash(token)).await?
+        else {
             return Ok(None);
         };
         return load(state, &user_id, AuthVia::Bearer { token_id }).await;
     }
     if let Some(raw) = cookie_value(headers, SESSION_COOKIE) {
         let hash = token_hash(&raw);
-        let Some(session) = store::sessions::find(&state.db, &hash).await? else { return Ok(None) };
-        return load(state, &session.user_id, AuthVia::Session { token_hash: hash, csrf: session.csrf_token })
-            .await;
+        let Some(session) = store::sessions::find(&state.db, &hash).await? else {
+            return Ok(None);
+        };
+        return load(
+            state,
+            &session.user_id,
+            AuthVia::Session {
+                token_hash: hash,
+                csrf: session.csrf_token,
+            },
+        )
+        .await;
     }
     Ok(None)
 }
@@ -122,7 +142,11 @@ impl<S: Send + Sync> FromRequestParts<S> for CurrentUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        parts.extensions.get::<CurrentUser>().cloned().ok_or_else(ApiError::unauthorized)
+        parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)
     }
 }
 

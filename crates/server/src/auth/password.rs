@@ -1,8 +1,8 @@
 //! Password hashing with argon2id (the crate's defaults follow OWASP guidance).
 
+use argon2::Argon2;
 use argon2::password_hash::phc::PasswordHash;
 use argon2::password_hash::{PasswordHasher, PasswordVerifier};
-use argon2::Argon2;
 use std::sync::LazyLock;
 
 /// Shortest password accepted.
@@ -54,7 +54,11 @@ pub async fn verify(password: &str, stored: Option<&str>) -> bool {
     tokio::task::spawn_blocking(move || {
         let target = stored.as_deref().unwrap_or(DUMMY_HASH.as_str());
         let ok = PasswordHash::new(target)
-            .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+            .map(|h| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &h)
+                    .is_ok()
+            })
             .unwrap_or(false);
         ok && stored.is_some()
     })

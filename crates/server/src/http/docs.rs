@@ -12,12 +12,32 @@ use serde_json::json;
 
 /// (slug, title, markdown)
 const DOCS: &[(&str, &str, &str)] = &[
-    ("index", "Overview", include_str!("../../../../docs/index.md")),
-    ("getting-started", "Getting started", include_str!("../../../../docs/getting-started.md")),
-    ("users-and-permissions", "Users and permissions", include_str!("../../../../docs/users-and-permissions.md")),
-    ("audit", "Audit log", include_str!("../../../../docs/audit.md")),
+    (
+        "index",
+        "Overview",
+        include_str!("../../../../docs/index.md"),
+    ),
+    (
+        "getting-started",
+        "Getting started",
+        include_str!("../../../../docs/getting-started.md"),
+    ),
+    (
+        "users-and-permissions",
+        "Users and permissions",
+        include_str!("../../../../docs/users-and-permissions.md"),
+    ),
+    (
+        "audit",
+        "Audit log",
+        include_str!("../../../../docs/audit.md"),
+    ),
     ("api", "API", include_str!("../../../../docs/api.md")),
-    ("architecture", "Architecture", include_str!("../../../../docs/architecture.md")),
+    (
+        "architecture",
+        "Architecture",
+        include_str!("../../../../docs/architecture.md"),
+    ),
 ];
 
 pub fn routes() -> Routes {
@@ -32,7 +52,10 @@ fn render(page: &Page, slug: &str) -> PageResult {
     };
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(md));
-    let docs: Vec<_> = DOCS.iter().map(|(s, t, _)| json!({ "slug": s, "title": t })).collect();
+    let docs: Vec<_> = DOCS
+        .iter()
+        .map(|(s, t, _)| json!({ "slug": s, "title": t }))
+        .collect();
     Ok(page.render("docs.html", context! { title => *title, html => html, docs => minijinja::Value::from(minijinja::value::Serde(&docs)) }))
 }
 

@@ -26,12 +26,24 @@ fn json_rejection(r: JsonRejection) -> ApiError {
     match r {
         JsonRejection::JsonDataError(e) => {
             // serde's message names the field and the expected type.
-            let detail = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", format!("invalid request body: {detail}"))
+            let detail = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.body_text());
+            ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                format!("invalid request body: {detail}"),
+            )
         }
         JsonRejection::JsonSyntaxError(e) => {
-            let detail = std::error::Error::source(&e).map(|s| s.to_string()).unwrap_or_else(|| e.body_text());
-            ApiError::new(StatusCode::BAD_REQUEST, "malformed_json", format!("malformed JSON: {detail}"))
+            let detail = std::error::Error::source(&e)
+                .map(|s| s.to_string())
+                .unwrap_or_else(|| e.body_text());
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "malformed_json",
+                format!("malformed JSON: {detail}"),
+            )
         }
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -39,7 +51,11 @@ fn json_rejection(r: JsonRejection) -> ApiError {
             "send the body as JSON with Content-Type: application/json",
         ),
         JsonRejection::BytesRejection(e) if e.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the request body is over the size limit")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the request body is over the size limit",
+            )
         }
         other => ApiError::bad_request(other.body_text()),
     }
@@ -93,7 +109,10 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|c| c.0.ip().to_string());
-        Ok(RequestMeta { request_id, client_addr })
+        Ok(RequestMeta {
+            request_id,
+            client_addr,
+        })
     }
 }
 

@@ -21,13 +21,18 @@ pub struct Health {
 }
 
 pub fn routes() -> Routes {
-    Routes::default().api(Access::Public, routes!(healthz)).api(Access::Public, routes!(readyz))
+    Routes::default()
+        .api(Access::Public, routes!(healthz))
+        .api(Access::Public, routes!(readyz))
 }
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "health", responses((status = 200, body = Health)))]
 async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok", database: None })
+    Json(Health {
+        status: "ok",
+        database: None,
+    })
 }
 
 /// The database answers.
@@ -39,10 +44,17 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError>
         store::Backend::Postgres => "postgres",
     };
     match state.db.ping().await {
-        Ok(()) => Ok(Json(Health { status: "ok", database: Some(backend) })),
+        Ok(()) => Ok(Json(Health {
+            status: "ok",
+            database: Some(backend),
+        })),
         Err(e) => {
             tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", "the database is not reachable"))
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+                "the database is not reachable",
+            ))
         }
     }
 }

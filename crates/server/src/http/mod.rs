@@ -74,7 +74,11 @@ pub fn app(state: AppState) -> Router {
 
 async fn not_found(req: Request) -> Response {
     let err = ApiError::not_found(format!("{} {}", req.method(), req.uri().path()));
-    if wants_json(&req) { err.into_response() } else { crate::views::error_page(&req, err) }
+    if wants_json(&req) {
+        err.into_response()
+    } else {
+        crate::views::error_page(&req, err)
+    }
 }
 
 fn wants_json(req: &Request) -> bool {
@@ -100,17 +104,23 @@ async fn api_error_shape(req: Request, next: Next) -> Response {
         return resp;
     }
     let (code, message) = match status {
-        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "this method is not allowed on this path"),
+        StatusCode::METHOD_NOT_ALLOWED => (
+            "method_not_allowed",
+            "this method is not allowed on this path",
+        ),
         StatusCode::REQUEST_TIMEOUT => ("timeout", "the request took too long and was stopped"),
         StatusCode::PAYLOAD_TOO_LARGE => ("too_large", "the request body is over the size limit"),
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported_media_type", "unsupported content type"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "unsupported content type")
+        }
         s if s.is_server_error() => ("internal", "internal error"),
         _ => ("bad_request", "bad request"),
     };
     let mut out = ApiError::new(status, code, message).into_response();
     for name in ["x-request-id", "allow"] {
         if let Some(v) = resp.headers().get(name) {
-            out.headers_mut().insert(HeaderName::from_static(name), v.clone());
+            out.headers_mut()
+                .insert(HeaderName::from_static(name), v.clone());
         }
     }
     out

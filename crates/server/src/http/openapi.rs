@@ -38,8 +38,14 @@ static DOC: LazyLock<OpenApi> = LazyLock::new(|| document(&super::routes()));
 /// Builds the document for a set of routes.
 pub fn document(routes: &Routes) -> OpenApi {
     let mut components = ComponentsBuilder::new()
-        .security_scheme("bearer", SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)))
-        .security_scheme("session", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("modgate_session"))))
+        .security_scheme(
+            "bearer",
+            SecurityScheme::Http(Http::new(HttpAuthScheme::Bearer)),
+        )
+        .security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new("modgate_session"))),
+        )
         .schema_from::<ErrorBody>()
         .schema_from::<ErrorDetail>();
     for (name, schema) in &routes.schemas {

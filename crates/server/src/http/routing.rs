@@ -44,7 +44,12 @@ pub struct Routes {
 
 impl Default for Routes {
     fn default() -> Self {
-        Routes { router: Router::new(), table: Vec::new(), paths: Paths::new(), schemas: Vec::new() }
+        Routes {
+            router: Router::new(),
+            table: Vec::new(),
+            paths: Paths::new(),
+            schemas: Vec::new(),
+        }
     }
 }
 
@@ -71,18 +76,32 @@ fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<Method> {
 impl Routes {
     /// Adds JSON API handlers (from `utoipa_axum::routes!`), all requiring `access`.
     /// Their OpenAPI description comes from their `#[utoipa::path]` attributes.
-    pub fn api(mut self, access: Access, (schemas, paths, method_router): UtoipaMethodRouter<AppState>) -> Self {
+    pub fn api(
+        mut self,
+        access: Access,
+        (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+    ) -> Self {
         let mut path_names = Vec::new();
         for (path, item) in paths.paths.iter() {
             path_names.push(path.clone());
             for method in methods_of(item) {
-                self.table.push(RouteInfo { method, path: path.clone(), access, surface: Surface::Api });
+                self.table.push(RouteInfo {
+                    method,
+                    path: path.clone(),
+                    access,
+                    surface: Surface::Api,
+                });
             }
         }
-        assert_eq!(path_names.len(), 1, "one routes!() call registers handlers of one path");
-        let guarded = method_router.route_layer(middleware::from_fn(move |req: Request, next: Next| {
-            guard(access, Surface::Api, req, next)
-        }));
+        assert_eq!(
+            path_names.len(),
+            1,
+            "one routes!() call registers handlers of one path"
+        );
+        let guarded =
+            method_router.route_layer(middleware::from_fn(move |req: Request, next: Next| {
+                guard(access, Surface::Api, req, next)
+            }));
         self.router = self.router.route(&path_names[0], guarded);
         self.paths.merge(paths);
         self.schemas.extend(schemas);
@@ -96,7 +115,12 @@ impl Routes {
         T: 'static,
     {
         let filter = MethodFilter::try_from(method.clone()).expect("pages use standard methods");
-        self.table.push(RouteInfo { method, path: path.to_owned(), access, surface: Surface::Page });
+        self.table.push(RouteInfo {
+            method,
+            path: path.to_owned(),
+            access,
+            surface: Surface::Page,
+        });
         let guarded = axum::routing::on(filter, handler).route_layer(middleware::from_fn(
             move |req: Request, next: Next| guard(access, Surface::Page, req, next),
         ));
@@ -125,7 +149,11 @@ fn deny(surface: Surface, err: ApiError, req: &Request) -> Response {
     match surface {
         Surface::Api => err.into_response(),
         Surface::Page if err.status == StatusCode::UNAUTHORIZED => {
-            let next = req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let next = req
+                .uri()
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
             let target = format!("/login?next={}", urlencode(next));
             Redirect::to(&target).into_response()
         }
@@ -134,7 +162,9 @@ fn deny(surface: Surface, err: ApiError, req: &Request) -> Response {
 }
 
 fn urlencode(s: &str) -> String {
-    serde_urlencoded::to_string([("", s)]).map(|q| q[1..].to_owned()).unwrap_or_default()
+    serde_urlencoded::to_string([("", s)])
+        .map(|q| q[1..].to_owned())
+        .unwrap_or_default()
 }
 
 /// Checks the caller against the route's declared access, then CSRF for
@@ -147,7 +177,11 @@ async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Re
         (Access::Authenticated, Some(_)) => {}
         (Access::Permission(p), Some(u)) => {
             if !u.can(p) {
-                return deny(surface, ApiError::forbidden(format!("this needs the '{p}' permission")), &req);
+                return deny(
+                    surface,
+                    ApiError::forbidden(format!("this needs the '{p}' permission")),
+                    &req,
+                );
             }
         }
     }
@@ -163,14 +197,24 @@ async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Re
         // double-submit cookie. The JSON login needs a JSON content type, which a
         // cross-site form cannot send.
         None if surface == Surface::Api => return next.run(req).await,
-        None => auth::current::cookie_value(req.headers(), auth::LOGIN_CSRF_COOKIE).unwrap_or_default(),
+        None => {
+            auth::current::cookie_value(req.headers(), auth::LOGIN_CSRF_COOKIE).unwrap_or_default()
+        }
     };
-    let header_token = req.headers().get(auth::CSRF_HEADER).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let header_token = req
+        .headers()
+        .get(auth::CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if csrf::matches(&expected, header_token.as_deref()) {
         return next.run(req).await;
     }
     let csrf_error = || {
-        ApiError::new(StatusCode::FORBIDDEN, "csrf", "missing or wrong CSRF token; reload the page and try again")
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "missing or wrong CSRF token; reload the page and try again",
+        )
     };
     if surface == Surface::Api {
         return csrf_error().into_response();
@@ -192,12 +236,20 @@ async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Re
             let req = Request::from_parts(parts, Body::empty());
             return deny(
                 surface,
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "too_large", "the form is too large"),
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    "the form is too large",
+                ),
                 &req,
             );
         }
     };
     let ok = csrf::matches(&expected, csrf::form_token(&bytes).as_deref());
     let req = Request::from_parts(parts, Body::from(bytes));
-    if ok { next.run(req).await } else { deny(surface, csrf_error(), &req) }
+    if ok {
+        next.run(req).await
+    } else {
+        deny(surface, csrf_error(), &req)
+    }
 }

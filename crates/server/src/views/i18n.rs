@@ -26,8 +26,15 @@ impl Lang {
         if let Some(v) = crate::auth::current::cookie_value(headers, "lang") {
             return if v == "zh" { Lang::Zh } else { Lang::En };
         }
-        let accept = headers.get(header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()).unwrap_or("");
-        if accept.trim_start().starts_with("zh") { Lang::Zh } else { Lang::En }
+        let accept = headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("");
+        if accept.trim_start().starts_with("zh") {
+            Lang::Zh
+        } else {
+            Lang::En
+        }
     }
 }
 
@@ -43,12 +50,19 @@ static ZH: LazyLock<Catalog> = LazyLock::new(|| parse("zh", include_str!("../../
 /// Looks a key up in a language's catalog.
 pub fn lookup(lang: &str, key: &str) -> String {
     let primary = if lang == "zh" { &*ZH } else { &*EN };
-    primary.get(key).or_else(|| EN.get(key)).cloned().unwrap_or_else(|| key.to_owned())
+    primary
+        .get(key)
+        .or_else(|| EN.get(key))
+        .cloned()
+        .unwrap_or_else(|| key.to_owned())
 }
 
 /// The template function `t(key)`; the language comes from the context's `lang`.
 pub(super) fn translate(state: &State, key: &str) -> String {
-    let lang = state.lookup("lang").and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default();
+    let lang = state
+        .lookup("lang")
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default();
     lookup(&lang, key)
 }
 

@@ -42,7 +42,8 @@ pub static VIEWS: LazyLock<Environment<'static>> = LazyLock::new(|| {
     // render as empty rather than failing the page.
     env.set_undefined_behavior(minijinja::UndefinedBehavior::Chainable);
     for (name, source) in TEMPLATES {
-        env.add_template(name, source).unwrap_or_else(|e| panic!("template {name}: {e}"));
+        env.add_template(name, source)
+            .unwrap_or_else(|e| panic!("template {name}: {e}"));
     }
     env.add_function("t", i18n::translate);
     env.add_filter("datetime", format_ms);
@@ -51,7 +52,8 @@ pub static VIEWS: LazyLock<Environment<'static>> = LazyLock::new(|| {
 
 /// Formats unix milliseconds as `YYYY-MM-DD HH:MM:SS UTC`.
 fn format_ms(ms: i64) -> String {
-    let fmt = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
+    let fmt =
+        time::macros::format_description!("[year]-[month]-[day] [hour]:[minute]:[second] UTC");
     time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .ok()
         .and_then(|t| t.format(&fmt).ok())
@@ -64,7 +66,11 @@ pub fn render(name: &str, ctx: Value) -> Response {
         Ok(html) => Html(html).into_response(),
         Err(e) => {
             tracing::error!(template = name, error = %e, "template failed to render");
-            (axum::http::StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Internal error</h1>")).into_response()
+            (
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<h1>Internal error</h1>"),
+            )
+                .into_response()
         }
     }
 }

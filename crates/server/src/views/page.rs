@@ -36,7 +36,11 @@ pub struct Page {
 
 /// The menu a user sees: visible items they hold the permission for and whose page
 /// exists; groups with nothing left in them disappear.
-pub fn sidebar(items: &[MenuItem], user: &CurrentUser, pages: &std::collections::BTreeSet<String>) -> Vec<SidebarGroup> {
+pub fn sidebar(
+    items: &[MenuItem],
+    user: &CurrentUser,
+    pages: &std::collections::BTreeSet<String>,
+) -> Vec<SidebarGroup> {
     let allowed = |it: &MenuItem| {
         it.visible
             && match &it.permission {
@@ -53,10 +57,17 @@ pub fn sidebar(items: &[MenuItem], user: &CurrentUser, pages: &std::collections:
                 .filter(|c| c.parent_id.as_deref() == Some(g.id.as_str()) && allowed(c))
                 .filter_map(|c| {
                     let path = c.path.clone()?;
-                    pages.contains(&path).then(|| SidebarItem { label: c.label.clone(), path, icon: c.icon.clone() })
+                    pages.contains(&path).then(|| SidebarItem {
+                        label: c.label.clone(),
+                        path,
+                        icon: c.icon.clone(),
+                    })
                 })
                 .collect();
-            (!children.is_empty()).then(|| SidebarGroup { label: g.label.clone(), items: children })
+            (!children.is_empty()).then(|| SidebarGroup {
+                label: g.label.clone(),
+                items: children,
+            })
         })
         .collect()
 }
@@ -64,8 +75,15 @@ pub fn sidebar(items: &[MenuItem], user: &CurrentUser, pages: &std::collections:
 impl FromRequestParts<AppState> for Page {
     type Rejection = super::PageError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let user = parts.extensions.get::<CurrentUser>().cloned().ok_or_else(ApiError::unauthorized)?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let user = parts
+            .extensions
+            .get::<CurrentUser>()
+            .cloned()
+            .ok_or_else(ApiError::unauthorized)?;
         let items = store::menus::list(&state.db).await?;
         Ok(Page {
             sidebar: sidebar(&items, &user, &state.page_paths),

@@ -23,11 +23,18 @@ impl Drop for Driver {
 async fn start_driver() -> Option<Driver> {
     if !std::path::Path::new(CHROMEDRIVER).exists() || !std::path::Path::new(CHROMIUM).exists() {
         // CI installs them (.ci/run); on a developer machine without them, say so loudly.
-        assert!(std::env::var("CI").is_err(), "chromium and chromium-driver must be installed in CI");
+        assert!(
+            std::env::var("CI").is_err(),
+            "chromium and chromium-driver must be installed in CI"
+        );
         eprintln!("SKIPPED browser test: install Debian's chromium and chromium-driver to run it");
         return None;
     }
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let child = tokio::process::Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -60,22 +67,47 @@ async fn browser(driver: &Driver) -> WebDriver {
     ] {
         caps.add_arg(arg).unwrap();
     }
-    let wd = WebDriver::new(&driver.url, caps).await.expect("browser session");
-    wd.set_implicit_wait_timeout(Duration::from_secs(5)).await.unwrap();
+    let wd = WebDriver::new(&driver.url, caps)
+        .await
+        .expect("browser session");
+    wd.set_implicit_wait_timeout(Duration::from_secs(5))
+        .await
+        .unwrap();
     wd
 }
 
 async fn login(wd: &WebDriver, base: &str, user: &str, password: &str) {
     wd.goto(format!("{base}/login")).await.unwrap();
-    wd.find(By::Id("username")).await.unwrap().send_keys(user).await.unwrap();
-    wd.find(By::Id("password")).await.unwrap().send_keys(password).await.unwrap();
-    wd.find(By::Id("login-submit")).await.unwrap().click().await.unwrap();
-    wd.find(By::Id("sidebar")).await.expect("logged in: the sidebar shows");
+    wd.find(By::Id("username"))
+        .await
+        .unwrap()
+        .send_keys(user)
+        .await
+        .unwrap();
+    wd.find(By::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(password)
+        .await
+        .unwrap();
+    wd.find(By::Id("login-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wd.find(By::Id("sidebar"))
+        .await
+        .expect("logged in: the sidebar shows");
 }
 
 async fn sidebar_paths(wd: &WebDriver) -> Vec<String> {
     let mut out = Vec::new();
-    for a in wd.find_all(By::Css("#sidebar a[data-menu-path]")).await.unwrap() {
+    for a in wd
+        .find_all(By::Css("#sidebar a[data-menu-path]"))
+        .await
+        .unwrap()
+    {
         out.push(a.attr("data-menu-path").await.unwrap().unwrap_or_default());
     }
     out
@@ -83,37 +115,99 @@ async fn sidebar_paths(wd: &WebDriver) -> Vec<String> {
 
 #[tokio::test]
 async fn admin_creates_a_developer_whose_sidebar_differs() {
-    let Some(driver) = start_driver().await else { return };
+    let Some(driver) = start_driver().await else {
+        return;
+    };
     let app = spawn().await;
     let wd = browser(&driver).await;
     let result = async {
         login(&wd, &app.base, "admin", ADMIN_PASSWORD).await;
         let admin_paths = sidebar_paths(&wd).await;
-        assert!(admin_paths.contains(&"/admin/users".to_owned()), "{admin_paths:?}");
+        assert!(
+            admin_paths.contains(&"/admin/users".to_owned()),
+            "{admin_paths:?}"
+        );
         assert!(admin_paths.contains(&"/admin/audit".to_owned()));
 
-        wd.find(By::Css("a[data-menu-path='/admin/users']")).await.unwrap().click().await.unwrap();
-        wd.find(By::Id("new-user")).await.unwrap().click().await.unwrap();
-        wd.find(By::Id("username")).await.unwrap().send_keys("devon").await.unwrap();
-        wd.find(By::Id("display_name")).await.unwrap().send_keys("Devon Dev").await.unwrap();
-        wd.find(By::Id("password")).await.unwrap().send_keys("devon-password").await.unwrap();
-        wd.find(By::Css("input[name=roles][value=developer]")).await.unwrap().click().await.unwrap();
-        wd.find(By::Id("create-user")).await.unwrap().click().await.unwrap();
-        let row = wd.find(By::Css("tr[data-username=devon]")).await.expect("the new user is listed");
+        wd.find(By::Css("a[data-menu-path='/admin/users']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wd.find(By::Id("new-user"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wd.find(By::Id("username"))
+            .await
+            .unwrap()
+            .send_keys("devon")
+            .await
+            .unwrap();
+        wd.find(By::Id("display_name"))
+            .await
+            .unwrap()
+            .send_keys("Devon Dev")
+            .await
+            .unwrap();
+        wd.find(By::Id("password"))
+            .await
+            .unwrap()
+            .send_keys("devon-password")
+            .await
+            .unwrap();
+        wd.find(By::Css("input[name=roles][value=developer]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wd.find(By::Id("create-user"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let row = wd
+            .find(By::Css("tr[data-username=devon]"))
+            .await
+            .expect("the new user is listed");
         assert!(row.text().await.unwrap().contains("developer"));
 
-        wd.find(By::Id("logout")).await.unwrap().click().await.unwrap();
-        wd.find(By::Id("login-submit")).await.expect("back on the login page");
+        wd.find(By::Id("logout"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        wd.find(By::Id("login-submit"))
+            .await
+            .expect("back on the login page");
 
         login(&wd, &app.base, "devon", "devon-password").await;
         let dev_paths = sidebar_paths(&wd).await;
-        assert!(!dev_paths.contains(&"/admin/users".to_owned()), "{dev_paths:?}");
+        assert!(
+            !dev_paths.contains(&"/admin/users".to_owned()),
+            "{dev_paths:?}"
+        );
         assert!(!dev_paths.contains(&"/admin/audit".to_owned()));
-        assert_eq!(wd.find(By::Id("me")).await.unwrap().text().await.unwrap(), "Devon Dev (devon)");
+        assert_eq!(
+            wd.find(By::Id("me")).await.unwrap().text().await.unwrap(),
+            "Devon Dev (devon)"
+        );
 
         // A page the developer may not open answers 403, not the page.
         wd.goto(format!("{}/admin/users", app.base)).await.unwrap();
-        let msg = wd.find(By::Id("error-message")).await.unwrap().text().await.unwrap();
+        let msg = wd
+            .find(By::Id("error-message"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
         assert!(msg.contains("users.manage"), "{msg}");
     }
     .await;

@@ -1,7 +1,6 @@
 use reqwest::{Client, Response, StatusCode, redirect};
 use serde_json::{Value, json};
 use server::{Application, Config};
-use std::net::SocketAddr;
 use store::Db;
 
 pub const ADMIN_PASSWORD: &str = "admin-password-1";
@@ -46,7 +45,13 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(app.run(async move {
         let _ = rx.await;
     }));
-    TestApp { base: format!("http://{addr}"), db, _db_guard: db_guard, _dir: dir, shutdown: Some(tx) }
+    TestApp {
+        base: format!("http://{addr}"),
+        db,
+        _db_guard: db_guard,
+        _dir: dir,
+        shutdown: Some(tx),
+    }
 }
 
 /// A logged-in API client: session cookie plus the CSRF token for state changes.
@@ -57,7 +62,11 @@ pub struct Session {
 }
 
 pub fn client() -> Client {
-    Client::builder().cookie_store(true).redirect(redirect::Policy::none()).build().unwrap()
+    Client::builder()
+        .cookie_store(true)
+        .redirect(redirect::Policy::none())
+        .build()
+        .unwrap()
 }
 
 impl TestApp {
@@ -75,7 +84,11 @@ impl TestApp {
             .unwrap();
         assert_eq!(resp.status(), StatusCode::OK, "login as {username}");
         let body: Value = resp.json().await.unwrap();
-        Session { client, csrf: body["csrfToken"].as_str().unwrap().to_owned(), base: self.base.clone() }
+        Session {
+            client,
+            csrf: body["csrfToken"].as_str().unwrap().to_owned(),
+            base: self.base.clone(),
+        }
     }
 
     pub async fn admin(&self) -> Session {
@@ -100,9 +113,15 @@ impl TestApp {
         let token = server::auth::secrets::random_token();
         let csrf = server::auth::secrets::random_token();
         let mut tx = self.db.begin().await.unwrap();
-        store::sessions::create(&mut tx, &server::auth::secrets::token_hash(&token), user_id, &csrf, 3_600_000)
-            .await
-            .unwrap();
+        store::sessions::create(
+            &mut tx,
+            &server::auth::secrets::token_hash(&token),
+            user_id,
+            &csrf,
+            3_600_000,
+        )
+        .await
+        .unwrap();
         tx.commit().await.unwrap();
         (token, csrf)
     }
@@ -116,30 +135,59 @@ impl Session {
         self.client.get(self.url(path))
     }
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.post(self.url(path)).header("x-csrf-token", &self.csrf)
+        self.client
+            .post(self.url(path))
+            .header("x-csrf-token", &self.csrf)
     }
     pub fn patch(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.patch(self.url(path)).header("x-csrf-token", &self.csrf)
+        self.client
+            .patch(self.url(path))
+            .header("x-csrf-token", &self.csrf)
     }
     pub fn delete(&self, path: &str) -> reqwest::RequestBuilder {
-        self.client.delete(self.url(path)).header("x-csrf-token", &self.csrf)
+        self.client
+            .delete(self.url(path))
+            .header("x-csrf-token", &self.csrf)
     }
 }
 
 /// Asserts the API error shape and returns `(status, code, body)`.
 pub async fn error_of(resp: Response) -> (StatusCode, String, Value) {
     let status = resp.status();
-    let ct = resp.headers().get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-    assert!(ct.starts_with("application/json"), "error is JSON, got {ct}");
+    let ct = resp
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned())
+        .unwrap_or_default();
+    assert!(
+        ct.starts_with("application/json"),
+        "error is JSON, got {ct}"
+    );
     let body: Value = resp.json().await.unwrap();
-    let code = body["error"]["code"].as_str().expect("error.code").to_owned();
-    assert!(body["error"]["message"].is_string(), "error.message: {body}");
-    assert!(body["error"].get("details").is_some(), "error.details: {body}");
+    let code = body["error"]["code"]
+        .as_str()
+        .expect("error.code")
+        .to_owned();
+    assert!(
+        body["error"]["message"].is_string(),
+        "error.message: {body}"
+    );
+    assert!(
+        body["error"].get("details").is_some(),
+        "error.details: {body}"
+    );
     (status, code, body)
 }
 
 /// Audit entries matching an action prefix, newest first.
 pub async fn audit_entries(admin: &Session, action: &str) -> Vec<Value> {
-    let v: Value = admin.get(&format!("/api/audit?action={action}&perPage=500")).send().await.unwrap().json().await.unwrap();
+    let v: Value = admin
+        .get(&format!("/api/audit?action={action}&perPage=500"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     v["items"].as_array().unwrap().clone()
 }

@@ -2,13 +2,14 @@
 //! A route added without going through the route table cannot exist, and one added
 //! through it is walked here automatically.
 
-use crate::harness::{spawn, TestApp};
+use crate::harness::{TestApp, spawn};
 use access::{Access, PlatformRole};
 use reqwest::{Method, StatusCode};
 use server::http::routing::{RouteInfo, Surface};
 
 fn concrete(path: &str) -> String {
-    path.replace("{id}", "00000000-0000-0000-0000-000000000000").replace("{slug}", "index")
+    path.replace("{id}", "00000000-0000-0000-0000-000000000000")
+        .replace("{slug}", "index")
 }
 
 async fn call(app: &TestApp, route: &RouteInfo, cookie: Option<(&str, &str)>) -> reqwest::Response {
@@ -16,7 +17,9 @@ async fn call(app: &TestApp, route: &RouteInfo, cookie: Option<(&str, &str)>) ->
     let method = Method::from_bytes(route.method.as_str().as_bytes()).unwrap();
     let mut req = c.request(method.clone(), app.url(&concrete(&route.path)));
     if let Some((token, csrf)) = cookie {
-        req = req.header("cookie", format!("modgate_session={token}")).header("x-csrf-token", csrf);
+        req = req
+            .header("cookie", format!("modgate_session={token}"))
+            .header("x-csrf-token", csrf);
     }
     if method != Method::GET {
         req = match route.surface {
@@ -29,7 +32,10 @@ async fn call(app: &TestApp, route: &RouteInfo, cookie: Option<(&str, &str)>) ->
 
 fn is_login_redirect(r: &reqwest::Response) -> bool {
     r.status() == StatusCode::SEE_OTHER
-        && r.headers().get("location").and_then(|l| l.to_str().ok()).is_some_and(|l| l.starts_with("/login"))
+        && r.headers()
+            .get("location")
+            .and_then(|l| l.to_str().ok())
+            .is_some_and(|l| l.starts_with("/login"))
 }
 
 #[tokio::test]
@@ -38,7 +44,9 @@ async fn every_route_every_role() {
     let admin = app.admin().await;
     let mut users: Vec<(String, Vec<PlatformRole>)> = Vec::new();
     for role in PlatformRole::ALL {
-        let id = app.create_user(&admin, &format!("m-{role}"), &[role.as_str()]).await;
+        let id = app
+            .create_user(&admin, &format!("m-{role}"), &[role.as_str()])
+            .await;
         users.push((id, vec![role]));
     }
     let id = app.create_user(&admin, "m-none", &[]).await;
@@ -54,10 +62,21 @@ async fn every_route_every_role() {
         let logs_in = route.path.ends_with("login") && route.method != reqwest::Method::GET;
         let anon = call(&app, route, None).await;
         match route.access {
-            Access::Public => assert!(logs_in || anon.status() != StatusCode::UNAUTHORIZED, "{route:?}"),
+            Access::Public => assert!(
+                logs_in || anon.status() != StatusCode::UNAUTHORIZED,
+                "{route:?}"
+            ),
             _ => match route.surface {
-                Surface::Api => assert_eq!(anon.status(), StatusCode::UNAUTHORIZED, "anonymous {route:?}"),
-                Surface::Page => assert!(is_login_redirect(&anon), "anonymous {route:?} got {}", anon.status()),
+                Surface::Api => assert_eq!(
+                    anon.status(),
+                    StatusCode::UNAUTHORIZED,
+                    "anonymous {route:?}"
+                ),
+                Surface::Page => assert!(
+                    is_login_redirect(&anon),
+                    "anonymous {route:?} got {}",
+                    anon.status()
+                ),
             },
         }
         if logs_out {
@@ -73,14 +92,27 @@ async fn every_route_every_role() {
             let status = resp.status();
             if allowed {
                 assert!(
-                    (logs_in || status != StatusCode::UNAUTHORIZED) && status != StatusCode::FORBIDDEN && !is_login_redirect(&resp),
+                    (logs_in || status != StatusCode::UNAUTHORIZED)
+                        && status != StatusCode::FORBIDDEN
+                        && !is_login_redirect(&resp),
                     "{roles:?} should reach {} {} but got {status}",
                     route.method,
                     route.path
                 );
-                assert!(status.as_u16() < 500, "{roles:?} {} {} answered {status}", route.method, route.path);
+                assert!(
+                    status.as_u16() < 500,
+                    "{roles:?} {} {} answered {status}",
+                    route.method,
+                    route.path
+                );
             } else {
-                assert_eq!(status, StatusCode::FORBIDDEN, "{roles:?} must not reach {} {}", route.method, route.path);
+                assert_eq!(
+                    status,
+                    StatusCode::FORBIDDEN,
+                    "{roles:?} must not reach {} {}",
+                    route.method,
+                    route.path
+                );
                 if route.surface == Surface::Api {
                     let body: serde_json::Value = resp.json().await.unwrap();
                     assert_eq!(body["error"]["code"], "forbidden");
@@ -101,12 +133,30 @@ async fn spot_checks_of_the_role_matrix() {
     app.create_user(&admin, "rev", &["reviewer"]).await;
     let dev = app.login("dev", "dev-password").await;
     let rev = app.login("rev", "rev-password").await;
-    assert_eq!(dev.get("/api/users").send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(dev.get("/api/audit").send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(dev.get("/api/menu-items").send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(rev.get("/api/audit").send().await.unwrap().status(), StatusCode::OK);
-    assert_eq!(rev.get("/api/users").send().await.unwrap().status(), StatusCode::FORBIDDEN);
-    assert_eq!(admin.get("/api/users").send().await.unwrap().status(), StatusCode::OK);
+    assert_eq!(
+        dev.get("/api/users").send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        dev.get("/api/audit").send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        dev.get("/api/menu-items").send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        rev.get("/api/audit").send().await.unwrap().status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        rev.get("/api/users").send().await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        admin.get("/api/users").send().await.unwrap().status(),
+        StatusCode::OK
+    );
 }
 
 #[test]
@@ -119,16 +169,28 @@ fn every_api_route_is_in_the_openapi_document_and_vice_versa() {
     for (path, item) in paths {
         for method in item.as_object().unwrap().keys() {
             assert!(
-                routes.table.iter().any(|r| r.path == *path && r.method.as_str().eq_ignore_ascii_case(method)),
+                routes
+                    .table
+                    .iter()
+                    .any(|r| r.path == *path && r.method.as_str().eq_ignore_ascii_case(method)),
                 "{method} {path} is documented but not routed"
             );
             in_doc += 1;
         }
     }
-    let api_routes = routes.table.iter().filter(|r| r.surface == Surface::Api).count();
+    let api_routes = routes
+        .table
+        .iter()
+        .filter(|r| r.surface == Surface::Api)
+        .count();
     assert_eq!(in_doc, api_routes);
     for r in routes.table.iter().filter(|r| r.surface == Surface::Api) {
         let op = &paths[&r.path][r.method.as_str().to_lowercase()];
-        assert!(op["responses"].as_object().is_some_and(|m| !m.is_empty()), "{} {} documents its responses", r.method, r.path);
+        assert!(
+            op["responses"].as_object().is_some_and(|m| !m.is_empty()),
+            "{} {} documents its responses",
+            r.method,
+            r.path
+        );
     }
 }

@@ -7,7 +7,13 @@ fn paths(menu: &Value) -> Vec<String> {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|g| g["items"].as_array().unwrap().iter().map(|i| i["path"].as_str().unwrap().to_owned()))
+        .flat_map(|g| {
+            g["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["path"].as_str().unwrap().to_owned())
+        })
         .collect()
 }
 
@@ -17,17 +23,62 @@ async fn the_menu_shows_what_the_user_may_open() {
     let admin = app.admin().await;
     app.create_user(&admin, "dev", &["developer"]).await;
     app.create_user(&admin, "rev", &["reviewer"]).await;
-    let admin_menu: Value = admin.get("/api/menu").send().await.unwrap().json().await.unwrap();
-    assert_eq!(paths(&admin_menu), ["/admin/audit", "/admin/users", "/admin/menus"]);
-    let rev: Value = app.login("rev", "rev-password").await.get("/api/menu").send().await.unwrap().json().await.unwrap();
+    let admin_menu: Value = admin
+        .get("/api/menu")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        paths(&admin_menu),
+        ["/admin/audit", "/admin/users", "/admin/menus"]
+    );
+    let rev: Value = app
+        .login("rev", "rev-password")
+        .await
+        .get("/api/menu")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(paths(&rev), ["/admin/audit"]);
-    let dev: Value = app.login("dev", "dev-password").await.get("/api/menu").send().await.unwrap().json().await.unwrap();
-    assert!(paths(&dev).is_empty(), "seeded items whose pages do not exist yet stay hidden");
+    let dev: Value = app
+        .login("dev", "dev-password")
+        .await
+        .get("/api/menu")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        paths(&dev).is_empty(),
+        "seeded items whose pages do not exist yet stay hidden"
+    );
 
-    let items: Value = admin.get("/api/menu-items").send().await.unwrap().json().await.unwrap();
+    let items: Value = admin
+        .get("/api/menu-items")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let items = items["items"].as_array().unwrap();
-    assert_eq!(items.len(), 9, "the System Management group and its eight seeded items");
-    let models = items.iter().find(|i| i["path"] == "/admin/ai-models").unwrap();
+    assert_eq!(
+        items.len(),
+        9,
+        "the System Management group and its eight seeded items"
+    );
+    let models = items
+        .iter()
+        .find(|i| i["path"] == "/admin/ai-models")
+        .unwrap();
     assert_eq!(models["pageExists"], false);
     assert_eq!(models["permission"], "models.manage");
 }
@@ -37,28 +88,93 @@ async fn admins_relabel_reorder_hide_and_repermission() {
     let app = spawn().await;
     let admin = app.admin().await;
     app.create_user(&admin, "rev", &["reviewer"]).await;
-    let r = admin.patch("/api/menu-items/system.menus").json(&json!({ "label": "Navigation", "sortOrder": 1 })).send().await.unwrap();
+    let r = admin
+        .patch("/api/menu-items/system.menus")
+        .json(&json!({ "label": "Navigation", "sortOrder": 1 }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let menu: Value = admin.get("/api/menu").send().await.unwrap().json().await.unwrap();
+    let menu: Value = admin
+        .get("/api/menu")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(paths(&menu)[0], "/admin/menus");
     assert_eq!(menu["groups"][0]["items"][0]["label"], "Navigation");
 
-    let r = admin.patch("/api/menu-items/system.audit").json(&json!({ "visible": false })).send().await.unwrap();
+    let r = admin
+        .patch("/api/menu-items/system.audit")
+        .json(&json!({ "visible": false }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let rev = app.login("rev", "rev-password").await;
-    let m: Value = rev.get("/api/menu").send().await.unwrap().json().await.unwrap();
+    let m: Value = rev
+        .get("/api/menu")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(paths(&m).is_empty());
-    let r = admin.patch("/api/menu-items/system.audit").json(&json!({ "visible": true, "permission": "users.manage" })).send().await.unwrap();
+    let r = admin
+        .patch("/api/menu-items/system.audit")
+        .json(&json!({ "visible": true, "permission": "users.manage" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let m: Value = rev.get("/api/menu").send().await.unwrap().json().await.unwrap();
+    let m: Value = rev
+        .get("/api/menu")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(paths(&m).is_empty(), "the item now needs users.manage");
 
-    let (s, _, b) = error_of(admin.patch("/api/menu-items/system.audit").json(&json!({ "permission": "audit.reed" })).send().await.unwrap()).await;
+    let (s, _, b) = error_of(
+        admin
+            .patch("/api/menu-items/system.audit")
+            .json(&json!({ "permission": "audit.reed" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(b["error"]["message"].as_str().unwrap().contains("audit.reed"));
-    let (s, _, _) = error_of(admin.patch("/api/menu-items/nope").json(&json!({ "label": "x" })).send().await.unwrap()).await;
+    assert!(
+        b["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("audit.reed")
+    );
+    let (s, _, _) = error_of(
+        admin
+            .patch("/api/menu-items/nope")
+            .json(&json!({ "label": "x" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _, _) = error_of(admin.patch("/api/menu-items/system.audit").json(&json!({ "label": "  " })).send().await.unwrap()).await;
+    let (s, _, _) = error_of(
+        admin
+            .patch("/api/menu-items/system.audit")
+            .json(&json!({ "label": "  " }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 
     let entries = audit_entries(&admin, "menu").await;

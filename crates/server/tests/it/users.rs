@@ -21,24 +21,54 @@ async fn create_list_update_users_with_audit() {
     assert!(u.get("passwordHash").is_none() && !u.to_string().contains("argon2"));
     let id = u["id"].as_str().unwrap();
 
-    let (s, c, _) = error_of(admin.post("/api/users").json(&json!({ "username": "dana", "password": "another-password" })).send().await.unwrap()).await;
+    let (s, c, _) = error_of(
+        admin
+            .post("/api/users")
+            .json(&json!({ "username": "dana", "password": "another-password" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, c.as_str()), (StatusCode::CONFLICT, "conflict"));
 
-    let r = admin.patch(&format!("/api/users/{id}")).json(&json!({ "roles": ["publisher"], "email": null })).send().await.unwrap();
+    let r = admin
+        .patch(&format!("/api/users/{id}"))
+        .json(&json!({ "roles": ["publisher"], "email": null }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let u: Value = r.json().await.unwrap();
     assert_eq!(u["roles"], json!(["publisher"]));
     assert_eq!(u["email"], Value::Null);
     assert_eq!(u["displayName"], "Dana D", "untouched fields stay");
 
-    let list: Value = admin.get("/api/users").send().await.unwrap().json().await.unwrap();
+    let list: Value = admin
+        .get("/api/users")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
 
     let entries = audit_entries(&admin, "user").await;
-    let update = entries.iter().find(|e| e["action"] == "user.update").unwrap();
-    assert_eq!(update["details"]["changes"]["roles"], json!({ "from": ["developer", "reviewer"], "to": ["publisher"] }));
+    let update = entries
+        .iter()
+        .find(|e| e["action"] == "user.update")
+        .unwrap();
+    assert_eq!(
+        update["details"]["changes"]["roles"],
+        json!({ "from": ["developer", "reviewer"], "to": ["publisher"] })
+    );
     assert_eq!(update["actor"], "admin");
-    assert!(entries.iter().any(|e| e["action"] == "user.create" && e["resourceId"] == id));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["action"] == "user.create" && e["resourceId"] == id)
+    );
 }
 
 #[tokio::test]
@@ -50,11 +80,24 @@ async fn bad_input_is_rejected_field_by_field_and_changes_nothing() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let fields: Vec<_> = b["error"]["details"]["fields"].as_array().unwrap().iter().map(|f| f["field"].as_str().unwrap().to_owned()).collect();
+    let fields: Vec<_> = b["error"]["details"]["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["field"].as_str().unwrap().to_owned())
+        .collect();
     assert_eq!(fields, ["username", "email", "password", "roles"]);
     assert_eq!(store::users::count(&app.db).await.unwrap(), 1);
     let id = store::users::list(&app.db).await.unwrap()[0].id.clone();
-    let (s, _, _) = error_of(admin.patch(&format!("/api/users/{id}")).json(&json!({ "roles": ["admin", "wizard"] })).send().await.unwrap()).await;
+    let (s, _, _) = error_of(
+        admin
+            .patch(&format!("/api/users/{id}"))
+            .json(&json!({ "roles": ["admin", "wizard"] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
 }
 
@@ -63,15 +106,43 @@ async fn the_last_active_admin_cannot_be_removed() {
     let app = spawn().await;
     let admin = app.admin().await;
     let id = store::users::list(&app.db).await.unwrap()[0].id.clone();
-    let (s, c, _) = error_of(admin.patch(&format!("/api/users/{id}")).json(&json!({ "active": false })).send().await.unwrap()).await;
+    let (s, c, _) = error_of(
+        admin
+            .patch(&format!("/api/users/{id}"))
+            .json(&json!({ "active": false }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!((s, c.as_str()), (StatusCode::CONFLICT, "conflict"));
-    let (s, _, _) = error_of(admin.patch(&format!("/api/users/{id}")).json(&json!({ "roles": ["developer"] })).send().await.unwrap()).await;
+    let (s, _, _) = error_of(
+        admin
+            .patch(&format!("/api/users/{id}"))
+            .json(&json!({ "roles": ["developer"] }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::CONFLICT);
-    let me: Value = admin.get("/api/me").send().await.unwrap().json().await.unwrap();
+    let me: Value = admin
+        .get("/api/me")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["roles"], json!(["admin"]), "nothing was half-applied");
     // With a second admin it is allowed.
     app.create_user(&admin, "admin2", &["admin"]).await;
-    let r = admin.patch(&format!("/api/users/{id}")).json(&json!({ "roles": ["developer"] })).send().await.unwrap();
+    let r = admin
+        .patch(&format!("/api/users/{id}"))
+        .json(&json!({ "roles": ["developer"] }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
 }
 
@@ -81,11 +152,27 @@ async fn password_reset_ends_sessions_and_the_new_password_works() {
     let admin = app.admin().await;
     let id = app.create_user(&admin, "erin", &["developer"]).await;
     let erin = app.login("erin", "erin-password").await;
-    let (s, _, _) = error_of(admin.post(&format!("/api/users/{id}/password")).json(&json!({ "password": "short" })).send().await.unwrap()).await;
+    let (s, _, _) = error_of(
+        admin
+            .post(&format!("/api/users/{id}/password"))
+            .json(&json!({ "password": "short" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
-    let r = admin.post(&format!("/api/users/{id}/password")).json(&json!({ "password": "brand-new-password" })).send().await.unwrap();
+    let r = admin
+        .post(&format!("/api/users/{id}/password"))
+        .json(&json!({ "password": "brand-new-password" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    assert_eq!(erin.get("/api/me").send().await.unwrap().status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        erin.get("/api/me").send().await.unwrap().status(),
+        StatusCode::UNAUTHORIZED
+    );
     app.login("erin", "brand-new-password").await;
 }
 
@@ -100,7 +187,14 @@ async fn hostile_names_render_as_text() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let html = admin.get("/admin/users").send().await.unwrap().text().await.unwrap();
+    let html = admin
+        .get("/admin/users")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;"));
 }
@@ -113,7 +207,14 @@ async fn users_page_creates_and_edits_with_inline_errors() {
     let r = admin
         .client
         .post(app.url("/admin/users"))
-        .form(&[("_csrf", csrf.as_str()), ("username", "x"), ("password", "pw"), ("display_name", ""), ("email", ""), ("business_roles", "")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "x"),
+            ("password", "pw"),
+            ("display_name", ""),
+            ("email", ""),
+            ("business_roles", ""),
+        ])
         .send()
         .await
         .unwrap();
@@ -123,24 +224,46 @@ async fn users_page_creates_and_edits_with_inline_errors() {
     let r = admin
         .client
         .post(app.url("/admin/users"))
-        .form(&[("_csrf", csrf.as_str()), ("username", "frank"), ("password", "frank-password"), ("display_name", "Frank"),
-                ("email", "f@acme.test"), ("roles", "developer"), ("roles", "reviewer"), ("business_roles", "sales, support")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("username", "frank"),
+            ("password", "frank-password"),
+            ("display_name", "Frank"),
+            ("email", "f@acme.test"),
+            ("roles", "developer"),
+            ("roles", "reviewer"),
+            ("business_roles", "sales, support"),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let frank = store::users::list(&app.db).await.unwrap().into_iter().find(|u| u.username == "frank").unwrap();
+    let frank = store::users::list(&app.db)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|u| u.username == "frank")
+        .unwrap();
     assert_eq!(frank.roles.len(), 2);
     assert_eq!(frank.business_roles, ["sales", "support"]);
     let r = admin
         .client
         .post(app.url(&format!("/admin/users/{}", frank.id)))
-        .form(&[("_csrf", csrf.as_str()), ("display_name", "Frank F"), ("email", ""), ("roles", "publisher"), ("business_roles", "")])
+        .form(&[
+            ("_csrf", csrf.as_str()),
+            ("display_name", "Frank F"),
+            ("email", ""),
+            ("roles", "publisher"),
+            ("business_roles", ""),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    let frank = store::users::get(&app.db, &frank.id).await.unwrap().unwrap();
+    let frank = store::users::get(&app.db, &frank.id)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(frank.display_name, "Frank F");
     assert!(!frank.active, "an unchecked box deactivates");
     assert_eq!(frank.roles, [access::PlatformRole::Publisher]);

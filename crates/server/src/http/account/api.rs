@@ -66,23 +66,46 @@ pub struct CreatedToken {
 
 /// The caller's API tokens.
 #[utoipa::path(get, path = "/api/tokens", tag = "tokens", responses((status = 200, body = TokenList)))]
-async fn list_tokens(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<TokenList>> {
-    let items = store::tokens::list_for_user(&state.db, &user.id).await?.into_iter().map(Into::into).collect();
+async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> ApiResult<Json<TokenList>> {
+    let items = store::tokens::list_for_user(&state.db, &user.id)
+        .await?
+        .into_iter()
+        .map(Into::into)
+        .collect();
     Ok(Json(TokenList { items }))
 }
 
 /// Creates a personal API token; its secret is returned once.
 #[utoipa::path(post, path = "/api/tokens", tag = "tokens", request_body = CreateToken,
     responses((status = 201, body = CreatedToken), (status = 422, body = crate::http::openapi::ErrorBody)))]
-async fn create_token(State(state): State<AppState>, user: CurrentUser, meta: RequestMeta, ApiJson(b): ApiJson<CreateToken>) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
+async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiJson(b): ApiJson<CreateToken>,
+) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
     let (token, secret) = service::create(&state, &user, &meta, &b.name).await?;
-    Ok((StatusCode::CREATED, Json(CreatedToken { token: token.into(), secret })))
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            token: token.into(),
+            secret,
+        }),
+    ))
 }
 
 /// Revokes one of the caller's tokens.
 #[utoipa::path(delete, path = "/api/tokens/{id}", tag = "tokens", params(("id" = String, Path)),
     responses((status = 204), (status = 404, body = crate::http::openapi::ErrorBody)))]
-async fn revoke_token(State(state): State<AppState>, user: CurrentUser, meta: RequestMeta, ApiPath(id): ApiPath<String>) -> ApiResult<StatusCode> {
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
     service::revoke(&state, &user, &meta, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -16,13 +16,31 @@ use serde::Deserialize;
 pub fn routes() -> Routes {
     Routes::default()
         .page(Method::GET, "/account", Access::Authenticated, show)
-        .page(Method::POST, "/account/tokens", Access::Authenticated, create)
-        .page(Method::POST, "/account/tokens/{id}/revoke", Access::Authenticated, revoke)
+        .page(
+            Method::POST,
+            "/account/tokens",
+            Access::Authenticated,
+            create,
+        )
+        .page(
+            Method::POST,
+            "/account/tokens/{id}/revoke",
+            Access::Authenticated,
+            revoke,
+        )
 }
 
-async fn render(state: &AppState, page: &Page, new_token: Option<String>, error: Option<String>) -> PageResult {
+async fn render(
+    state: &AppState,
+    page: &Page,
+    new_token: Option<String>,
+    error: Option<String>,
+) -> PageResult {
     let tokens = store::tokens::list_for_user(&state.db, &page.user.id).await?;
-    Ok(page.render("account.html", context! { tokens => Serde(&tokens), new_token => new_token, flash_error => error }))
+    Ok(page.render(
+        "account.html",
+        context! { tokens => Serde(&tokens), new_token => new_token, flash_error => error },
+    ))
 }
 
 async fn show(State(state): State<AppState>, page: Page) -> PageResult {
@@ -35,7 +53,13 @@ struct TokenForm {
     name: String,
 }
 
-async fn create(State(state): State<AppState>, page: Page, user: CurrentUser, meta: RequestMeta, Form(f): Form<TokenForm>) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Form(f): Form<TokenForm>,
+) -> PageResult {
     match service::create(&state, &user, &meta, &f.name).await {
         // Rendered, not redirected: the secret must not end up in a URL or be lost.
         Ok((_, secret)) => render(&state, &page, Some(secret), None).await,
@@ -44,7 +68,12 @@ async fn create(State(state): State<AppState>, page: Page, user: CurrentUser, me
     }
 }
 
-async fn revoke(State(state): State<AppState>, user: CurrentUser, meta: RequestMeta, Path(id): Path<String>) -> PageResult {
+async fn revoke(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+) -> PageResult {
     service::revoke(&state, &user, &meta, &id).await?;
     Ok(Redirect::to("/account").into_response())
 }

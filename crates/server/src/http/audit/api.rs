@@ -52,7 +52,8 @@ impl From<Entry> for AuditEntryView {
             resource_type: e.resource_type,
             resource_id: e.resource_id,
             outcome: e.outcome,
-            details: serde_json::from_str(&e.details).unwrap_or(serde_json::Value::String(e.details)),
+            details: serde_json::from_str(&e.details)
+                .unwrap_or(serde_json::Value::String(e.details)),
             request_id: e.request_id,
             client_addr: e.client_addr,
             prev_hash: e.prev_hash,
@@ -73,11 +74,20 @@ pub struct AuditPage {
 /// Audit entries, newest first, filtered and paginated.
 #[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditQuery),
     responses((status = 200, body = AuditPage), (status = 400, body = crate::http::openapi::ErrorBody)))]
-async fn list(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Json<AuditPage>> {
+async fn list(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Json<AuditPage>> {
     let filter = q.filter()?;
     let (page, per_page) = q.paging()?;
-    let (rows, total) = store::audit::list(&state.db, &filter, (page - 1) * per_page, per_page).await?;
-    Ok(Json(AuditPage { items: rows.into_iter().map(Into::into).collect(), total, page, per_page }))
+    let (rows, total) =
+        store::audit::list(&state.db, &filter, (page - 1) * per_page, per_page).await?;
+    Ok(Json(AuditPage {
+        items: rows.into_iter().map(Into::into).collect(),
+        total,
+        page,
+        per_page,
+    }))
 }
 
 /// Most rows one export returns; narrow the filter for more.
@@ -86,11 +96,16 @@ const EXPORT_LIMIT: i64 = 100_000;
 /// All matching entries as JSON Lines or CSV (oldest last, as listed), up to 100 000.
 #[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(AuditQuery),
     responses((status = 200, description = "application/x-ndjson or text/csv"), (status = 400, body = crate::http::openapi::ErrorBody)))]
-async fn export(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>) -> ApiResult<Response> {
+async fn export(
+    State(state): State<AppState>,
+    ApiQuery(q): ApiQuery<AuditQuery>,
+) -> ApiResult<Response> {
     let filter = q.filter()?;
     let format = q.format.as_deref().unwrap_or("jsonl");
     if format != "jsonl" && format != "csv" {
-        return Err(ApiError::bad_request(format!("format: '{format}' is not 'jsonl' or 'csv'")));
+        return Err(ApiError::bad_request(format!(
+            "format: '{format}' is not 'jsonl' or 'csv'"
+        )));
     }
     let mut rows = Vec::new();
     let batch = 1000;
@@ -113,8 +128,18 @@ async fn export(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>
     } else {
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record([
-            "seq", "at", "actor", "action", "resource_type", "resource_id", "outcome", "details", "request_id",
-            "client_addr", "prev_hash", "hash",
+            "seq",
+            "at",
+            "actor",
+            "action",
+            "resource_type",
+            "resource_id",
+            "outcome",
+            "details",
+            "request_id",
+            "client_addr",
+            "prev_hash",
+            "hash",
         ])
         .map_err(anyhow::Error::from)?;
         for v in &views {
@@ -135,10 +160,21 @@ async fn export(State(state): State<AppState>, ApiQuery(q): ApiQuery<AuditQuery>
             .map_err(anyhow::Error::from)?;
         }
         let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
-        ("text/csv; charset=utf-8", "csv", String::from_utf8(bytes).map_err(anyhow::Error::from)?)
+        (
+            "text/csv; charset=utf-8",
+            "csv",
+            String::from_utf8(bytes).map_err(anyhow::Error::from)?,
+        )
     };
     let disposition = format!("attachment; filename=\"modgate-audit.{ext}\"");
-    Ok(([(header::CONTENT_TYPE, content_type.to_owned()), (header::CONTENT_DISPOSITION, disposition)], body).into_response())
+    Ok((
+        [
+            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_DISPOSITION, disposition),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -153,8 +189,16 @@ pub struct ChainStatus {
 
 impl From<Verification> for ChainStatus {
     fn from(v: Verification) -> Self {
-        let (broken_at, reason) = v.first_broken.map(|(s, r)| (Some(s), Some(r))).unwrap_or((None, None));
-        ChainStatus { ok: broken_at.is_none(), rows_checked: v.rows_checked, broken_at, reason }
+        let (broken_at, reason) = v
+            .first_broken
+            .map(|(s, r)| (Some(s), Some(r)))
+            .unwrap_or((None, None));
+        ChainStatus {
+            ok: broken_at.is_none(),
+            rows_checked: v.rows_checked,
+            broken_at,
+            reason,
+        }
     }
 }
 

@@ -9,10 +9,19 @@ use minijinja::context;
 use minijinja::value::Serde;
 
 pub fn routes() -> Routes {
-    Routes::default().page(Method::GET, "/admin/audit", Access::Permission(Permission::AuditRead), list)
+    Routes::default().page(
+        Method::GET,
+        "/admin/audit",
+        Access::Permission(Permission::AuditRead),
+        list,
+    )
 }
 
-async fn list(State(state): State<AppState>, page: Page, Query(q): Query<AuditQuery>) -> PageResult {
+async fn list(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<AuditQuery>,
+) -> PageResult {
     let filter = q.filter()?;
     let (n, per) = q.paging()?;
     let (entries, total) = store::audit::list(&state.db, &filter, (n - 1) * per, per).await?;

@@ -37,7 +37,8 @@ pub fn parse_time(field: &str, s: &str) -> Result<Option<i64>, ApiError> {
     use time::format_description::well_known::Rfc3339;
     let parsed = time::OffsetDateTime::parse(s, &Rfc3339).ok().or_else(|| {
         let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]");
-        let fmt_s = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
+        let fmt_s =
+            time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
         time::PrimitiveDateTime::parse(s, &fmt)
             .or_else(|_| time::PrimitiveDateTime::parse(s, &fmt_s))
             .ok()
@@ -45,7 +46,9 @@ pub fn parse_time(field: &str, s: &str) -> Result<Option<i64>, ApiError> {
     });
     match parsed {
         Some(t) => Ok(Some((t.unix_timestamp_nanos() / 1_000_000) as i64)),
-        None => Err(ApiError::bad_request(format!("{field}: '{s}' is not a time (use RFC 3339, e.g. 2026-11-25T08:00:00Z)"))),
+        None => Err(ApiError::bad_request(format!(
+            "{field}: '{s}' is not a time (use RFC 3339, e.g. 2026-11-25T08:00:00Z)"
+        ))),
     }
 }
 
@@ -55,7 +58,11 @@ impl AuditQuery {
             None | Some("") => None,
             Some("success") => Some(Outcome::Success),
             Some("failure") => Some(Outcome::Failure),
-            Some(o) => return Err(ApiError::bad_request(format!("outcome: '{o}' is not 'success' or 'failure'"))),
+            Some(o) => {
+                return Err(ApiError::bad_request(format!(
+                    "outcome: '{o}' is not 'success' or 'failure'"
+                )));
+            }
         };
         Ok(Filter {
             action: self.action.clone(),
@@ -105,8 +112,14 @@ mod tests {
 
     #[test]
     fn times_parse_both_ways_and_reject_garbage() {
-        assert_eq!(parse_time("from", "1970-01-01T00:00:01Z").unwrap(), Some(1000));
-        assert_eq!(parse_time("from", "1970-01-01T00:01").unwrap(), Some(60_000));
+        assert_eq!(
+            parse_time("from", "1970-01-01T00:00:01Z").unwrap(),
+            Some(1000)
+        );
+        assert_eq!(
+            parse_time("from", "1970-01-01T00:01").unwrap(),
+            Some(60_000)
+        );
         assert_eq!(parse_time("from", "").unwrap(), None);
         let e = parse_time("to", "yesterday").unwrap_err();
         assert!(e.message.starts_with("to:"));
@@ -114,9 +127,15 @@ mod tests {
 
     #[test]
     fn bad_outcome_and_paging_are_400() {
-        let q = AuditQuery { outcome: Some("maybe".into()), ..Default::default() };
+        let q = AuditQuery {
+            outcome: Some("maybe".into()),
+            ..Default::default()
+        };
         assert_eq!(q.filter().unwrap_err().status.as_u16(), 400);
-        let q = AuditQuery { per_page: Some(0), ..Default::default() };
+        let q = AuditQuery {
+            per_page: Some(0),
+            ..Default::default()
+        };
         assert!(q.paging().is_err());
     }
 }

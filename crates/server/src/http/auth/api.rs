@@ -40,18 +40,37 @@ pub struct LoginResponse {
     responses((status = 200, body = LoginResponse),
               (status = 401, body = crate::http::openapi::ErrorBody, description = "invalid username or password"),
               (status = 429, body = crate::http::openapi::ErrorBody, description = "too many failed attempts")))]
-async fn api_login(State(state): State<AppState>, meta: RequestMeta, ApiJson(body): ApiJson<LoginRequest>) -> ApiResult<Response> {
+async fn api_login(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> ApiResult<Response> {
     let user = login::authenticate(&state, &meta, &body.username, &body.password).await?;
     let (token, csrf) = login::start_session(&state, &meta, &user, "api").await?;
     let cookie = login::session_cookie(&state, &token);
-    Ok(([(header::SET_COOKIE, cookie)], Json(LoginResponse { username: user.username, csrf_token: csrf })).into_response())
+    Ok((
+        [(header::SET_COOKIE, cookie)],
+        Json(LoginResponse {
+            username: user.username,
+            csrf_token: csrf,
+        }),
+    )
+        .into_response())
 }
 
 /// Ends the current session.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
-async fn api_logout(State(state): State<AppState>, meta: RequestMeta, user: CurrentUser) -> ApiResult<Response> {
+async fn api_logout(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    user: CurrentUser,
+) -> ApiResult<Response> {
     login::end_session(&state, &meta, &user).await?;
-    Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, login::session_cookie(&state, ""))]).into_response())
+    Ok((
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, login::session_cookie(&state, ""))],
+    )
+        .into_response())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -74,6 +93,10 @@ async fn me(user: CurrentUser) -> Json<Me> {
         username: user.username,
         display_name: user.display_name,
         roles: user.roles.iter().map(|r| r.as_str().to_owned()).collect(),
-        permissions: user.permissions.iter().map(|p| p.as_str().to_owned()).collect(),
+        permissions: user
+            .permissions
+            .iter()
+            .map(|p| p.as_str().to_owned())
+            .collect(),
     })
 }

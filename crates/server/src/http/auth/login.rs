@@ -25,11 +25,20 @@ fn locked_error(until_ms: i64) -> ApiError {
 }
 
 /// Checks the credentials; returns the user when they hold.
-pub async fn authenticate(state: &AppState, meta: &RequestMeta, username: &str, pass: &str) -> Result<User, ApiError> {
+pub async fn authenticate(
+    state: &AppState,
+    meta: &RequestMeta,
+    username: &str,
+    pass: &str,
+) -> Result<User, ApiError> {
     // Throttle by the typed name, normalised the way usernames are stored.
     let key = username.trim().to_lowercase();
     if key.is_empty() || pass.is_empty() {
-        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", INVALID));
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            INVALID,
+        ));
     }
     if let Some(until) = store::login_attempts::locked_until(&state.db, &key).await? {
         let mut e = meta.audit(None, "auth.login", Outcome::Failure);
@@ -50,13 +59,18 @@ pub async fn authenticate(state: &AppState, meta: &RequestMeta, username: &str, 
                 Some((u, _)) if !u.active => "inactive user",
                 Some(_) => "wrong password",
             };
-            let lock = store::login_attempts::record_failure(&state.db, &key, state.login_policy()).await?;
+            let lock = store::login_attempts::record_failure(&state.db, &key, state.login_policy())
+                .await?;
             let mut e = meta.audit(None, "auth.login", Outcome::Failure);
             e.details = json!({ "username": key, "reason": reason, "locked": lock.is_some() });
             audit::record(&state.db, e).await?;
             match lock {
                 Some(until) => Err(locked_error(until)),
-                None => Err(ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credentials", INVALID)),
+                None => Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "invalid_credentials",
+                    INVALID,
+                )),
             }
         }
     }
@@ -64,7 +78,12 @@ pub async fn authenticate(state: &AppState, meta: &RequestMeta, username: &str, 
 
 /// A new session for `user`; returns the cookie value and the CSRF token.
 /// The session and its audit row commit together.
-pub async fn start_session(state: &AppState, meta: &RequestMeta, user: &User, via: &str) -> Result<(String, String), ApiError> {
+pub async fn start_session(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &User,
+    via: &str,
+) -> Result<(String, String), ApiError> {
     let token = secrets::random_token();
     let csrf = secrets::random_token();
     let ttl = state.config.session_ttl_hours as i64 * 3_600_000;
@@ -89,13 +108,19 @@ pub fn session_cookie(state: &AppState, token: &str) -> String {
     if token.is_empty() {
         c = c.max_age(cookie::time::Duration::ZERO);
     } else {
-        c = c.max_age(cookie::time::Duration::hours(state.config.session_ttl_hours as i64));
+        c = c.max_age(cookie::time::Duration::hours(
+            state.config.session_ttl_hours as i64,
+        ));
     }
     c.build().to_string()
 }
 
 /// Ends the caller's session (if logged in by session) and audits it.
-pub async fn end_session(state: &AppState, meta: &RequestMeta, user: &crate::auth::CurrentUser) -> Result<(), ApiError> {
+pub async fn end_session(
+    state: &AppState,
+    meta: &RequestMeta,
+    user: &crate::auth::CurrentUser,
+) -> Result<(), ApiError> {
     let mut tx = state.db.begin().await?;
     if let crate::auth::AuthVia::Session { token_hash, .. } = &user.via {
         store::sessions::delete(&mut tx, token_hash).await?;

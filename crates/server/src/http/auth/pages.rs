@@ -53,7 +53,11 @@ fn render_login(headers: &HeaderMap, username: &str, next: &str, error: Option<&
     resp
 }
 
-async fn login_page(MaybeUser(user): MaybeUser, headers: HeaderMap, Query(q): Query<NextParam>) -> Response {
+async fn login_page(
+    MaybeUser(user): MaybeUser,
+    headers: HeaderMap,
+    Query(q): Query<NextParam>,
+) -> Response {
     let next = safe_next(q.next.as_deref());
     if user.is_some() {
         return Redirect::to(&next).into_response();
@@ -70,7 +74,12 @@ struct LoginForm {
     next: Option<String>,
 }
 
-async fn login_submit(State(state): State<AppState>, meta: RequestMeta, headers: HeaderMap, Form(form): Form<LoginForm>) -> PageResult {
+async fn login_submit(
+    State(state): State<AppState>,
+    meta: RequestMeta,
+    headers: HeaderMap,
+    Form(form): Form<LoginForm>,
+) -> PageResult {
     let next = safe_next(form.next.as_deref());
     let user = match login::authenticate(&state, &meta, &form.username, &form.password).await {
         Ok(u) => u,
@@ -83,14 +92,24 @@ async fn login_submit(State(state): State<AppState>, meta: RequestMeta, headers:
     };
     let (token, _) = login::start_session(&state, &meta, &user, "form").await?;
     let mut resp = Redirect::to(&next).into_response();
-    resp.headers_mut().append(header::SET_COOKIE, login::session_cookie(&state, &token).parse().expect("valid cookie"));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        login::session_cookie(&state, &token)
+            .parse()
+            .expect("valid cookie"),
+    );
     Ok(resp)
 }
 
 async fn logout(State(state): State<AppState>, meta: RequestMeta, user: CurrentUser) -> PageResult {
     login::end_session(&state, &meta, &user).await?;
     let mut resp = Redirect::to("/login").into_response();
-    resp.headers_mut().append(header::SET_COOKIE, login::session_cookie(&state, "").parse().expect("valid cookie"));
+    resp.headers_mut().append(
+        header::SET_COOKIE,
+        login::session_cookie(&state, "")
+            .parse()
+            .expect("valid cookie"),
+    );
     Ok(resp)
 }
 

@@ -45,7 +45,10 @@ pub struct MenuItemView {
 }
 
 fn view(item: MenuItem, state: &AppState) -> MenuItemView {
-    let page_exists = item.path.as_ref().is_some_and(|p| state.page_paths.contains(p));
+    let page_exists = item
+        .path
+        .as_ref()
+        .is_some_and(|p| state.page_paths.contains(p));
     MenuItemView {
         id: item.id,
         parent_id: item.parent_id,
@@ -78,21 +81,38 @@ pub struct PatchMenuItem {
 #[utoipa::path(get, path = "/api/menu", tag = "menus", responses((status = 200, body = MyMenu)))]
 async fn my_menu(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<MyMenu>> {
     let items = store::menus::list(&state.db).await?;
-    Ok(Json(MyMenu { groups: sidebar(&items, &user, &state.page_paths) }))
+    Ok(Json(MyMenu {
+        groups: sidebar(&items, &user, &state.page_paths),
+    }))
 }
 
 /// Every menu item, for administration.
 #[utoipa::path(get, path = "/api/menu-items", tag = "menus", responses((status = 200, body = MenuItemList)))]
 async fn list_items(State(state): State<AppState>) -> ApiResult<Json<MenuItemList>> {
-    let items = store::menus::list(&state.db).await?.into_iter().map(|i| view(i, &state)).collect();
+    let items = store::menus::list(&state.db)
+        .await?
+        .into_iter()
+        .map(|i| view(i, &state))
+        .collect();
     Ok(Json(MenuItemList { items }))
 }
 
 /// Relabels, reorders, hides or re-permissions a menu item.
 #[utoipa::path(patch, path = "/api/menu-items/{id}", tag = "menus", params(("id" = String, Path)), request_body = PatchMenuItem,
     responses((status = 200, body = MenuItemView), (status = 404, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
-async fn patch_item(State(state): State<AppState>, actor: CurrentUser, meta: RequestMeta, ApiPath(id): ApiPath<String>, ApiJson(b): ApiJson<PatchMenuItem>) -> ApiResult<Json<MenuItemView>> {
-    let input = MenuInput { label: b.label, sort_order: b.sort_order, visible: b.visible, permission: b.permission };
+async fn patch_item(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<PatchMenuItem>,
+) -> ApiResult<Json<MenuItemView>> {
+    let input = MenuInput {
+        label: b.label,
+        sort_order: b.sort_order,
+        visible: b.visible,
+        permission: b.permission,
+    };
     let item = service::update(&state, &actor, &meta, &id, input).await?;
     Ok(Json(view(item, &state)))
 }

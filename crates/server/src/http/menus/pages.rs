@@ -26,15 +26,25 @@ async fn render_list(state: &AppState, page: &Page, error: Option<String>) -> Pa
         .await?
         .into_iter()
         .map(|i| {
-            let exists = i.path.as_ref().is_some_and(|p| state.page_paths.contains(p));
+            let exists = i
+                .path
+                .as_ref()
+                .is_some_and(|p| state.page_paths.contains(p));
             let mut v = serde_json::to_value(&i).unwrap_or_default();
             v["page_exists"] = json!(exists);
             v
         })
         .collect();
     let permissions: Vec<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
-    let status = if error.is_some() { axum::http::StatusCode::UNPROCESSABLE_ENTITY } else { axum::http::StatusCode::OK };
-    let mut resp = page.render("menus.html", context! { items => Serde(&items), permissions => permissions, flash_error => error });
+    let status = if error.is_some() {
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        axum::http::StatusCode::OK
+    };
+    let mut resp = page.render(
+        "menus.html",
+        context! { items => Serde(&items), permissions => permissions, flash_error => error },
+    );
     *resp.status_mut() = status;
     Ok(resp)
 }
@@ -52,9 +62,21 @@ struct MenuForm {
     visible: Option<String>,
 }
 
-async fn update(State(state): State<AppState>, page: Page, actor: CurrentUser, meta: RequestMeta, Path(id): Path<String>, Form(f): Form<MenuForm>) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    Form(f): Form<MenuForm>,
+) -> PageResult {
     let Ok(sort_order) = f.sort_order.trim().parse::<i64>() else {
-        return render_list(&state, &page, Some(format!("order: '{}' is not a whole number", f.sort_order))).await;
+        return render_list(
+            &state,
+            &page,
+            Some(format!("order: '{}' is not a whole number", f.sort_order)),
+        )
+        .await;
     };
     let input = MenuInput {
         label: Some(f.label),

@@ -18,7 +18,13 @@ pub struct MenuInput {
     pub permission: Option<String>,
 }
 
-pub async fn update(state: &AppState, actor: &CurrentUser, meta: &RequestMeta, id: &str, input: MenuInput) -> Result<MenuItem, ApiError> {
+pub async fn update(
+    state: &AppState,
+    actor: &CurrentUser,
+    meta: &RequestMeta,
+    id: &str,
+    input: MenuInput,
+) -> Result<MenuItem, ApiError> {
     let mut errs = FieldErrors::default();
     let mut ch = MenuChanges::default();
     if let Some(l) = &input.label {
@@ -44,7 +50,10 @@ pub async fn update(state: &AppState, actor: &CurrentUser, meta: &RequestMeta, i
             ch.permission = Some(Some(p.to_owned()));
         } else {
             let known: Vec<_> = Permission::ALL.iter().map(|p| p.as_str()).collect();
-            errs.add("permission", format!("unknown permission '{p}'; known: {}", known.join(", ")));
+            errs.add(
+                "permission",
+                format!("unknown permission '{p}'; known: {}", known.join(", ")),
+            );
         }
     }
     errs.into_result()?;

@@ -40,7 +40,10 @@ pub struct UserView {
 pub fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .ok()
-        .and_then(|t| t.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 
@@ -81,7 +84,9 @@ pub struct CreateUser {
 }
 
 /// Distinguishes an absent field (leave unchanged) from `null` (clear it).
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(d: D) -> Result<Option<Option<T>>, D::Error> {
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(d).map(Some)
 }
 
@@ -108,7 +113,11 @@ pub struct NewPassword {
 /// All users.
 #[utoipa::path(get, path = "/api/users", tag = "users", responses((status = 200, body = UserList)))]
 async fn list_users(State(state): State<AppState>) -> ApiResult<Json<UserList>> {
-    let items = store::users::list(&state.db).await?.into_iter().map(UserView::from).collect();
+    let items = store::users::list(&state.db)
+        .await?
+        .into_iter()
+        .map(UserView::from)
+        .collect();
     Ok(Json(UserList { items }))
 }
 
@@ -116,7 +125,12 @@ async fn list_users(State(state): State<AppState>) -> ApiResult<Json<UserList>> 
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = CreateUser,
     responses((status = 201, body = UserView), (status = 409, body = crate::http::openapi::ErrorBody),
               (status = 422, body = crate::http::openapi::ErrorBody)))]
-async fn create_user(State(state): State<AppState>, actor: CurrentUser, meta: RequestMeta, ApiJson(b): ApiJson<CreateUser>) -> ApiResult<(StatusCode, Json<UserView>)> {
+async fn create_user(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiJson(b): ApiJson<CreateUser>,
+) -> ApiResult<(StatusCode, Json<UserView>)> {
     let input = CreateInput {
         username: b.username,
         password: b.password,
@@ -132,8 +146,13 @@ async fn create_user(State(state): State<AppState>, actor: CurrentUser, meta: Re
 /// One user.
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = String, Path)),
     responses((status = 200, body = UserView), (status = 404, body = crate::http::openapi::ErrorBody)))]
-async fn get_user(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -> ApiResult<Json<UserView>> {
-    let user = store::users::get(&state.db, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+async fn get_user(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<UserView>> {
+    let user = store::users::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
     Ok(Json(user.into()))
 }
 
@@ -141,7 +160,13 @@ async fn get_user(State(state): State<AppState>, ApiPath(id): ApiPath<String>) -
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "users", params(("id" = String, Path)), request_body = PatchUser,
     responses((status = 200, body = UserView), (status = 404, body = crate::http::openapi::ErrorBody),
               (status = 409, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
-async fn patch_user(State(state): State<AppState>, actor: CurrentUser, meta: RequestMeta, ApiPath(id): ApiPath<String>, ApiJson(b): ApiJson<PatchUser>) -> ApiResult<Json<UserView>> {
+async fn patch_user(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<PatchUser>,
+) -> ApiResult<Json<UserView>> {
     let input = UpdateInput {
         display_name: b.display_name,
         email: b.email,
@@ -149,13 +174,23 @@ async fn patch_user(State(state): State<AppState>, actor: CurrentUser, meta: Req
         business_roles: b.business_roles,
         active: b.active,
     };
-    Ok(Json(service::update(&state, &actor, &meta, &id, input).await?.into()))
+    Ok(Json(
+        service::update(&state, &actor, &meta, &id, input)
+            .await?
+            .into(),
+    ))
 }
 
 /// Sets a new password for a user and ends their sessions.
 #[utoipa::path(post, path = "/api/users/{id}/password", tag = "users", params(("id" = String, Path)), request_body = NewPassword,
     responses((status = 204), (status = 404, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
-async fn reset_password(State(state): State<AppState>, actor: CurrentUser, meta: RequestMeta, ApiPath(id): ApiPath<String>, ApiJson(b): ApiJson<NewPassword>) -> ApiResult<StatusCode> {
+async fn reset_password(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<NewPassword>,
+) -> ApiResult<StatusCode> {
     service::reset_password(&state, &actor, &meta, &id, &b.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -22,11 +22,19 @@ pub fn routes() -> Routes {
         .page(Method::POST, "/admin/users", manage, create)
         .page(Method::GET, "/admin/users/{id}", manage, edit_form)
         .page(Method::POST, "/admin/users/{id}", manage, update)
-        .page(Method::POST, "/admin/users/{id}/password", manage, reset_password)
+        .page(
+            Method::POST,
+            "/admin/users/{id}/password",
+            manage,
+            reset_password,
+        )
 }
 
 fn all_roles() -> Value {
-    let roles: Vec<_> = PlatformRole::ALL.iter().map(|r| json!({ "name": r.as_str(), "label": r.label() })).collect();
+    let roles: Vec<_> = PlatformRole::ALL
+        .iter()
+        .map(|r| json!({ "name": r.as_str(), "label": r.label() }))
+        .collect();
     Value::from(Serde(&roles))
 }
 
@@ -42,11 +50,18 @@ fn form_fields(body: &[u8]) -> BTreeMap<String, Vec<String>> {
 }
 
 fn one(f: &BTreeMap<String, Vec<String>>, k: &str) -> String {
-    f.get(k).and_then(|v| v.first()).cloned().unwrap_or_default()
+    f.get(k)
+        .and_then(|v| v.first())
+        .cloned()
+        .unwrap_or_default()
 }
 
 fn split_list(s: &str) -> Vec<String> {
-    s.split([',', ' ', '，']).map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    s.split([',', ' ', '，'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Maps a validation error's fields to the form's inputs.
@@ -60,7 +75,10 @@ fn field_errors(e: &ApiError) -> BTreeMap<String, String> {
                 "businessRoles" => "business_roles",
                 other => other,
             };
-            m.insert(key.to_owned(), f["message"].as_str().unwrap_or_default().to_owned());
+            m.insert(
+                key.to_owned(),
+                f["message"].as_str().unwrap_or_default().to_owned(),
+            );
         }
     } else if e.code == "conflict" {
         m.insert("username".into(), e.message.clone());
@@ -76,10 +94,19 @@ async fn list(State(state): State<AppState>, page: Page) -> PageResult {
 }
 
 async fn new_form(page: Page) -> PageResult {
-    Ok(page.render("users/new.html", context! { all_roles => all_roles(), form => context!{ roles => Vec::<String>::new() } }))
+    Ok(page.render(
+        "users/new.html",
+        context! { all_roles => all_roles(), form => context!{ roles => Vec::<String>::new() } },
+    ))
 }
 
-async fn create(State(state): State<AppState>, page: Page, actor: CurrentUser, meta: RequestMeta, body: axum::body::Bytes) -> PageResult {
+async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    body: axum::body::Bytes,
+) -> PageResult {
     let f = form_fields(&body);
     let roles = f.get("roles").cloned().unwrap_or_default();
     let input = CreateInput {
@@ -108,17 +135,33 @@ async fn create(State(state): State<AppState>, page: Page, actor: CurrentUser, m
     }
 }
 
-async fn edit_form(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
-    let user = store::users::get(&state.db, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+async fn edit_form(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+) -> PageResult {
+    let user = store::users::get(&state.db, &id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
     let form = context! {
         display_name => user.display_name.clone(), email => user.email.clone().unwrap_or_default(),
         roles => user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
         business_roles => user.business_roles.join(", "), active => user.active,
     };
-    Ok(page.render("users/edit.html", context! { user => Serde(&user), all_roles => all_roles(), form => form }))
+    Ok(page.render(
+        "users/edit.html",
+        context! { user => Serde(&user), all_roles => all_roles(), form => form },
+    ))
 }
 
-async fn update(State(state): State<AppState>, page: Page, actor: CurrentUser, meta: RequestMeta, Path(id): Path<String>, body: axum::body::Bytes) -> PageResult {
+async fn update(
+    State(state): State<AppState>,
+    page: Page,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> PageResult {
     let f = form_fields(&body);
     let roles = f.get("roles").cloned().unwrap_or_default();
     let input = UpdateInput {
@@ -131,7 +174,9 @@ async fn update(State(state): State<AppState>, page: Page, actor: CurrentUser, m
     match service::update(&state, &actor, &meta, &id, input).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let user = store::users::get(&state.db, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+            let user = store::users::get(&state.db, &id)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
             let form = context! {
                 display_name => one(&f, "display_name"), email => one(&f, "email"), roles => roles,
                 business_roles => one(&f, "business_roles"), active => one(&f, "active") == "true",
@@ -147,12 +192,21 @@ async fn update(State(state): State<AppState>, page: Page, actor: CurrentUser, m
     }
 }
 
-async fn reset_password(State(state): State<AppState>, page: Page, actor: CurrentUser, meta: RequestMeta, Path(id): Path<String>, body: axum::body::Bytes) -> PageResult {
+async fn reset_password(
+    State(state): State<AppState>,
+    page: Page,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    Path(id): Path<String>,
+    body: axum::body::Bytes,
+) -> PageResult {
     let f = form_fields(&body);
     match service::reset_password(&state, &actor, &meta, &id, &one(&f, "password")).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let user = store::users::get(&state.db, &id).await?.ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+            let user = store::users::get(&state.db, &id)
+                .await?
+                .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
             let form = context! {
                 display_name => user.display_name.clone(), email => user.email.clone().unwrap_or_default(),
                 roles => user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),

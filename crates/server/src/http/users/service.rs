@@ -1,8 +1,8 @@
 //! Parsing and the state changes behind both the API and the pages: input becomes a
 //! validated value once, and every change commits with its audit row.
 
-use crate::auth::password;
 use crate::auth::CurrentUser;
+use crate::auth::password;
 use crate::error::ApiError;
 use crate::http::extract::RequestMeta;
 use crate::state::AppState;
@@ -25,10 +25,21 @@ impl FieldErrors {
         if self.0.is_empty() {
             return Ok(());
         }
-        let summary = self.0.iter().map(|(f, m)| format!("{f}: {m}")).collect::<Vec<_>>().join("; ");
-        let fields: Vec<Value> = self.0.iter().map(|(f, m)| json!({ "field": f, "message": m })).collect();
-        Err(ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", summary)
-            .with_details(json!({ "fields": fields })))
+        let summary = self
+            .0
+            .iter()
+            .map(|(f, m)| format!("{f}: {m}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let fields: Vec<Value> = self
+            .0
+            .iter()
+            .map(|(f, m)| json!({ "field": f, "message": m }))
+            .collect();
+        Err(
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", summary)
+                .with_details(json!({ "fields": fields })),
+        )
     }
 }
 
@@ -44,7 +55,10 @@ pub fn parse_username(raw: &str) -> Result<String, String> {
     if !first.is_ascii_alphanumeric() {
         return Err("must start with a letter or digit".into());
     }
-    if !name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-')) {
+    if !name
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+    {
         return Err("may only contain letters, digits, '.', '_' and '-'".into());
     }
     Ok(name)
@@ -58,7 +72,11 @@ pub fn parse_email(raw: &str) -> Result<Option<String>, String> {
     let valid = e.len() <= 254
         && !e.chars().any(char::is_whitespace)
         && matches!(e.split_once('@'), Some((l, d)) if !l.is_empty() && d.contains('.') && !d.starts_with('.') && !d.ends_with('.') && !d.contains('@'));
-    if valid { Ok(Some(e.to_owned())) } else { Err(format!("'{e}' is not an email address")) }
+    if valid {
+        Ok(Some(e.to_owned()))
+    } else {
+        Err(format!("'{e}' is not an email address"))
+    }
 }
 
 pub fn parse_display_name(raw: &str, fallback: &str) -> Result<String, String> {
@@ -66,7 +84,11 @@ pub fn parse_display_name(raw: &str, fallback: &str) -> Result<String, String> {
     if d.chars().count() > 100 {
         return Err("must be at most 100 characters".into());
     }
-    Ok(if d.is_empty() { fallback.to_owned() } else { d.to_owned() })
+    Ok(if d.is_empty() {
+        fallback.to_owned()
+    } else {
+        d.to_owned()
+    })
 }
 
 pub fn parse_roles(raw: &[String]) -> Result<Vec<PlatformRole>, String> {
@@ -74,7 +96,10 @@ pub fn parse_roles(raw: &[String]) -> Result<Vec<PlatformRole>, String> {
     for r in raw {
         let role = r.trim().parse::<PlatformRole>().map_err(|_| {
             let known: Vec<_> = PlatformRole::ALL.iter().map(|r| r.as_str()).collect();
-            format!("unknown platform role '{r}'; known roles: {}", known.join(", "))
+            format!(
+                "unknown platform role '{r}'; known roles: {}",
+                known.join(", ")
+            )
         })?;
         if !out.contains(&role) {
             out.push(role);
@@ -92,7 +117,9 @@ pub fn parse_business_roles(raw: &[String]) -> Result<Vec<String>, String> {
             && r.starts_with(|c: char| c.is_ascii_lowercase())
             && r.chars().all(|c| c.is_ascii_alphanumeric());
         if !ok {
-            return Err(format!("'{r}' is not a role name (camelCase letters and digits, up to 40)"));
+            return Err(format!(
+                "'{r}' is not a role name (camelCase letters and digits, up to 40)"
+            ));
         }
         if !out.iter().any(|x| x == r) {
             out.push(r.to_owned());
@@ -112,18 +139,34 @@ pub struct CreateInput {
     pub business_roles: Vec<String>,
 }
 
-pub async fn create(state: &AppState, actor: &CurrentUser, meta: &RequestMeta, input: CreateInput) -> Result<User, ApiError> {
+pub async fn create(
+    state: &AppState,
+    actor: &CurrentUser,
+    meta: &RequestMeta,
+    input: CreateInput,
+) -> Result<User, ApiError> {
     let mut errs = FieldErrors::default();
-    let username = parse_username(&input.username).map_err(|m| errs.add("username", m)).ok();
-    let display_name = parse_display_name(input.display_name.as_deref().unwrap_or(""), username.as_deref().unwrap_or(""))
-        .map_err(|m| errs.add("displayName", m))
+    let username = parse_username(&input.username)
+        .map_err(|m| errs.add("username", m))
         .ok();
-    let email = parse_email(input.email.as_deref().unwrap_or("")).map_err(|m| errs.add("email", m)).ok();
+    let display_name = parse_display_name(
+        input.display_name.as_deref().unwrap_or(""),
+        username.as_deref().unwrap_or(""),
+    )
+    .map_err(|m| errs.add("displayName", m))
+    .ok();
+    let email = parse_email(input.email.as_deref().unwrap_or(""))
+        .map_err(|m| errs.add("email", m))
+        .ok();
     if let Err(m) = password::check_policy(&input.password) {
         errs.add("password", m);
     }
-    let roles = parse_roles(&input.roles).map_err(|m| errs.add("roles", m)).ok();
-    let business_roles = parse_business_roles(&input.business_roles).map_err(|m| errs.add("businessRoles", m)).ok();
+    let roles = parse_roles(&input.roles)
+        .map_err(|m| errs.add("roles", m))
+        .ok();
+    let business_roles = parse_business_roles(&input.business_roles)
+        .map_err(|m| errs.add("businessRoles", m))
+        .ok();
     errs.into_result()?;
     let new = NewUser {
         username: username.expect("checked"),
@@ -134,12 +177,14 @@ pub async fn create(state: &AppState, actor: &CurrentUser, meta: &RequestMeta, i
         business_roles: business_roles.expect("checked"),
     };
     let mut tx = state.db.begin().await?;
-    let user = store::users::insert(&mut tx, &new).await.map_err(|e| match e {
-        store::StoreError::Conflict(_) => {
-            ApiError::conflict(format!("a user named '{}' already exists", new.username))
-        }
-        e => e.into(),
-    })?;
+    let user = store::users::insert(&mut tx, &new)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(_) => {
+                ApiError::conflict(format!("a user named '{}' already exists", new.username))
+            }
+            e => e.into(),
+        })?;
     let mut e = meta.audit(Some(&actor.username), "user.create", Outcome::Success);
     e.resource_type = Some("user".into());
     e.resource_id = Some(user.id.clone());
@@ -159,21 +204,35 @@ pub struct UpdateInput {
     pub active: Option<bool>,
 }
 
-pub async fn update(state: &AppState, actor: &CurrentUser, meta: &RequestMeta, id: &str, input: UpdateInput) -> Result<User, ApiError> {
-    let before = store::users::get(&state.db, id).await?.ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+pub async fn update(
+    state: &AppState,
+    actor: &CurrentUser,
+    meta: &RequestMeta,
+    id: &str,
+    input: UpdateInput,
+) -> Result<User, ApiError> {
+    let before = store::users::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
     let mut errs = FieldErrors::default();
     let mut ch = UserChanges::default();
     if let Some(d) = &input.display_name {
-        ch.display_name = parse_display_name(d, &before.username).map_err(|m| errs.add("displayName", m)).ok();
+        ch.display_name = parse_display_name(d, &before.username)
+            .map_err(|m| errs.add("displayName", m))
+            .ok();
     }
     if let Some(e) = &input.email {
-        ch.email = parse_email(e.as_deref().unwrap_or("")).map_err(|m| errs.add("email", m)).ok();
+        ch.email = parse_email(e.as_deref().unwrap_or(""))
+            .map_err(|m| errs.add("email", m))
+            .ok();
     }
     if let Some(r) = &input.roles {
         ch.roles = parse_roles(r).map_err(|m| errs.add("roles", m)).ok();
     }
     if let Some(r) = &input.business_roles {
-        ch.business_roles = parse_business_roles(r).map_err(|m| errs.add("businessRoles", m)).ok();
+        ch.business_roles = parse_business_roles(r)
+            .map_err(|m| errs.add("businessRoles", m))
+            .ok();
     }
     ch.active = input.active;
     errs.into_result()?;
@@ -204,7 +263,9 @@ pub async fn update(state: &AppState, actor: &CurrentUser, meta: &RequestMeta, i
     store::users::update(&mut tx, id, &ch).await?;
     // Nobody may lock the platform out of its own administration.
     if store::users::count_active_with_role(&mut tx, PlatformRole::Admin).await? == 0 {
-        return Err(ApiError::conflict("this would leave no active administrator; make someone else admin first"));
+        return Err(ApiError::conflict(
+            "this would leave no active administrator; make someone else admin first",
+        ));
     }
     if ch.active == Some(false) {
         store::sessions::delete_for_user(&mut tx, id).await?;
@@ -215,18 +276,32 @@ pub async fn update(state: &AppState, actor: &CurrentUser, meta: &RequestMeta, i
     e.details = json!({ "username": before.username, "changes": changes });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    store::users::get(&state.db, id).await?.ok_or_else(|| ApiError::not_found(format!("user {id}")))
+    store::users::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id}")))
 }
 
 /// Sets a new password and ends the user's sessions.
-pub async fn reset_password(state: &AppState, actor: &CurrentUser, meta: &RequestMeta, id: &str, new_password: &str) -> Result<(), ApiError> {
-    let user = store::users::get(&state.db, id).await?.ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+pub async fn reset_password(
+    state: &AppState,
+    actor: &CurrentUser,
+    meta: &RequestMeta,
+    id: &str,
+    new_password: &str,
+) -> Result<(), ApiError> {
+    let user = store::users::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
     password::check_policy(new_password).map_err(|m| ApiError::invalid("password", m))?;
     let hash = password::hash(new_password).await?;
     let mut tx = state.db.begin().await?;
     store::users::set_password(&mut tx, id, &hash).await?;
     store::sessions::delete_for_user(&mut tx, id).await?;
-    let mut e = meta.audit(Some(&actor.username), "user.password_reset", Outcome::Success);
+    let mut e = meta.audit(
+        Some(&actor.username),
+        "user.password_reset",
+        Outcome::Success,
+    );
     e.resource_type = Some("user".into());
     e.resource_id = Some(id.to_owned());
     e.details = json!({ "username": user.username });
@@ -261,7 +336,10 @@ mod tests {
         assert_eq!(r, vec![PlatformRole::Developer, PlatformRole::Reviewer]);
         let err = parse_roles(&["root".into()]).unwrap_err();
         assert!(err.contains("'root'") && err.contains("developer"));
-        assert_eq!(parse_business_roles(&["sales".into(), " ".into(), "sales".into()]).unwrap(), vec!["sales"]);
+        assert_eq!(
+            parse_business_roles(&["sales".into(), " ".into(), "sales".into()]).unwrap(),
+            vec!["sales"]
+        );
         assert!(parse_business_roles(&["Sales".into()]).is_err());
     }
 
