@@ -1,0 +1,159 @@
+use serde_json::{Value, json};
+use spec::{Code, base_spec, check, parse, record_schema};
+
+fn codes_at(spec_json: Value) -> Vec<(Code, String)> {
+    let s = spec::from_value(&spec_json).expect("parses");
+    check(&s).into_iter().map(|v| (v.code, v.path)).collect()
+}
+
+fn base_json() -> Value {
+    serde_json::from_str(spec::base_spec_json()).unwrap()
+}
+
+#[test]
+fn the_base_crm_passes_its_own_integrity_check() {
+    let s = base_spec();
+    assert_eq!(check(&s), vec![]);
+    assert_eq!(s.objects.len(), 4);
+    for o in spec::BASE_OBJECTS {
+        assert!(s.objects.contains_key(o));
+        for kind in ["list", "form", "detail"] {
+            assert!(s.pages.values().any(|p| p.object() == o && p.kind() == kind), "{o} has a {kind} page");
+        }
+    }
+    assert!(s.objects["FinancialTransaction"].immutable);
+    for r in ["sales", "finance", "support"] {
+        assert!(s.roles.contains_key(r));
+    }
+}
+
+#[test]
+fn round_trips_through_json_unchanged() {
+    let s = base_spec();
+    let again = parse(&serde_json::to_string(&s).unwrap()).unwrap();
+    assert_eq!(s, again);
+}
+
+#[test]
+fn unknown_keys_are_rejected_naming_key_and_place() {
+    let mut j = base_json();
+    j["objects"]["Customer"]["fields"]["name"]["maxLenght"] = json!(5);
+    let e = spec::from_value(&j).unwrap_err();
+    assert!(e.message.contains("maxLenght"), "{e}");
+    assert_eq!(e.path, "/objects/Customer/fields/name/maxLenght");
+    let e = parse(r#"{"objects":{},"extra":1}"#).unwrap_err();
+    assert!(e.message.contains("extra"), "{e}");
+    let e = parse(r#"{"objects":{"A":{"label":"A","fields":{"x":{"type":"money"}}}}}"#).unwrap_err();
+    assert!(e.message.contains("money"), "{e}");
+}
+
+#[test]
+fn names_references_and_constraints_are_checked() {
+    let j = json!({
+        "objects": {
+            "customer": { "label": "x" },
+            "Thing": { "label": "Thing", "fields": {
+                "createdAt": { "type": "string" },
+                "Bad_Name": { "type": "string" },
+                "n": { "type": "integer", "min": 5, "max": 1, "maxLength": 3 },
+                "d": { "type": "decimal", "scale": -1 },
+                "p": { "type": "string", "pattern": "(" },
+                "e": { "type": "enum", "values": ["a", "a"], "default": "b" },
+                "r": { "type": "reference", "object": "Custmer", "required": true, "onDelete": "setNull" },
+                "l": { "type": "string", "minLength": 5, "maxLength": 2 },
+                "b": { "type": "boolean", "unique": true },
+                "i": { "type": "integer", "default": 1.5 }
+            },
+            "stateFlow": { "field": "status", "initial": "nwe", "states": { "new": {}, "done": { "final": true } },
+                "transitions": { "finish": { "from": ["new"], "to": "dne" }, "reopen": { "from": ["done"], "to": "new" } } } }
+        },
+        "pages": {
+            "thing.list": { "type": "list", "object": "Thing", "columns": ["n", "nn", "n"] },
+            "Thing.Form": { "type": "form", "object": "Thing", "sections": [ { "id": "main", "fields": ["id"] } ] },
+            "ghost.list": { "type": "list", "object": "Ghost", "columns": ["x"] }
+        },
+        "roles": {
+            "admin": { "label": "Admin", "grants": {} },
+            "ops": { "label": "Ops", "grants": { "Thing": ["read", "read", "transition:fly"], "Nope": ["read"] } }
+        },
+        "menus": [ { "id": "m", "label": "M", "page": "missing.page", "children": [ { "id": "m", "label": "Again" } ] } ]
+    });
+    let found = codes_at(j);
+    let expect = [
+        (Code::InvalidName, "/objects/customer"),
+        (Code::SystemField, "/objects/Thing/fields/createdAt"),
+        (Code::InvalidName, "/objects/Thing/fields/Bad_Name"),
+        (Code::FieldType, "/objects/Thing/fields/n/maxLength"),
+        (Code::FieldType, "/objects/Thing/fields/n/min"),
+        (Code::FieldType, "/objects/Thing/fields/d/scale"),
+        (Code::FieldType, "/objects/Thing/fields/p/pattern"),
+        (Code::FieldType, "/objects/Thing/fields/e/values/1"),
+        (Code::FieldType, "/objects/Thing/fields/e/default"),
+        (Code::Reference, "/objects/Thing/fields/r/object"),
+        (Code::FieldType, "/objects/Thing/fields/r/onDelete"),
+        (Code::FieldType, "/objects/Thing/fields/l/minLength"),
+        (Code::FieldType, "/objects/Thing/fields/b/unique"),
+        (Code::FieldType, "/objects/Thing/fields/i/default"),
+        (Code::Reference, "/objects/Thing/stateFlow/initial"),
+        (Code::Reference, "/objects/Thing/stateFlow/transitions/finish/to"),
+        (Code::Reference, "/objects/Thing/stateFlow/transitions/reopen/from/0"),
+        (Code::Reference, "/pages/thing.list/columns/1"),
+        (Code::AlreadyExists, "/pages/thing.list/columns/2"),
+        (Code::InvalidName, "/pages/Thing.Form"),
+        (Code::SystemField, "/pages/Thing.Form/sections/0/fields/0"),
+        (Code::Reference, "/pages/ghost.list/object"),
+        (Code::PermissionEscalation, "/roles/admin"),
+        (Code::AlreadyExists, "/roles/ops/grants/Thing/1"),
+        (Code::Reference, "/roles/ops/grants/Thing/2"),
+        (Code::Reference, "/roles/ops/grants/Nope"),
+        (Code::Reference, "/menus/0/page"),
+        (Code::AlreadyExists, "/menus/0/children/0/id"),
+    ];
+    for (code, path) in expect {
+        assert!(found.contains(&(code, path.to_owned())), "expected {code} at {path}; found {found:#?}");
+    }
+}
+
+#[test]
+fn messages_suggest_near_names() {
+    let mut j = base_json();
+    j["pages"]["customer.list"]["object"] = json!("Custmer");
+    let s = spec::from_value(&j).unwrap();
+    let v = check(&s);
+    assert!(v.iter().any(|v| v.message.contains("did you mean 'Customer'?")), "{v:#?}");
+}
+
+#[test]
+fn record_schemas_accept_good_records_and_reject_bad_ones() {
+    let s = base_spec();
+    let schema = record_schema(&s, "Order").unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let good = json!({
+        "id": "o1", "createdAt": "2026-11-25T08:00:00Z", "updatedAt": "2026-11-25T08:00:00Z",
+        "createdBy": "u1", "updatedBy": null, "version": 1,
+        "customer": "c1", "amount": "120.50", "currency": "CNY", "status": "draft",
+        "number": null, "orderDate": null, "shippingAddress": null, "notes": null
+    });
+    assert!(validator.is_valid(&good), "{:?}", validator.iter_errors(&good).map(|e| e.to_string()).collect::<Vec<_>>());
+    for (field, bad) in [("amount", json!(120.5)), ("amount", json!("1.234")), ("status", json!("lost")), ("currency", json!("GBP")), ("version", json!(0))] {
+        let mut r = good.clone();
+        r[field] = bad;
+        assert!(!validator.is_valid(&r), "{field} = {}", r[field]);
+    }
+    let mut extra = good.clone();
+    extra["hidden"] = json!(1);
+    assert!(!validator.is_valid(&extra));
+    let mut missing = good;
+    missing.as_object_mut().unwrap().remove("customer");
+    assert!(!validator.is_valid(&missing));
+    assert!(record_schema(&s, "Nope").is_none());
+}
+
+#[test]
+fn the_spec_json_schema_accepts_the_base_spec() {
+    let schema = spec::spec_json_schema();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let base = base_json();
+    assert!(validator.is_valid(&base), "{:?}", validator.iter_errors(&base).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(!validator.is_valid(&json!({ "objects": { "A": { "label": "A", "bogus": 1 } } })));
+}
