@@ -47,6 +47,16 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// The application spec: show, check, schemas.
+    Spec {
+        #[command(subcommand)]
+        command: crate::pure::SpecCommand,
+    },
+    /// Patch DSL documents: schema, validate, apply (nothing is stored).
+    Patch {
+        #[command(subcommand)]
+        command: crate::pure::PatchCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -110,8 +120,14 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
+    // Spec and patch commands are pure: no config, no database.
+    let command = match cli.command {
+        Command::Spec { command } => return Ok(crate::pure::spec(command)),
+        Command::Patch { command } => return Ok(crate::pure::patch(command)),
+        other => other,
+    };
     let mut cfg = load_config(&cli.global)?;
-    match cli.command {
+    match command {
         Command::Serve { bind } => {
             if let Some(b) = bind {
                 cfg.bind = b;
@@ -177,6 +193,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::Spec { .. } | Command::Patch { .. } => unreachable!("handled above"),
     }
 }
 

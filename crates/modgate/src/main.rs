@@ -2,6 +2,7 @@
 //! up logging; the work happens in the library crates.
 
 mod cli;
+mod pure;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -186,16 +186,31 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<PatchDocument, Report> {
     if bytes.len() > MAX_BYTES {
         return Err(Report::rejected(vec![limit_error(
             "",
-            format!("the patch is {} bytes; the limit is {MAX_BYTES} (1 MiB)", bytes.len()),
+            format!(
+                "the patch is {} bytes; the limit is {MAX_BYTES} (1 MiB)",
+                bytes.len()
+            ),
         )]));
     }
     if limits::depth(bytes) > MAX_DEPTH {
-        return Err(Report::rejected(vec![limit_error("", format!("the patch nests deeper than {MAX_DEPTH} levels"))]));
+        return Err(Report::rejected(vec![limit_error(
+            "",
+            format!("the patch nests deeper than {MAX_DEPTH} levels"),
+        )]));
     }
-    let value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| Report::rejected(vec![schema_error(None, "", format!("the patch is not valid JSON: {e}"))]))?;
+    let value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        Report::rejected(vec![schema_error(
+            None,
+            "",
+            format!("the patch is not valid JSON: {e}"),
+        )])
+    })?;
     let Value::Object(mut map) = value else {
-        return Err(Report::rejected(vec![schema_error(None, "", "the patch must be a JSON object")]));
+        return Err(Report::rejected(vec![schema_error(
+            None,
+            "",
+            "the patch must be a JSON object",
+        )]));
     };
     match map.get("dsl") {
         Some(Value::String(v)) if v == DSL_VERSION => {}
@@ -220,27 +235,50 @@ pub(crate) fn parse(bytes: &[u8]) -> Result<PatchDocument, Report> {
     }
     let ops = match map.remove("operations") {
         Some(Value::Array(ops)) => ops,
-        Some(_) => return Err(Report::rejected(vec![schema_error(None, "/operations", "operations must be an array")])),
-        None => return Err(Report::rejected(vec![schema_error(None, "/operations", "the patch needs 'operations'")])),
+        Some(_) => {
+            return Err(Report::rejected(vec![schema_error(
+                None,
+                "/operations",
+                "operations must be an array",
+            )]));
+        }
+        None => {
+            return Err(Report::rejected(vec![schema_error(
+                None,
+                "/operations",
+                "the patch needs 'operations'",
+            )]));
+        }
     };
     if ops.len() > MAX_OPERATIONS {
         return Err(Report::rejected(vec![limit_error(
             "/operations",
-            format!("the patch has {} operations; the limit is {MAX_OPERATIONS}", ops.len()),
+            format!(
+                "the patch has {} operations; the limit is {MAX_OPERATIONS}",
+                ops.len()
+            ),
         )]));
     }
     let mut errors = Vec::new();
     let head: Option<Head> = match serde_path_to_error::deserialize(Value::Object(map)) {
         Ok(h) => Some(h),
         Err(e) => {
-            errors.push(schema_error(None, spec::json_pointer(e.path()), e.inner().to_string()));
+            errors.push(schema_error(
+                None,
+                spec::json_pointer(e.path()),
+                e.inner().to_string(),
+            ));
             None
         }
     };
     if let Some(h) = &head {
         let n = h.title.trim().chars().count();
         if n == 0 || n > 200 {
-            errors.push(schema_error(None, "/title", "title must be 1 to 200 characters"));
+            errors.push(schema_error(
+                None,
+                "/title",
+                "title must be 1 to 200 characters",
+            ));
         }
     }
     let mut operations = Vec::with_capacity(ops.len());

@@ -15,7 +15,9 @@ mod limits;
 mod report;
 
 pub use diff::{Change, ChangeAction, unified_diff};
-pub use document::{DSL_VERSION, MenuValue, OpKind, Operation, PatchDocument, Scope, Target, patch_json_schema};
+pub use document::{
+    DSL_VERSION, MenuValue, OpKind, Operation, PatchDocument, Scope, Target, patch_json_schema,
+};
 pub use level::Level;
 pub use limits::{MAX_BYTES, MAX_DEPTH, MAX_OPERATIONS};
 pub use report::{Issue, OpSummary, Report};
@@ -59,7 +61,11 @@ pub fn validate(spec: &Spec, doc: &PatchDocument) -> Validation {
 pub fn check(spec: &Spec, bytes: &[u8]) -> Validation {
     match parse(bytes) {
         Ok(doc) => validate(spec, &doc),
-        Err(report) => Validation { report, spec: None, changes: Vec::new() },
+        Err(report) => Validation {
+            report,
+            spec: None,
+            changes: Vec::new(),
+        },
     }
 }
 
@@ -70,7 +76,12 @@ pub fn dry_run(spec: &Spec, bytes: &[u8]) -> DryRun {
         Some(after) => unified_diff(spec, after),
         None => String::new(),
     };
-    DryRun { report: v.report, spec: v.spec, changes: v.changes, diff }
+    DryRun {
+        report: v.report,
+        spec: v.spec,
+        changes: v.changes,
+        diff,
+    }
 }
 
 /// Applies a document to `spec`: the new spec, or the report of why not.

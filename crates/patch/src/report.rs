@@ -17,8 +17,20 @@ pub struct Issue {
 }
 
 impl Issue {
-    pub fn error(code: Code, op: Option<usize>, path: impl Into<String>, level: Level, message: impl Into<String>) -> Issue {
-        Issue { code: code.as_str().to_owned(), op, path: path.into(), level, message: message.into() }
+    pub fn error(
+        code: Code,
+        op: Option<usize>,
+        path: impl Into<String>,
+        level: Level,
+        message: impl Into<String>,
+    ) -> Issue {
+        Issue {
+            code: code.as_str().to_owned(),
+            op,
+            path: path.into(),
+            level,
+            message: message.into(),
+        }
     }
 }
 
@@ -45,7 +57,13 @@ impl Report {
     /// A report for a document that failed before its operations could be read.
     pub fn rejected(errors: Vec<Issue>) -> Report {
         let level = errors.iter().map(|e| e.level).max().unwrap_or_default();
-        Report { valid: false, level, errors, warnings: Vec::new(), operations: Vec::new() }
+        Report {
+            valid: false,
+            level,
+            errors,
+            warnings: Vec::new(),
+            operations: Vec::new(),
+        }
     }
 
     /// Whether any error has this code.

@@ -8,7 +8,8 @@ const BASE_JSON: &str = include_str!("../base/crm.json");
 /// Objects of the base CRM: a patch may never remove them (DESIGN §4, `E_PROTECTED`).
 pub const BASE_OBJECTS: [&str; 4] = ["Customer", "Order", "OrderTracking", "FinancialTransaction"];
 
-static BASE: LazyLock<Spec> = LazyLock::new(|| crate::parse(BASE_JSON).expect("the base CRM spec parses"));
+static BASE: LazyLock<Spec> =
+    LazyLock::new(|| crate::parse(BASE_JSON).expect("the base CRM spec parses"));
 
 /// The base CRM spec (Customer, Order, OrderTracking, FinancialTransaction).
 pub fn base_spec() -> Spec {

@@ -23,7 +23,10 @@ pub use record_schema::record_schema;
 pub fn parse(json: &str) -> Result<Spec, ParseError> {
     let de = &mut serde_json::Deserializer::from_str(json);
     let spec = serde_path_to_error::deserialize(&mut *de).map_err(ParseError::from_path_error)?;
-    de.end().map_err(|e| ParseError { path: String::new(), message: e.to_string() })?;
+    de.end().map_err(|e| ParseError {
+        path: String::new(),
+        message: e.to_string(),
+    })?;
     Ok(spec)
 }
 
@@ -59,7 +62,11 @@ pub struct ParseError {
 
 impl std::fmt::Display for ParseError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        if self.path.is_empty() { write!(f, "{}", self.message) } else { write!(f, "{}: {}", self.path, self.message) }
+        if self.path.is_empty() {
+            write!(f, "{}", self.message)
+        } else {
+            write!(f, "{}: {}", self.path, self.message)
+        }
     }
 }
 
@@ -67,7 +74,10 @@ impl std::error::Error for ParseError {}
 
 impl ParseError {
     fn from_path_error<E: std::fmt::Display>(e: serde_path_to_error::Error<E>) -> Self {
-        ParseError { path: json_pointer(e.path()), message: e.inner().to_string() }
+        ParseError {
+            path: json_pointer(e.path()),
+            message: e.inner().to_string(),
+        }
     }
 }
 
@@ -75,4 +85,3 @@ impl ParseError {
 pub fn spec_json_schema() -> serde_json::Value {
     serde_json::to_value(schemars::schema_for!(Spec)).expect("schemas serialise")
 }
-

@@ -41,7 +41,9 @@ pub struct ObjectDef {
 }
 
 /// The type of a field's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum FieldType {
     String,
@@ -96,7 +98,14 @@ impl FieldType {
 
     /// Whether values of this type are text (so length and pattern constraints apply).
     pub fn is_textual(self) -> bool {
-        matches!(self, FieldType::String | FieldType::Text | FieldType::Email | FieldType::Phone | FieldType::Url)
+        matches!(
+            self,
+            FieldType::String
+                | FieldType::Text
+                | FieldType::Email
+                | FieldType::Phone
+                | FieldType::Url
+        )
     }
 
     /// Whether values are ordered numbers (so min and max apply).
@@ -111,7 +120,10 @@ impl FieldType {
             (self, to),
             (FieldType::Integer, FieldType::Decimal)
                 | (FieldType::String, FieldType::Text)
-                | (FieldType::Email | FieldType::Phone | FieldType::Url | FieldType::Enum, FieldType::String)
+                | (
+                    FieldType::Email | FieldType::Phone | FieldType::Url | FieldType::Enum,
+                    FieldType::String
+                )
         )
     }
 }
@@ -338,7 +350,12 @@ impl Grant {
             "delete" => Grant::Delete,
             "transition:*" => Grant::AnyTransition,
             "*" => Grant::All,
-            other => Grant::Transition(other.strip_prefix("transition:").filter(|t| !t.is_empty())?.to_owned()),
+            other => Grant::Transition(
+                other
+                    .strip_prefix("transition:")
+                    .filter(|t| !t.is_empty())?
+                    .to_owned(),
+            ),
         })
     }
 }
@@ -406,7 +423,13 @@ impl Spec {
     /// Finds a menu node anywhere in the tree.
     pub fn find_menu(&self, id: &str) -> Option<&MenuNode> {
         fn walk<'a>(nodes: &'a [MenuNode], id: &str) -> Option<&'a MenuNode> {
-            nodes.iter().find_map(|n| if n.id == id { Some(n) } else { walk(&n.children, id) })
+            nodes.iter().find_map(|n| {
+                if n.id == id {
+                    Some(n)
+                } else {
+                    walk(&n.children, id)
+                }
+            })
         }
         walk(&self.menus, id)
     }

@@ -1,7 +1,14 @@
 //! Identifier rules (DESIGN §3) and "did you mean" suggestions.
 
 /// Fields every object has, managed by the platform and never by a patch.
-pub const SYSTEM_FIELDS: [&str; 6] = ["id", "createdAt", "updatedAt", "createdBy", "updatedBy", "version"];
+pub const SYSTEM_FIELDS: [&str; 6] = [
+    "id",
+    "createdAt",
+    "updatedAt",
+    "createdBy",
+    "updatedBy",
+    "version",
+];
 
 /// Platform roles: a business role may never take one of these names.
 pub const PLATFORM_ROLES: [&str; 4] = ["admin", "developer", "reviewer", "publisher"];
@@ -39,12 +46,15 @@ pub fn is_dotted(id: &str) -> bool {
         && id.split('.').all(|seg| {
             let mut c = seg.chars();
             c.next().is_some_and(|f| f.is_ascii_lowercase())
-                && c.all(|ch| ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-')
+                && c.all(|ch| {
+                    ch.is_ascii_lowercase() || ch.is_ascii_digit() || ch == '_' || ch == '-'
+                })
         })
 }
 
 /// What an object name must look like, for messages.
-pub const PASCAL_RULE: &str = "PascalCase (an upper-case letter, then letters and digits, at most 64)";
+pub const PASCAL_RULE: &str =
+    "PascalCase (an upper-case letter, then letters and digits, at most 64)";
 pub const CAMEL_RULE: &str = "camelCase (a lower-case letter, then letters and digits, at most 64)";
 pub const DOTTED_RULE: &str = "dotted lower case like 'customer.list' (at most 100)";
 
@@ -59,7 +69,11 @@ where
         if cand == name {
             continue;
         }
-        let d = if cand.to_lowercase() == lower { 0 } else { strsim::damerau_levenshtein(&lower, &cand.to_lowercase()) };
+        let d = if cand.to_lowercase() == lower {
+            0
+        } else {
+            strsim::damerau_levenshtein(&lower, &cand.to_lowercase())
+        };
         if best.is_none_or(|(bd, _)| d < bd) {
             best = Some((d, cand));
         }
@@ -82,7 +96,11 @@ where
 /// A readable camelCase identifier from free text ("loyalty points" → `loyaltyPoints`).
 pub fn camel_from_words(text: &str) -> String {
     let mut out = String::new();
-    for (i, word) in text.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()).enumerate() {
+    for (i, word) in text
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .enumerate()
+    {
         let mut chars = word.chars();
         let first = chars.next().expect("non-empty");
         if i == 0 {
@@ -103,11 +121,21 @@ mod tests {
     #[test]
     fn identifier_shapes() {
         assert!(is_pascal("Customer") && is_pascal("OrderTracking") && is_pascal("A1"));
-        assert!(!is_pascal("customer") && !is_pascal("Order_Tracking") && !is_pascal("") && !is_pascal(&"A".repeat(65)));
+        assert!(
+            !is_pascal("customer")
+                && !is_pascal("Order_Tracking")
+                && !is_pascal("")
+                && !is_pascal(&"A".repeat(65))
+        );
         assert!(is_camel("loyaltyPoints") && is_camel("a"));
         assert!(!is_camel("LoyaltyPoints") && !is_camel("loyalty_points") && !is_camel("积分"));
         assert!(is_dotted("customer.list") && is_dotted("crm.loyalty-points") && is_dotted("crm"));
-        assert!(!is_dotted("Customer.list") && !is_dotted("crm..x") && !is_dotted(".crm") && !is_dotted(""));
+        assert!(
+            !is_dotted("Customer.list")
+                && !is_dotted("crm..x")
+                && !is_dotted(".crm")
+                && !is_dotted("")
+        );
     }
 
     #[test]

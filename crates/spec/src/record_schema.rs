@@ -23,8 +23,12 @@ fn field_schema(f: &FieldDef) -> Value {
         FieldType::Boolean => json!({ "type": "boolean" }),
         FieldType::Date => json!({ "type": "string", "format": "date" }),
         FieldType::Datetime => json!({ "type": "string", "format": "date-time" }),
-        FieldType::Enum => json!({ "type": "string", "enum": f.values.clone().unwrap_or_default() }),
-        FieldType::Reference => json!({ "type": "string", "description": format!("id of a {}", f.object.as_deref().unwrap_or("record")) }),
+        FieldType::Enum => {
+            json!({ "type": "string", "enum": f.values.clone().unwrap_or_default() })
+        }
+        FieldType::Reference => {
+            json!({ "type": "string", "description": format!("id of a {}", f.object.as_deref().unwrap_or("record")) })
+        }
         FieldType::Json => json!({}),
     };
     if let Value::Object(m) = &mut s {
@@ -70,12 +74,21 @@ pub fn record_schema(spec: &Spec, object: &str) -> Option<Value> {
         }
     }
     if let Some(flow) = &obj.state_flow {
-        props.insert(flow.field.clone(), json!({ "type": "string", "enum": flow.states.keys().collect::<Vec<_>>() }));
+        props.insert(
+            flow.field.clone(),
+            json!({ "type": "string", "enum": flow.states.keys().collect::<Vec<_>>() }),
+        );
         required.push(json!(flow.field));
     }
     props.insert("id".into(), json!({ "type": "string", "minLength": 1 }));
-    props.insert("createdAt".into(), json!({ "type": "string", "format": "date-time" }));
-    props.insert("updatedAt".into(), json!({ "type": "string", "format": "date-time" }));
+    props.insert(
+        "createdAt".into(),
+        json!({ "type": "string", "format": "date-time" }),
+    );
+    props.insert(
+        "updatedAt".into(),
+        json!({ "type": "string", "format": "date-time" }),
+    );
     props.insert("createdBy".into(), json!({ "type": ["string", "null"] }));
     props.insert("updatedBy".into(), json!({ "type": ["string", "null"] }));
     props.insert("version".into(), json!({ "type": "integer", "minimum": 1 }));

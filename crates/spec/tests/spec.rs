@@ -18,7 +18,12 @@ fn the_base_crm_passes_its_own_integrity_check() {
     for o in spec::BASE_OBJECTS {
         assert!(s.objects.contains_key(o));
         for kind in ["list", "form", "detail"] {
-            assert!(s.pages.values().any(|p| p.object() == o && p.kind() == kind), "{o} has a {kind} page");
+            assert!(
+                s.pages
+                    .values()
+                    .any(|p| p.object() == o && p.kind() == kind),
+                "{o} has a {kind} page"
+            );
         }
     }
     assert!(s.objects["FinancialTransaction"].immutable);
@@ -43,7 +48,8 @@ fn unknown_keys_are_rejected_naming_key_and_place() {
     assert_eq!(e.path, "/objects/Customer/fields/name/maxLenght");
     let e = parse(r#"{"objects":{},"extra":1}"#).unwrap_err();
     assert!(e.message.contains("extra"), "{e}");
-    let e = parse(r#"{"objects":{"A":{"label":"A","fields":{"x":{"type":"money"}}}}}"#).unwrap_err();
+    let e =
+        parse(r#"{"objects":{"A":{"label":"A","fields":{"x":{"type":"money"}}}}}"#).unwrap_err();
     assert!(e.message.contains("money"), "{e}");
 }
 
@@ -95,8 +101,14 @@ fn names_references_and_constraints_are_checked() {
         (Code::FieldType, "/objects/Thing/fields/b/unique"),
         (Code::FieldType, "/objects/Thing/fields/i/default"),
         (Code::Reference, "/objects/Thing/stateFlow/initial"),
-        (Code::Reference, "/objects/Thing/stateFlow/transitions/finish/to"),
-        (Code::Reference, "/objects/Thing/stateFlow/transitions/reopen/from/0"),
+        (
+            Code::Reference,
+            "/objects/Thing/stateFlow/transitions/finish/to",
+        ),
+        (
+            Code::Reference,
+            "/objects/Thing/stateFlow/transitions/reopen/from/0",
+        ),
         (Code::Reference, "/pages/thing.list/columns/1"),
         (Code::AlreadyExists, "/pages/thing.list/columns/2"),
         (Code::InvalidName, "/pages/Thing.Form"),
@@ -110,7 +122,10 @@ fn names_references_and_constraints_are_checked() {
         (Code::AlreadyExists, "/menus/0/children/0/id"),
     ];
     for (code, path) in expect {
-        assert!(found.contains(&(code, path.to_owned())), "expected {code} at {path}; found {found:#?}");
+        assert!(
+            found.contains(&(code, path.to_owned())),
+            "expected {code} at {path}; found {found:#?}"
+        );
     }
 }
 
@@ -120,7 +135,11 @@ fn messages_suggest_near_names() {
     j["pages"]["customer.list"]["object"] = json!("Custmer");
     let s = spec::from_value(&j).unwrap();
     let v = check(&s);
-    assert!(v.iter().any(|v| v.message.contains("did you mean 'Customer'?")), "{v:#?}");
+    assert!(
+        v.iter()
+            .any(|v| v.message.contains("did you mean 'Customer'?")),
+        "{v:#?}"
+    );
 }
 
 #[test]
@@ -134,8 +153,21 @@ fn record_schemas_accept_good_records_and_reject_bad_ones() {
         "customer": "c1", "amount": "120.50", "currency": "CNY", "status": "draft",
         "number": null, "orderDate": null, "shippingAddress": null, "notes": null
     });
-    assert!(validator.is_valid(&good), "{:?}", validator.iter_errors(&good).map(|e| e.to_string()).collect::<Vec<_>>());
-    for (field, bad) in [("amount", json!(120.5)), ("amount", json!("1.234")), ("status", json!("lost")), ("currency", json!("GBP")), ("version", json!(0))] {
+    assert!(
+        validator.is_valid(&good),
+        "{:?}",
+        validator
+            .iter_errors(&good)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
+    for (field, bad) in [
+        ("amount", json!(120.5)),
+        ("amount", json!("1.234")),
+        ("status", json!("lost")),
+        ("currency", json!("GBP")),
+        ("version", json!(0)),
+    ] {
         let mut r = good.clone();
         r[field] = bad;
         assert!(!validator.is_valid(&r), "{field} = {}", r[field]);
@@ -154,6 +186,13 @@ fn the_spec_json_schema_accepts_the_base_spec() {
     let schema = spec::spec_json_schema();
     let validator = jsonschema::validator_for(&schema).unwrap();
     let base = base_json();
-    assert!(validator.is_valid(&base), "{:?}", validator.iter_errors(&base).map(|e| e.to_string()).collect::<Vec<_>>());
+    assert!(
+        validator.is_valid(&base),
+        "{:?}",
+        validator
+            .iter_errors(&base)
+            .map(|e| e.to_string())
+            .collect::<Vec<_>>()
+    );
     assert!(!validator.is_valid(&json!({ "objects": { "A": { "label": "A", "bogus": 1 } } })));
 }

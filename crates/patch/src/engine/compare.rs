@@ -19,7 +19,11 @@ impl Assessment {
     }
 }
 
-fn raised(old: Option<&serde_json::Number>, new: Option<&serde_json::Number>, higher_is_narrower: bool) -> bool {
+fn raised(
+    old: Option<&serde_json::Number>,
+    new: Option<&serde_json::Number>,
+    higher_is_narrower: bool,
+) -> bool {
     match (old.and_then(bound), new.and_then(bound)) {
         (_, None) => false,
         (None, Some(_)) => true,
@@ -49,7 +53,12 @@ fn raised_i(old: Option<i64>, new: Option<i64>, higher_is_narrower: bool) -> boo
 
 /// Compares a field's old and new definitions. `has_data` says whether records may
 /// hold values for it (it exists in the live spec); narrowing without data is safe.
-pub(crate) fn field(name: &str, old: &FieldDef, new: &FieldDef, has_data: bool) -> Result<Assessment, (Code, String)> {
+pub(crate) fn field(
+    name: &str,
+    old: &FieldDef,
+    new: &FieldDef,
+    has_data: bool,
+) -> Result<Assessment, (Code, String)> {
     let mut a = Assessment::default();
     if old.ty != new.ty {
         if !old.ty.widens_to(new.ty) {
@@ -63,10 +72,17 @@ pub(crate) fn field(name: &str, old: &FieldDef, new: &FieldDef, has_data: bool) 
                 ));
             }
         } else {
-            a.raise(Level::L2, format!("{name}: type widens from {} to {}", old.ty, new.ty));
+            a.raise(
+                Level::L2,
+                format!("{name}: type widens from {} to {}", old.ty, new.ty),
+            );
         }
     }
-    if old.ty == FieldType::Reference && new.ty == FieldType::Reference && old.object != new.object && has_data {
+    if old.ty == FieldType::Reference
+        && new.ty == FieldType::Reference
+        && old.object != new.object
+        && has_data
+    {
         return Err((
             Code::TypeChange,
             format!(
@@ -106,7 +122,17 @@ pub(crate) fn field(name: &str, old: &FieldDef, new: &FieldDef, has_data: bool) 
     if let (Some(ov), Some(nv)) = (&old.values, &new.values) {
         let dropped: Vec<&String> = ov.iter().filter(|v| !nv.contains(v)).collect();
         if !dropped.is_empty() {
-            a.raise(Level::L2, format!("{name}: enum values removed ({})", dropped.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+            a.raise(
+                Level::L2,
+                format!(
+                    "{name}: enum values removed ({})",
+                    dropped
+                        .iter()
+                        .map(|s| s.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            );
         }
     }
     if old.on_delete != new.on_delete {
@@ -122,22 +148,39 @@ pub(crate) fn flow(obj: &str, old: &StateFlow, new: &StateFlow, has_data: bool) 
         return a;
     }
     if old.field != new.field {
-        a.raise(Level::L2, format!("{obj}: the state field moves from {} to {}", old.field, new.field));
+        a.raise(
+            Level::L2,
+            format!(
+                "{obj}: the state field moves from {} to {}",
+                old.field, new.field
+            ),
+        );
     }
     if old.initial != new.initial {
-        a.raise(Level::L2, format!("{obj}: new records start in {} instead of {}", new.initial, old.initial));
+        a.raise(
+            Level::L2,
+            format!(
+                "{obj}: new records start in {} instead of {}",
+                new.initial, old.initial
+            ),
+        );
     }
     for (s, def) in &old.states {
         match new.states.get(s) {
             None => a.raise(Level::L2, format!("{obj}: state {s} is removed")),
-            Some(n) if n.is_final != def.is_final => a.raise(Level::L2, format!("{obj}: state {s} changes whether it is final")),
+            Some(n) if n.is_final != def.is_final => a.raise(
+                Level::L2,
+                format!("{obj}: state {s} changes whether it is final"),
+            ),
             Some(_) => {}
         }
     }
     for (t, def) in &old.transitions {
         match new.transitions.get(t) {
             None => a.raise(Level::L2, format!("{obj}: transition {t} is removed")),
-            Some(n) if n.from != def.from || n.to != def.to => a.raise(Level::L2, format!("{obj}: transition {t} changes")),
+            Some(n) if n.from != def.from || n.to != def.to => {
+                a.raise(Level::L2, format!("{obj}: transition {t} changes"))
+            }
             Some(_) => {}
         }
     }
@@ -145,18 +188,32 @@ pub(crate) fn flow(obj: &str, old: &StateFlow, new: &StateFlow, has_data: bool) 
 }
 
 /// Compares two definitions of an object; `original` is its live definition, if any.
-pub(crate) fn object(name: &str, old: &ObjectDef, new: &ObjectDef, original: Option<&ObjectDef>) -> Result<Assessment, (Code, String)> {
+pub(crate) fn object(
+    name: &str,
+    old: &ObjectDef,
+    new: &ObjectDef,
+    original: Option<&ObjectDef>,
+) -> Result<Assessment, (Code, String)> {
     let mut a = Assessment::default();
     if original.is_some_and(|o| o.immutable) && !new.immutable {
-        return Err((Code::Protected, format!("{name} is immutable (a ledger) and cannot be made mutable")));
+        return Err((
+            Code::Protected,
+            format!("{name} is immutable (a ledger) and cannot be made mutable"),
+        ));
     }
     if new.immutable && !old.immutable && original.is_some() {
-        a.raise(Level::L2, format!("{name} becomes immutable: its records lock once final"));
+        a.raise(
+            Level::L2,
+            format!("{name} becomes immutable: its records lock once final"),
+        );
     }
     for (f, def) in &old.fields {
         let has_data = original.is_some_and(|o| o.fields.contains_key(f));
         match new.fields.get(f) {
-            None if has_data => a.raise(Level::L2, format!("{name}.{f} is removed (its values are hidden, not deleted)")),
+            None if has_data => a.raise(
+                Level::L2,
+                format!("{name}.{f} is removed (its values are hidden, not deleted)"),
+            ),
             None => {}
             Some(n) => {
                 let sub = field(&format!("{name}.{f}"), def, n, has_data)?;
@@ -167,7 +224,10 @@ pub(crate) fn object(name: &str, old: &ObjectDef, new: &ObjectDef, original: Opt
     }
     for (f, def) in &new.fields {
         if !old.fields.contains_key(f) && def.required && original.is_some() {
-            a.raise(Level::L2, format!("{name}.{f} is a new required field: existing records have no value"));
+            a.raise(
+                Level::L2,
+                format!("{name}.{f} is a new required field: existing records have no value"),
+            );
         }
     }
     match (&old.state_flow, &new.state_flow, original) {

@@ -11,11 +11,11 @@ mod page;
 mod permission;
 mod state;
 
+use crate::Validation;
 use crate::diff::{Change, ChangeAction};
 use crate::document::{OpKind, Operation, PatchDocument, Scope, Target};
 use crate::level::Level;
 use crate::report::{Issue, OpSummary, Report};
-use crate::Validation;
 use serde::de::DeserializeOwned;
 use spec::{Code, Grant, Spec};
 
@@ -32,15 +32,34 @@ pub(crate) struct Effect {
 
 impl Effect {
     pub fn new(level: Level, summary: String) -> Effect {
-        Effect { level, summary, changes: Vec::new(), warnings: Vec::new(), touched: Vec::new() }
+        Effect {
+            level,
+            summary,
+            changes: Vec::new(),
+            warnings: Vec::new(),
+            touched: Vec::new(),
+        }
     }
 
-    pub fn change(mut self, i: usize, action: ChangeAction, kind: &str, name: String, path: String) -> Effect {
+    pub fn change(
+        mut self,
+        i: usize,
+        action: ChangeAction,
+        kind: &str,
+        name: String,
+        path: String,
+    ) -> Effect {
         let entity = entity_of(&path);
         if !self.touched.contains(&entity) {
             self.touched.push(entity);
         }
-        self.changes.push(Change { op: i, action, kind: kind.to_owned(), name, path });
+        self.changes.push(Change {
+            op: i,
+            action,
+            kind: kind.to_owned(),
+            name,
+            path,
+        });
         self
     }
 
@@ -77,14 +96,25 @@ pub(crate) struct Op<'a> {
 
 /// Codes that block a patch whatever else it does.
 fn is_blocking(code: Code) -> bool {
-    matches!(code, Code::SystemField | Code::PermissionEscalation | Code::Protected | Code::Limit | Code::TypeChange)
+    matches!(
+        code,
+        Code::SystemField
+            | Code::PermissionEscalation
+            | Code::Protected
+            | Code::Limit
+            | Code::TypeChange
+    )
 }
 
 impl Op<'_> {
     /// The level an operation has by its kind alone: every remove and every
     /// permission change needs confirmation.
     pub fn base_level(&self) -> Level {
-        if self.op.scope == Scope::Permission || self.op.op == OpKind::Remove { Level::L2 } else { Level::L1 }
+        if self.op.scope == Scope::Permission || self.op.op == OpKind::Remove {
+            Level::L2
+        } else {
+            Level::L1
+        }
     }
 
     pub fn path(&self, sub: &str) -> String {
@@ -92,24 +122,48 @@ impl Op<'_> {
     }
 
     pub fn err(&self, code: Code, sub: &str, message: impl Into<String>) -> Issue {
-        let level = if is_blocking(code) { Level::L3 } else { self.base_level() };
+        let level = if is_blocking(code) {
+            Level::L3
+        } else {
+            self.base_level()
+        };
         Issue::error(code, Some(self.i), self.path(sub), level, message)
     }
 
     /// The operation's value as `T`, or an `E_SCHEMA` error pointing into it.
     pub fn value<T: DeserializeOwned>(&self, what: &str) -> Result<T, Issue> {
         let Some(v) = &self.op.value else {
-            return Err(self.err(Code::Schema, "/value", format!("{} {} needs a value: {what}", self.op.scope.as_str(), self.op.op.as_str())));
+            return Err(self.err(
+                Code::Schema,
+                "/value",
+                format!(
+                    "{} {} needs a value: {what}",
+                    self.op.scope.as_str(),
+                    self.op.op.as_str()
+                ),
+            ));
         };
         serde_path_to_error::deserialize(v).map_err(|e| {
-            self.err(Code::Schema, &format!("/value{}", spec::json_pointer(e.path())), format!("value is not {what}: {}", e.inner()))
+            self.err(
+                Code::Schema,
+                &format!("/value{}", spec::json_pointer(e.path())),
+                format!("value is not {what}: {}", e.inner()),
+            )
         })
     }
 
     /// The raw value, required.
     pub fn raw_value(&self, what: &str) -> Result<&serde_json::Value, Issue> {
         self.op.value.as_ref().ok_or_else(|| {
-            self.err(Code::Schema, "/value", format!("{} {} needs a value: {what}", self.op.scope.as_str(), self.op.op.as_str()))
+            self.err(
+                Code::Schema,
+                "/value",
+                format!(
+                    "{} {} needs a value: {what}",
+                    self.op.scope.as_str(),
+                    self.op.op.as_str()
+                ),
+            )
         })
     }
 
@@ -117,7 +171,15 @@ impl Op<'_> {
     pub fn no_value(&self) -> Result<(), Issue> {
         match &self.op.value {
             None => Ok(()),
-            Some(_) => Err(self.err(Code::Schema, "/value", format!("{} {} takes no value", self.op.scope.as_str(), self.op.op.as_str()))),
+            Some(_) => Err(self.err(
+                Code::Schema,
+                "/value",
+                format!(
+                    "{} {} takes no value",
+                    self.op.scope.as_str(),
+                    self.op.op.as_str()
+                ),
+            )),
         }
     }
 
@@ -138,10 +200,16 @@ impl Op<'_> {
         .filter(|(_, v)| v.is_some())
         .map(|(k, _)| k)
         .collect();
-        if shapes.iter().any(|s| s.len() == present.len() && s.iter().all(|k| present.contains(k))) {
+        if shapes
+            .iter()
+            .any(|s| s.len() == present.len() && s.iter().all(|k| present.contains(k)))
+        {
             return Ok(());
         }
-        let expected: Vec<String> = shapes.iter().map(|s| format!("{{{}}}", s.join(", "))).collect();
+        let expected: Vec<String> = shapes
+            .iter()
+            .map(|s| format!("{{{}}}", s.join(", ")))
+            .collect();
         Err(self.err(
             Code::Schema,
             "/target",
@@ -155,14 +223,26 @@ impl Op<'_> {
     }
 
     pub fn not_allowed(&self, what: &str) -> Issue {
-        self.err(Code::OpNotAllowed, "/op", format!("'{}' is not allowed on {what}", self.op.op.as_str()))
+        self.err(
+            Code::OpNotAllowed,
+            "/op",
+            format!("'{}' is not allowed on {what}", self.op.op.as_str()),
+        )
     }
 
     /// Merge-patches `current` with the operation's value (RFC 7396) and reads the result.
-    pub fn merged<T: serde::Serialize + DeserializeOwned>(&self, current: &T, what: &str) -> Result<T, Issue> {
+    pub fn merged<T: serde::Serialize + DeserializeOwned>(
+        &self,
+        current: &T,
+        what: &str,
+    ) -> Result<T, Issue> {
         let patch = self.raw_value("a JSON Merge Patch")?;
         if !patch.is_object() {
-            return Err(self.err(Code::Schema, "/value", format!("update takes a JSON object (a merge patch) for {what}")));
+            return Err(self.err(
+                Code::Schema,
+                "/value",
+                format!("update takes a JSON object (a merge patch) for {what}"),
+            ));
         }
         let mut doc = serde_json::to_value(current).expect("spec parts serialise");
         json_patch::merge(&mut doc, patch);
@@ -183,7 +263,11 @@ struct Engine<'a> {
 
 impl Engine<'_> {
     fn apply(&mut self, i: usize, op: &Operation) -> Result<Effect, Issue> {
-        let o = Op { i, op, original: self.original };
+        let o = Op {
+            i,
+            op,
+            original: self.original,
+        };
         match op.scope {
             Scope::Object => object::apply(&o, &mut self.spec),
             Scope::State => state::apply(&o, &mut self.spec),
@@ -202,11 +286,24 @@ fn describe(op: &Operation) -> String {
         (Scope::Object, Target { field: Some(f), .. }) => format!("field {o}.{f}"),
         (Scope::Object, _) => format!("object {o}"),
         (Scope::State, Target { state: Some(s), .. }) => format!("state {o}.{s}"),
-        (Scope::State, Target { transition: Some(tr), .. }) => format!("transition {o}.{tr}"),
+        (
+            Scope::State,
+            Target {
+                transition: Some(tr),
+                ..
+            },
+        ) => format!("transition {o}.{tr}"),
         (Scope::State, _) => format!("the state flow of {o}"),
-        (Scope::Page, Target { list: Some(l), .. }) => format!("{l} of page {}", t.page.as_deref().unwrap_or("?")),
+        (Scope::Page, Target { list: Some(l), .. }) => {
+            format!("{l} of page {}", t.page.as_deref().unwrap_or("?"))
+        }
         (Scope::Page, _) => format!("page {}", t.page.as_deref().unwrap_or("?")),
-        (Scope::Permission, Target { object: Some(obj), .. }) => format!("grants of {} on {obj}", t.role.as_deref().unwrap_or("?")),
+        (
+            Scope::Permission,
+            Target {
+                object: Some(obj), ..
+            },
+        ) => format!("grants of {} on {obj}", t.role.as_deref().unwrap_or("?")),
         (Scope::Permission, _) => format!("role {}", t.role.as_deref().unwrap_or("?")),
         (Scope::Menu, _) => format!("menu item {}", t.menu.as_deref().unwrap_or("?")),
     };
@@ -214,7 +311,10 @@ fn describe(op: &Operation) -> String {
 }
 
 pub(crate) fn run(original: &Spec, doc: &PatchDocument) -> Validation {
-    let mut eng = Engine { original, spec: original.clone() };
+    let mut eng = Engine {
+        original,
+        spec: original.clone(),
+    };
     let mut errors: Vec<Issue> = Vec::new();
     let mut warnings: Vec<Issue> = Vec::new();
     let mut operations = Vec::new();
@@ -223,15 +323,29 @@ pub(crate) fn run(original: &Spec, doc: &PatchDocument) -> Validation {
     for (i, op) in doc.operations.iter().enumerate() {
         match eng.apply(i, op) {
             Ok(effect) => {
-                operations.push(OpSummary { op: i, level: effect.level, summary: effect.summary });
+                operations.push(OpSummary {
+                    op: i,
+                    level: effect.level,
+                    summary: effect.summary,
+                });
                 for (code, message) in effect.warnings {
-                    warnings.push(Issue { code: code.to_owned(), op: Some(i), path: format!("/operations/{i}"), level: effect.level, message });
+                    warnings.push(Issue {
+                        code: code.to_owned(),
+                        op: Some(i),
+                        path: format!("/operations/{i}"),
+                        level: effect.level,
+                        message,
+                    });
                 }
                 changes.extend(effect.changes);
                 touched.push((i, effect.touched));
             }
             Err(issue) => {
-                operations.push(OpSummary { op: i, level: issue.level, summary: describe(op) });
+                operations.push(OpSummary {
+                    op: i,
+                    level: issue.level,
+                    summary: describe(op),
+                });
                 errors.push(issue);
             }
         }
@@ -239,13 +353,32 @@ pub(crate) fn run(original: &Spec, doc: &PatchDocument) -> Validation {
     if errors.is_empty() {
         errors.extend(final_checks(original, &eng.spec, &touched, &operations));
     }
-    let level = operations.iter().map(|o| o.level).chain(errors.iter().map(|e| e.level)).max().unwrap_or_default();
+    let level = operations
+        .iter()
+        .map(|o| o.level)
+        .chain(errors.iter().map(|e| e.level))
+        .max()
+        .unwrap_or_default();
     let valid = errors.is_empty();
-    let report = Report { valid, level, errors, warnings, operations };
+    let report = Report {
+        valid,
+        level,
+        errors,
+        warnings,
+        operations,
+    };
     if valid {
-        Validation { report, spec: Some(eng.spec), changes }
+        Validation {
+            report,
+            spec: Some(eng.spec),
+            changes,
+        }
     } else {
-        Validation { report, spec: None, changes: Vec::new() }
+        Validation {
+            report,
+            spec: None,
+            changes: Vec::new(),
+        }
     }
 }
 
@@ -260,7 +393,12 @@ fn attribute(path: &str, message: &str, touched: &[(usize, Vec<String>)]) -> Opt
             touched.iter().rev().find(|(_, t)| {
                 t.iter().any(|e| {
                     e.rsplit('/').next().is_some_and(|name| {
-                        !name.is_empty() && message.split(|c: char| !(c.is_alphanumeric() || c == '.' || c == '-' || c == '_')).any(|w| w == name)
+                        !name.is_empty()
+                            && message
+                                .split(|c: char| {
+                                    !(c.is_alphanumeric() || c == '.' || c == '-' || c == '_')
+                                })
+                                .any(|w| w == name)
                     })
                 })
             })
@@ -269,13 +407,32 @@ fn attribute(path: &str, message: &str, touched: &[(usize, Vec<String>)]) -> Opt
 }
 
 /// Integrity of the resulting spec, and rules that depend on the whole of it.
-fn final_checks(original: &Spec, after: &Spec, touched: &[(usize, Vec<String>)], ops: &[OpSummary]) -> Vec<Issue> {
-    let level_of = |op: Option<usize>| op.and_then(|i| ops.get(i)).map(|o| o.level).unwrap_or_default();
+fn final_checks(
+    original: &Spec,
+    after: &Spec,
+    touched: &[(usize, Vec<String>)],
+    ops: &[OpSummary],
+) -> Vec<Issue> {
+    let level_of = |op: Option<usize>| {
+        op.and_then(|i| ops.get(i))
+            .map(|o| o.level)
+            .unwrap_or_default()
+    };
     let mut out = Vec::new();
     for v in spec::check(after) {
         let op = attribute(&v.path, &v.message, touched);
-        let level = if is_blocking(v.code) { Level::L3 } else { level_of(op) };
-        out.push(Issue::error(v.code, op, format!("/spec{}", v.path), level, format!("after the patch: {}", v.message)));
+        let level = if is_blocking(v.code) {
+            Level::L3
+        } else {
+            level_of(op)
+        };
+        out.push(Issue::error(
+            v.code,
+            op,
+            format!("/spec{}", v.path),
+            level,
+            format!("after the patch: {}", v.message),
+        ));
     }
     // Granting delete on an immutable object (or making an object with delete grants
     // immutable) lets someone erase ledger entries.
@@ -285,7 +442,11 @@ fn final_checks(original: &Spec, after: &Spec, touched: &[(usize, Vec<String>)],
             if !immutable || !grants.contains(&Grant::Delete) {
                 continue;
             }
-            let before = original.roles.get(role).and_then(|r| r.grants.get(obj)).is_some_and(|g| g.contains(&Grant::Delete))
+            let before = original
+                .roles
+                .get(role)
+                .and_then(|r| r.grants.get(obj))
+                .is_some_and(|g| g.contains(&Grant::Delete))
                 && original.objects.get(obj).is_some_and(|o| o.immutable);
             if before {
                 continue;
