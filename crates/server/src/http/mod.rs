@@ -12,6 +12,7 @@ pub mod health;
 pub mod home;
 pub mod menus;
 pub mod openapi;
+pub mod patch;
 pub mod routing;
 pub mod users;
 
@@ -43,6 +44,7 @@ pub fn routes() -> Routes {
         .merge(home::routes())
         .merge(assets::routes())
         .merge(docs::routes())
+        .merge(patch::routes())
 }
 
 /// The application's router with all layers, ready to serve.

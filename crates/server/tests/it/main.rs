@@ -9,3 +9,4 @@ mod harness;
 mod matrix;
 mod menus;
 mod users;
+mod patch_api;
