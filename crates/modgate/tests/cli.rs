@@ -118,28 +118,10 @@ async fn user_add_then_audit_verify_catches_tampering() {
         format!("sqlite:{}", env.dir.path().join("modgate.db").display())
     };
     let db = store::Db::connect(&url).await.unwrap();
-    match &db {
-        store::Db::Sqlite(p) => {
-            sqlx::query("DROP TRIGGER audit_logs_no_update")
-                .execute(p)
-                .await
-                .unwrap();
-            sqlx::query("UPDATE audit_logs SET details = '{}' WHERE seq = 2")
-                .execute(p)
-                .await
-                .unwrap();
-        }
-        store::Db::Postgres(p) => {
-            sqlx::query("ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only")
-                .execute(p)
-                .await
-                .unwrap();
-            sqlx::query("UPDATE audit_logs SET details = '{}' WHERE seq = 2")
-                .execute(p)
-                .await
-                .unwrap();
-        }
-    }
+    store::testing::lift_audit_guard(&db).await.unwrap();
+    store::testing::exec(&db, "UPDATE audit_logs SET details = '{}' WHERE seq = 2")
+        .await
+        .unwrap();
     db.close().await;
     let out = env.run(&["audit", "verify"], None);
     assert_eq!(out.status.code(), Some(1));

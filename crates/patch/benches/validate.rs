@@ -14,10 +14,14 @@ fn twenty_ops() -> Vec<u8> {
     }
     ops.push(json!({ "scope": "object", "op": "add", "target": { "object": "Campaign" },
                      "value": { "label": "Campaign", "fields": { "name": { "type": "string", "required": true, "maxLength": 120 } } } }));
-    ops.push(json!({ "scope": "page", "op": "add", "target": { "page": "campaign.list" },
-                     "value": { "type": "list", "object": "Campaign", "columns": ["name"] } }));
-    ops.push(json!({ "scope": "menu", "op": "add", "target": { "menu": "crm.campaigns" },
-                     "value": { "label": "Campaigns", "parent": "crm", "page": "campaign.list" } }));
+    ops.push(
+        json!({ "scope": "page", "op": "add", "target": { "page": "campaign.list" },
+                     "value": { "type": "list", "object": "Campaign", "columns": ["name"] } }),
+    );
+    ops.push(
+        json!({ "scope": "menu", "op": "add", "target": { "menu": "crm.campaigns" },
+                     "value": { "label": "Campaigns", "parent": "crm", "page": "campaign.list" } }),
+    );
     ops.push(json!({ "scope": "state", "op": "add", "target": { "object": "Order", "state": "onHold" } }));
     ops.push(json!({ "scope": "state", "op": "add", "target": { "object": "Order", "transition": "hold" }, "value": { "from": ["confirmed"], "to": "onHold" } }));
     ops.push(json!({ "scope": "state", "op": "add", "target": { "object": "Order", "transition": "resume" }, "value": { "from": ["onHold"], "to": "confirmed" } }));
@@ -28,7 +32,8 @@ fn twenty_ops() -> Vec<u8> {
     ops.push(json!({ "scope": "menu", "op": "reorder", "target": { "menu": "crm" }, "value": ["crm.orders", "crm.customers", "crm.tracking", "crm.transactions", "crm.campaigns"] }));
     ops.push(json!({ "scope": "object", "op": "update", "target": { "object": "Customer" }, "value": { "description": "People we sell to" } }));
     assert_eq!(ops.len(), 20);
-    serde_json::to_vec(&json!({ "dsl": "modgate.patch/v1", "title": "twenty", "operations": ops })).unwrap()
+    serde_json::to_vec(&json!({ "dsl": "modgate.patch/v1", "title": "twenty", "operations": ops }))
+        .unwrap()
 }
 
 /// A spec of 200 objects with 10 fields each, pages, menus and a role.
@@ -40,15 +45,30 @@ fn big_spec() -> spec::Spec {
     for i in 0..200 {
         let name = format!("Obj{i}");
         let mut fields = serde_json::Map::new();
-        fields.insert("name".into(), json!({ "type": "string", "required": true, "maxLength": 200 }));
-        fields.insert("amount".into(), json!({ "type": "decimal", "scale": 2, "min": 0 }));
-        fields.insert("count".into(), json!({ "type": "integer", "min": 0, "max": 1000 }));
-        fields.insert("kind".into(), json!({ "type": "enum", "values": ["a", "b", "c"], "default": "a" }));
+        fields.insert(
+            "name".into(),
+            json!({ "type": "string", "required": true, "maxLength": 200 }),
+        );
+        fields.insert(
+            "amount".into(),
+            json!({ "type": "decimal", "scale": 2, "min": 0 }),
+        );
+        fields.insert(
+            "count".into(),
+            json!({ "type": "integer", "min": 0, "max": 1000 }),
+        );
+        fields.insert(
+            "kind".into(),
+            json!({ "type": "enum", "values": ["a", "b", "c"], "default": "a" }),
+        );
         fields.insert("email".into(), json!({ "type": "email", "unique": true }));
         fields.insert("note".into(), json!({ "type": "text" }));
         fields.insert("day".into(), json!({ "type": "date" }));
         fields.insert("flag".into(), json!({ "type": "boolean" }));
-        fields.insert("code".into(), json!({ "type": "string", "pattern": "[A-Z]{3}[0-9]+" }));
+        fields.insert(
+            "code".into(),
+            json!({ "type": "string", "pattern": "[A-Z]{3}[0-9]+" }),
+        );
         if i > 0 {
             fields.insert("parent".into(), json!({ "type": "reference", "object": format!("Obj{}", i - 1), "onDelete": "setNull" }));
         }
@@ -57,8 +77,13 @@ fn big_spec() -> spec::Spec {
                            "transitions": { "close": { "from": ["open"], "to": "closed" } } } }));
         pages.insert(format!("obj{i}.list"), json!({ "type": "list", "object": name, "columns": ["name", "amount", "kind", "status"] }));
         pages.insert(format!("obj{i}.form"), json!({ "type": "form", "object": name, "sections": [ { "id": "main", "fields": ["name", "amount", "count", "kind", "email"] } ] }));
-        menu_children.push(json!({ "id": format!("app.obj{i}"), "label": name, "page": format!("obj{i}.list") }));
-        grants.insert(name, json!(["read", "create", "update", "transition:close"]));
+        menu_children.push(
+            json!({ "id": format!("app.obj{i}"), "label": name, "page": format!("obj{i}.list") }),
+        );
+        grants.insert(
+            name,
+            json!(["read", "create", "update", "transition:close"]),
+        );
     }
     let doc = json!({ "objects": objects, "pages": pages,
         "roles": { "staff": { "label": "Staff", "grants": grants } },
@@ -80,7 +105,10 @@ fn five_hundred_ops() -> Vec<u8> {
             _ => json!({ "scope": "page", "op": "reorder", "target": { "page": format!("obj{}.list", i % 200), "list": "columns" }, "value": ["status", "kind", "amount", "name"] }),
         });
     }
-    serde_json::to_vec(&json!({ "dsl": "modgate.patch/v1", "title": "five hundred", "operations": ops })).unwrap()
+    serde_json::to_vec(
+        &json!({ "dsl": "modgate.patch/v1", "title": "five hundred", "operations": ops }),
+    )
+    .unwrap()
 }
 
 fn bench(c: &mut Criterion) {
@@ -88,16 +116,26 @@ fn bench(c: &mut Criterion) {
     let small = twenty_ops();
     let d = patch::dry_run(&base, &small);
     assert!(d.report.valid, "{:#?}", d.report.errors);
-    c.bench_function("validate+dry-run 20 ops on base CRM", |b| b.iter(|| patch::dry_run(black_box(&base), black_box(&small))));
+    c.bench_function("validate+dry-run 20 ops on base CRM", |b| {
+        b.iter(|| patch::dry_run(black_box(&base), black_box(&small)))
+    });
 
     let big = big_spec();
     let large = five_hundred_ops();
     let d = patch::dry_run(&big, &large);
-    assert!(d.report.valid, "{:#?}", d.report.errors.iter().take(3).collect::<Vec<_>>());
+    assert!(
+        d.report.valid,
+        "{:#?}",
+        d.report.errors.iter().take(3).collect::<Vec<_>>()
+    );
     let mut g = c.benchmark_group("large");
     g.sample_size(20);
-    g.bench_function("validate+dry-run 500 ops on 200-object spec", |b| b.iter(|| patch::dry_run(black_box(&big), black_box(&large))));
-    g.bench_function("validate only 500 ops on 200-object spec", |b| b.iter(|| patch::check(black_box(&big), black_box(&large))));
+    g.bench_function("validate+dry-run 500 ops on 200-object spec", |b| {
+        b.iter(|| patch::dry_run(black_box(&big), black_box(&large)))
+    });
+    g.bench_function("validate only 500 ops on 200-object spec", |b| {
+        b.iter(|| patch::check(black_box(&big), black_box(&large)))
+    });
     g.finish();
 }
 

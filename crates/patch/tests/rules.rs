@@ -815,31 +815,65 @@ fn the_report_has_exactly_the_documented_shape() {
 }
 
 #[test]
-fn every_error_code_is_produced_somewhere() {
-    // The tests above produce each code; this guards against a code that nothing emits.
-    let produced = [
-        Code::Schema,
-        Code::DslVersion,
-        Code::UnknownObject,
-        Code::UnknownField,
-        Code::UnknownState,
-        Code::UnknownTransition,
-        Code::UnknownPage,
-        Code::UnknownRole,
-        Code::UnknownMenu,
-        Code::AlreadyExists,
-        Code::OpNotAllowed,
-        Code::InvalidName,
-        Code::FieldType,
-        Code::TypeChange,
-        Code::Reorder,
-        Code::Reference,
-        Code::SystemField,
-        Code::PermissionEscalation,
-        Code::Protected,
-        Code::Limit,
+fn every_error_code_is_produced() {
+    // One minimal patch per code; the set produced must be every code there is.
+    let raw = |b: &[u8]| patch::check(&base_spec(), b);
+    let cases: Vec<Validation> = vec![
+        raw(b"[]"),
+        raw(br#"{"dsl":"x","title":"t","operations":[]}"#),
+        one(add_field("Nope", "x", json!({"type": "string"}))),
+        one(
+            json!({ "scope": "object", "op": "remove", "target": { "object": "Customer", "field": "nope" } }),
+        ),
+        one(
+            json!({ "scope": "state", "op": "remove", "target": { "object": "Order", "state": "nope" } }),
+        ),
+        one(
+            json!({ "scope": "state", "op": "remove", "target": { "object": "Order", "transition": "nope" } }),
+        ),
+        one(json!({ "scope": "page", "op": "remove", "target": { "page": "nope.list" } })),
+        one(json!({ "scope": "permission", "op": "remove", "target": { "role": "nope" } })),
+        one(json!({ "scope": "menu", "op": "remove", "target": { "menu": "nope" } })),
+        one(add_field("Customer", "email", json!({"type": "email"}))),
+        one(
+            json!({ "scope": "object", "op": "reorder", "target": { "object": "Customer" }, "value": [] }),
+        ),
+        one(add_field("Customer", "Bad Name", json!({"type": "string"}))),
+        one(add_field(
+            "Customer",
+            "x",
+            json!({"type": "integer", "min": 2, "max": 1}),
+        )),
+        one(
+            json!({ "scope": "object", "op": "update", "target": { "object": "Customer", "field": "tier" }, "value": { "type": "date", "values": null, "default": null } }),
+        ),
+        one(
+            json!({ "scope": "page", "op": "reorder", "target": { "page": "customer.list", "list": "columns" }, "value": ["name"] }),
+        ),
+        one(
+            json!({ "scope": "object", "op": "remove", "target": { "object": "Customer", "field": "email" } }),
+        ),
+        one(
+            json!({ "scope": "object", "op": "remove", "target": { "object": "Customer", "field": "id" } }),
+        ),
+        one(
+            json!({ "scope": "permission", "op": "add", "target": { "role": "admin" }, "value": { "label": "x" } }),
+        ),
+        one(json!({ "scope": "object", "op": "remove", "target": { "object": "Order" } })),
+        raw(format!(
+            r#"{{"dsl":"modgate.patch/v1","title":"t","operations":[],"tests":[{}{}]}}"#,
+            "[".repeat(33),
+            "]".repeat(33)
+        )
+        .as_bytes()),
     ];
-    assert_eq!(produced.len(), Code::ALL.len());
+    let produced: std::collections::BTreeSet<String> = cases
+        .iter()
+        .flat_map(|v| v.report.errors.iter().map(|e| e.code.clone()))
+        .collect();
+    let all: std::collections::BTreeSet<String> =
+        Code::ALL.iter().map(|c| c.as_str().to_owned()).collect();
+    assert_eq!(produced, all);
 }
 
 // ---------- execution ----------

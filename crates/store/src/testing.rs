@@ -69,6 +69,34 @@ pub async fn fresh_db() -> Result<(Db, TestDb), StoreError> {
     Ok((db, t))
 }
 
+/// Runs one SQL statement directly (to play someone with database access).
+pub async fn exec(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
+    let sql = sqlx::AssertSqlSafe(sql.to_owned());
+    match db {
+        Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+    }
+}
+
+/// Lifts the audit log's append-only guard, as a database administrator could, so a
+/// test can tamper with history and show that verification catches it.
+pub async fn lift_audit_guard(db: &Db) -> Result<(), sqlx::Error> {
+    match db {
+        Db::Sqlite(_) => {
+            exec(db, "DROP TRIGGER IF EXISTS audit_logs_no_update").await?;
+            exec(db, "DROP TRIGGER IF EXISTS audit_logs_no_delete").await?;
+        }
+        Db::Postgres(_) => {
+            exec(
+                db,
+                "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only",
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

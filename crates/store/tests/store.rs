@@ -11,19 +11,6 @@ fn entry(action: &str) -> NewEntry {
     e
 }
 
-async fn raw(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
-    match db {
-        Db::Sqlite(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()),
-        Db::Postgres(p) => sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()))
-            .execute(p)
-            .await
-            .map(|r| r.rows_affected()),
-    }
-}
-
 #[tokio::test]
 async fn concurrent_appends_extend_one_chain() {
     let (db, t) = fresh_db().await.unwrap();
@@ -67,30 +54,16 @@ async fn the_database_refuses_to_change_history() {
     let (db, _t) = fresh_db().await.unwrap();
     audit::record(&db, entry("a.one")).await.unwrap();
     assert!(
-        raw(&db, "UPDATE audit_logs SET actor = 'mallory'")
+        store::testing::exec(&db, "UPDATE audit_logs SET actor = 'mallory'")
             .await
             .is_err()
     );
-    assert!(raw(&db, "DELETE FROM audit_logs").await.is_err());
-    assert_eq!(audit::count(&db).await.unwrap(), 1);
-}
-
-/// Lifts the append-only guard, as someone with direct database access could.
-async fn lift_guard(db: &Db) {
-    match db {
-        Db::Sqlite(_) => {
-            raw(db, "DROP TRIGGER audit_logs_no_update").await.unwrap();
-            raw(db, "DROP TRIGGER audit_logs_no_delete").await.unwrap();
-        }
-        Db::Postgres(_) => {
-            raw(
-                db,
-                "ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only",
-            )
+    assert!(
+        store::testing::exec(&db, "DELETE FROM audit_logs")
             .await
-            .unwrap();
-        }
-    }
+            .is_err()
+    );
+    assert_eq!(audit::count(&db).await.unwrap(), 1);
 }
 
 #[tokio::test]
@@ -99,8 +72,8 @@ async fn verify_finds_an_edited_row() {
     for i in 0..5 {
         audit::record(&db, entry(&format!("a.{i}"))).await.unwrap();
     }
-    lift_guard(&db).await;
-    raw(
+    store::testing::lift_audit_guard(&db).await.unwrap();
+    store::testing::exec(
         &db,
         "UPDATE audit_logs SET details = '{\"n\":\"forged\"}' WHERE seq = 3",
     )
@@ -119,14 +92,14 @@ async fn verify_finds_a_deleted_row_even_with_rehashing_after_it() {
     for i in 0..5 {
         audit::record(&db, entry(&format!("a.{i}"))).await.unwrap();
     }
-    lift_guard(&db).await;
-    raw(&db, "DELETE FROM audit_logs WHERE seq = 2")
+    store::testing::lift_audit_guard(&db).await.unwrap();
+    store::testing::exec(&db, "DELETE FROM audit_logs WHERE seq = 2")
         .await
         .unwrap();
     let v = audit::verify(&db).await.unwrap();
     assert_eq!(v.first_broken.map(|b| b.0), Some(3));
     // Deleting the newest row cannot be seen from the chain alone; deleting the first can.
-    raw(&db, "DELETE FROM audit_logs WHERE seq = 1")
+    store::testing::exec(&db, "DELETE FROM audit_logs WHERE seq = 1")
         .await
         .unwrap();
     let v = audit::verify(&db).await.unwrap();

@@ -19,25 +19,8 @@ impl Assessment {
     }
 }
 
-fn raised(
-    old: Option<&serde_json::Number>,
-    new: Option<&serde_json::Number>,
-    higher_is_narrower: bool,
-) -> bool {
-    match (old.and_then(bound), new.and_then(bound)) {
-        (_, None) => false,
-        (None, Some(_)) => true,
-        (Some(o), Some(n)) => {
-            if higher_is_narrower {
-                n > o
-            } else {
-                n < o
-            }
-        }
-    }
-}
-
-fn raised_i(old: Option<i64>, new: Option<i64>, higher_is_narrower: bool) -> bool {
+/// Whether a bound moves so that fewer values pass: added, or moved inwards.
+fn narrows<T: PartialOrd>(old: Option<T>, new: Option<T>, higher_is_narrower: bool) -> bool {
     match (old, new) {
         (_, None) => false,
         (None, Some(_)) => true,
@@ -101,19 +84,27 @@ pub(crate) fn field(
     if new.unique && !old.unique {
         a.raise(Level::L2, format!("{name} becomes unique"));
     }
-    if raised(old.min.as_ref(), new.min.as_ref(), true) {
+    if narrows(
+        old.min.as_ref().and_then(bound),
+        new.min.as_ref().and_then(bound),
+        true,
+    ) {
         a.raise(Level::L2, format!("{name}: min narrows"));
     }
-    if raised(old.max.as_ref(), new.max.as_ref(), false) {
+    if narrows(
+        old.max.as_ref().and_then(bound),
+        new.max.as_ref().and_then(bound),
+        false,
+    ) {
         a.raise(Level::L2, format!("{name}: max narrows"));
     }
-    if raised_i(old.min_length, new.min_length, true) {
+    if narrows(old.min_length, new.min_length, true) {
         a.raise(Level::L2, format!("{name}: minLength narrows"));
     }
-    if raised_i(old.max_length, new.max_length, false) {
+    if narrows(old.max_length, new.max_length, false) {
         a.raise(Level::L2, format!("{name}: maxLength narrows"));
     }
-    if raised_i(old.scale, new.scale, false) {
+    if narrows(old.scale, new.scale, false) {
         a.raise(Level::L2, format!("{name}: scale narrows"));
     }
     if new.pattern.is_some() && new.pattern != old.pattern {

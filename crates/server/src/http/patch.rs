@@ -15,8 +15,14 @@ use utoipa_axum::routes;
 pub fn routes() -> Routes {
     Routes::default()
         .api(Access::Authenticated, routes!(schema))
-        .api(Access::Permission(Permission::ModulesDevelop), routes!(validate))
-        .api(Access::Permission(Permission::ModulesDevelop), routes!(dry_run))
+        .api(
+            Access::Permission(Permission::ModulesDevelop),
+            routes!(validate),
+        )
+        .api(
+            Access::Permission(Permission::ModulesDevelop),
+            routes!(dry_run),
+        )
 }
 
 /// The spec patches are checked against.
@@ -26,7 +32,9 @@ fn live_spec() -> spec::Spec {
 
 fn non_empty(body: &Bytes) -> Result<(), ApiError> {
     if body.is_empty() {
-        return Err(ApiError::bad_request("send the patch document as the JSON request body"));
+        return Err(ApiError::bad_request(
+            "send the patch document as the JSON request body",
+        ));
     }
     Ok(())
 }
@@ -67,5 +75,12 @@ pub struct DryRunView {
 async fn dry_run(body: Bytes) -> Result<(StatusCode, Json<DryRunView>), ApiError> {
     non_empty(&body)?;
     let d = patch::dry_run(&live_spec(), &body);
-    Ok((StatusCode::OK, Json(DryRunView { report: d.report, changes: d.changes, diff: d.diff })))
+    Ok((
+        StatusCode::OK,
+        Json(DryRunView {
+            report: d.report,
+            changes: d.changes,
+            diff: d.diff,
+        }),
+    ))
 }

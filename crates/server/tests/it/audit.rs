@@ -135,28 +135,13 @@ async fn tampering_shows_on_the_verify_endpoint_and_page() {
     let app = spawn().await;
     let admin = app.admin().await;
     app.create_user(&admin, "target", &["developer"]).await;
-    match &app.db {
-        store::Db::Sqlite(p) => {
-            sqlx::query("DROP TRIGGER audit_logs_no_update")
-                .execute(p)
-                .await
-                .unwrap();
-            sqlx::query("UPDATE audit_logs SET actor = 'someone-else' WHERE seq = 2")
-                .execute(p)
-                .await
-                .unwrap();
-        }
-        store::Db::Postgres(p) => {
-            sqlx::query("ALTER TABLE audit_logs DISABLE TRIGGER audit_logs_append_only")
-                .execute(p)
-                .await
-                .unwrap();
-            sqlx::query("UPDATE audit_logs SET actor = 'someone-else' WHERE seq = 2")
-                .execute(p)
-                .await
-                .unwrap();
-        }
-    }
+    store::testing::lift_audit_guard(&app.db).await.unwrap();
+    store::testing::exec(
+        &app.db,
+        "UPDATE audit_logs SET actor = 'someone-else' WHERE seq = 2",
+    )
+    .await
+    .unwrap();
     let v: Value = admin
         .get("/api/audit/verify")
         .send()

@@ -8,5 +8,5 @@ mod errors;
 mod harness;
 mod matrix;
 mod menus;
-mod users;
 mod patch_api;
+mod users;

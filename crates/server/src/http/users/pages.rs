@@ -13,6 +13,7 @@ use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde_json::json;
 use std::collections::BTreeMap;
+use store::users::User;
 
 pub fn routes() -> Routes {
     let manage = Access::Permission(Permission::UsersManage);
@@ -135,23 +136,53 @@ async fn create(
     }
 }
 
+/// The edit page's form values: from the stored user, or as the person typed them.
+fn form_of_user(user: &User) -> Value {
+    context! {
+        display_name => user.display_name.clone(), email => user.email.clone().unwrap_or_default(),
+        roles => user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
+        business_roles => user.business_roles.join(", "), active => user.active,
+    }
+}
+
+fn form_as_typed(f: &BTreeMap<String, Vec<String>>) -> Value {
+    context! {
+        display_name => one(f, "display_name"), email => one(f, "email"),
+        roles => f.get("roles").cloned().unwrap_or_default(),
+        business_roles => one(f, "business_roles"), active => one(f, "active") == "true",
+    }
+}
+
+/// Renders the edit page, with the error's fields shown inline when there is one.
+async fn render_edit(
+    state: &AppState,
+    page: &Page,
+    id: &str,
+    form: Option<Value>,
+    error: Option<ApiError>,
+) -> PageResult {
+    let user = store::users::get(&state.db, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+    let form = form.unwrap_or_else(|| form_of_user(&user));
+    let (errors, flash, status) = match &error {
+        Some(e) => (field_errors(e), Some(e.message.clone()), e.status),
+        None => (BTreeMap::new(), None, StatusCode::OK),
+    };
+    let mut resp = page.render(
+        "users/edit.html",
+        context! { user => Serde(&user), all_roles => all_roles(), form => form, errors => Serde(errors), flash_error => flash },
+    );
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
 async fn edit_form(
     State(state): State<AppState>,
     page: Page,
     Path(id): Path<String>,
 ) -> PageResult {
-    let user = store::users::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
-    let form = context! {
-        display_name => user.display_name.clone(), email => user.email.clone().unwrap_or_default(),
-        roles => user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        business_roles => user.business_roles.join(", "), active => user.active,
-    };
-    Ok(page.render(
-        "users/edit.html",
-        context! { user => Serde(&user), all_roles => all_roles(), form => form },
-    ))
+    render_edit(&state, &page, &id, None, None).await
 }
 
 async fn update(
@@ -163,30 +194,17 @@ async fn update(
     body: axum::body::Bytes,
 ) -> PageResult {
     let f = form_fields(&body);
-    let roles = f.get("roles").cloned().unwrap_or_default();
     let input = UpdateInput {
         display_name: Some(one(&f, "display_name")),
         email: Some(Some(one(&f, "email"))),
-        roles: Some(roles.clone()),
+        roles: Some(f.get("roles").cloned().unwrap_or_default()),
         business_roles: Some(split_list(&one(&f, "business_roles"))),
         active: Some(one(&f, "active") == "true"),
     };
     match service::update(&state, &actor, &meta, &id, input).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            let user = store::users::get(&state.db, &id)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
-            let form = context! {
-                display_name => one(&f, "display_name"), email => one(&f, "email"), roles => roles,
-                business_roles => one(&f, "business_roles"), active => one(&f, "active") == "true",
-            };
-            let mut resp = page.render(
-                "users/edit.html",
-                context! { user => Serde(&user), all_roles => all_roles(), form => form, errors => Serde(field_errors(&e)), flash_error => e.message },
-            );
-            *resp.status_mut() = e.status;
-            Ok(resp)
+            render_edit(&state, &page, &id, Some(form_as_typed(&f)), Some(e)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -204,20 +222,7 @@ async fn reset_password(
     match service::reset_password(&state, &actor, &meta, &id, &one(&f, "password")).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            let user = store::users::get(&state.db, &id)
-                .await?
-                .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
-            let form = context! {
-                display_name => user.display_name.clone(), email => user.email.clone().unwrap_or_default(),
-                roles => user.roles.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-                business_roles => user.business_roles.join(", "), active => user.active,
-            };
-            let mut resp = page.render(
-                "users/edit.html",
-                context! { user => Serde(&user), all_roles => all_roles(), form => form, errors => Serde(field_errors(&e)), flash_error => e.message },
-            );
-            *resp.status_mut() = e.status;
-            Ok(resp)
+            render_edit(&state, &page, &id, None, Some(e)).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# HTTP load test of a release build on this machine (loopback only, bounded in time).
+#
+#   scripts/load.sh            # SQLite in a temporary data dir
+#   DATABASE_URL=postgres://postgres@127.0.0.1:5432/modgate_load scripts/load.sh
+#
+# Needs Debian's wrk (apt-get install wrk). Prints wrk's summary (requests/s and
+# latency percentiles) for each endpoint and the server's peak RSS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v wrk >/dev/null || { echo "install wrk: apt-get install wrk" >&2; exit 2; }
+
+DURATION="${DURATION:-15s}"
+THREADS="${THREADS:-2}"
+CONNECTIONS="${CONNECTIONS:-32}"
+PORT="${PORT:-18090}"
+cargo build --release --locked -q
+DATA="$(mktemp -d)"
+export MODGATE_ADMIN_PASSWORD="load-test-password"
+export MODGATE_LOG="warn"
+./target/release/modgate --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" > "$DATA/server.log" 2>&1 &
+SERVER=$!
+trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
+
+BASE="http://127.0.0.1:$PORT"
+COOKIES="$DATA/cookies"
+CSRF=$(curl -sf -c "$COOKIES" -H 'content-type: application/json' \
+    -d "{\"username\":\"admin\",\"password\":\"$MODGATE_ADMIN_PASSWORD\"}" "$BASE/api/auth/login" |
+    python3 -c 'import sys, json; print(json.load(sys.stdin)["csrfToken"])')
+TOKEN=$(curl -sf -b "$COOKIES" -H "x-csrf-token: $CSRF" -H 'content-type: application/json' \
+    -d '{"name":"load"}' "$BASE/api/tokens" | python3 -c 'import sys, json; print(json.load(sys.stdin)["secret"])')
+
+run() {
+    echo "== $1"
+    shift
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "$@" | grep -E "Requests/sec|Latency|50%|99%|Non-2xx|Socket errors" || true
+}
+run "GET /healthz (no auth, no database)" "$BASE/healthz"
+run "GET /readyz (database ping)" "$BASE/readyz"
+run "GET /api/me (bearer token: token, user, roles, permissions looked up)" -H "Authorization: Bearer $TOKEN" "$BASE/api/me"
+run "GET /api/audit?perPage=20 (bearer, filtered page + count)" -H "Authorization: Bearer $TOKEN" "$BASE/api/audit?perPage=20&action=auth"
+echo "== server peak RSS: $(grep VmHWM /proc/$SERVER/status | awk '{print $2, $3}')"
