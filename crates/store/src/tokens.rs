@@ -70,23 +70,32 @@ pub async fn revoke(tx: &mut Tx, user_id: &str, id: &str) -> Result<(), StoreErr
     Ok(())
 }
 
-/// The owner and id of the live token with this hash; marks it used.
+/// How stale `last_used_at` may get: writing it on every request would turn every
+/// API read into a write.
+const LAST_USED_RESOLUTION_MS: i64 = 60_000;
+
+/// The owner and id of the live token with this hash; marks it used (to the minute).
 pub async fn authenticate(
     db: &Db,
     token_hash: &str,
 ) -> Result<Option<(String, String)>, StoreError> {
-    let row: Option<(String, String)> = with_db!(db, c => sqlx::query_as(
-        "SELECT id, user_id FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
+    let row: Option<(String, String, Option<i64>)> = with_db!(db, c => sqlx::query_as(
+        "SELECT id, user_id, last_used_at FROM api_tokens WHERE token_hash = $1 AND revoked_at IS NULL",
     )
     .bind(token_hash)
     .fetch_optional(c)
     .await?);
-    if let Some((id, _)) = &row {
+    let Some((id, user_id, last_used)) = row else {
+        return Ok(None);
+    };
+    let now = now_ms();
+    if last_used.is_none_or(|t| now - t > LAST_USED_RESOLUTION_MS) {
         with_db!(db, c => sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(id)
+            .bind(now)
+            .bind(&id)
             .execute(c)
-            .await?.rows_affected());
+            .await?
+            .rows_affected());
     }
-    Ok(row)
+    Ok(Some((id, user_id)))
 }
