@@ -80,7 +80,11 @@ fn patch_validate_exit_codes_and_exact_json() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(report["level"], "L2");
     let keys: Vec<&String> = report.as_object().unwrap().keys().collect();
-    assert_eq!(keys, ["errors", "level", "operations", "valid", "warnings"]);
+    assert_eq!(
+        keys,
+        ["valid", "level", "errors", "warnings", "operations"],
+        "the documented order"
+    );
 
     let out = modgate(
         &[

@@ -127,7 +127,8 @@ pub async fn append(tx: &mut Tx, entry: NewEntry) -> Result<Entry, StoreError> {
         resource_type: entry.resource_type,
         resource_id: entry.resource_id,
         outcome: entry.outcome.as_str().to_owned(),
-        // serde_json's maps are ordered by key, so this text is canonical.
+        // The hash covers this text exactly as stored, so verification never depends
+        // on how a map would be re-serialised.
         details: entry.details.to_string(),
         request_id: entry.request_id,
         client_addr: entry.client_addr,
