@@ -101,8 +101,17 @@ pub struct ComposeError {
 
 impl std::fmt::Display for ComposeError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let first = self.report.errors.first().map(|e| format!("{} {}", e.code, e.message)).unwrap_or_default();
-        write!(f, "patch {} ('{}') no longer applies: {first}", self.index, self.title)
+        let first = self
+            .report
+            .errors
+            .first()
+            .map(|e| format!("{} {}", e.code, e.message))
+            .unwrap_or_default();
+        write!(
+            f,
+            "patch {} ('{}') no longer applies: {first}",
+            self.index, self.title
+        )
     }
 }
 
@@ -111,13 +120,22 @@ impl std::error::Error for ComposeError {}
 /// The live spec (DESIGN §6): `base` plus the patches of all published modules, in
 /// publish order. Each patch is validated against the spec built so far; the first
 /// that does not apply stops the composition (publishing refuses such a change).
-pub fn compose<'a>(base: &Spec, patches: impl IntoIterator<Item = &'a PatchDocument>) -> Result<Spec, ComposeError> {
+pub fn compose<'a>(
+    base: &Spec,
+    patches: impl IntoIterator<Item = &'a PatchDocument>,
+) -> Result<Spec, ComposeError> {
     let mut spec = base.clone();
     for (index, doc) in patches.into_iter().enumerate() {
         let v = validate(&spec, doc);
         match v.spec {
             Some(next) => spec = next,
-            None => return Err(ComposeError { index, title: doc.title.clone(), report: v.report }),
+            None => {
+                return Err(ComposeError {
+                    index,
+                    title: doc.title.clone(),
+                    report: v.report,
+                });
+            }
         }
     }
     Ok(spec)
