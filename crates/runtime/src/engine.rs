@@ -488,6 +488,13 @@ impl<'a, S: RecordStore> Engine<'a, S> {
     ) -> Result<Filter, RuntimeError> {
         let def = self.object(object)?;
         let kind = self.kind_of(object, def, field)?;
+        if kind == ValueKind::Json {
+            return Err(RuntimeError::field(
+                field,
+                "type",
+                "json fields cannot be filtered",
+            ));
+        }
         if op == FilterOp::Contains && kind != ValueKind::Text {
             return Err(RuntimeError::field(
                 field,

@@ -13,8 +13,10 @@ mod error;
 mod hardening;
 pub mod login_attempts;
 pub mod menus;
+pub mod records;
 pub mod roles;
 pub mod sessions;
+pub mod spec_versions;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;

@@ -1,0 +1,419 @@
+//! CRM records on SQLite and PostgreSQL: the database implementation of the records
+//! engine's storage trait. Filters and sorts are pushed down into SQL with typed
+//! comparisons per backend; a write set runs in one transaction.
+
+use crate::{Backend, Db, Tx};
+use runtime::{
+    Filter, FilterOp, ListQuery, Record, RecordStore, SortDir, StorageError, UniqueKey, ValueKind,
+    Write,
+};
+use serde_json::Value;
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    object: String,
+    id: String,
+    data: String,
+    version: i64,
+    created_at: i64,
+    updated_at: i64,
+    created_by: Option<String>,
+    updated_by: Option<String>,
+}
+
+const COLUMNS: &str = "object, id, data, version, created_at, updated_at, created_by, updated_by";
+
+impl Row {
+    fn into_record(self) -> Result<Record, StorageError> {
+        let data = match serde_json::from_str(&self.data) {
+            Ok(Value::Object(m)) => m,
+            _ => {
+                return Err(StorageError::Backend(format!(
+                    "record {}/{} holds invalid JSON",
+                    self.object, self.id
+                )));
+            }
+        };
+        Ok(Record {
+            id: self.id,
+            object: self.object,
+            data,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            created_by: self.created_by,
+            updated_by: self.updated_by,
+        })
+    }
+}
+
+fn backend(e: impl std::fmt::Display) -> StorageError {
+    StorageError::Backend(e.to_string())
+}
+
+/// A value to bind into generated SQL.
+#[derive(Debug, Clone)]
+enum Bind {
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+/// Builds the WHERE and ORDER BY of a list query for one backend.
+struct SqlQuery {
+    backend: Backend,
+    binds: Vec<Bind>,
+}
+
+impl SqlQuery {
+    fn param(&mut self, b: Bind) -> String {
+        self.binds.push(b);
+        format!("${}", self.binds.len())
+    }
+
+    /// The SQL expression of a field's value, typed for comparison.
+    fn expr(&self, field: &str, kind: ValueKind) -> String {
+        let column = match field {
+            "id" => Some("id"),
+            "createdAt" => Some("created_at"),
+            "updatedAt" => Some("updated_at"),
+            "createdBy" => Some("created_by"),
+            "updatedBy" => Some("updated_by"),
+            "version" => Some("version"),
+            _ => None,
+        };
+        if let Some(c) = column {
+            return c.to_owned();
+        }
+        // Field names are spec identifiers (letters and digits only), safe to embed.
+        let name: String = field.chars().filter(char::is_ascii_alphanumeric).collect();
+        match (self.backend, kind) {
+            (Backend::Sqlite, ValueKind::Decimal) => {
+                format!("CAST(json_extract(data, '$.{name}') AS REAL)")
+            }
+            (Backend::Sqlite, ValueKind::Datetime) => {
+                format!("julianday(json_extract(data, '$.{name}'))")
+            }
+            (Backend::Sqlite, _) => format!("json_extract(data, '$.{name}')"),
+            (Backend::Postgres, ValueKind::Decimal) => {
+                format!("((data::jsonb ->> '{name}')::numeric)")
+            }
+            (Backend::Postgres, ValueKind::Integer) => {
+                format!("((data::jsonb ->> '{name}')::bigint)")
+            }
+            (Backend::Postgres, ValueKind::Bool) => {
+                format!("((data::jsonb ->> '{name}')::boolean)")
+            }
+            (Backend::Postgres, ValueKind::Datetime) => {
+                format!("((data::jsonb ->> '{name}')::timestamptz)")
+            }
+            (Backend::Postgres, _) => format!("(data::jsonb ->> '{name}')"),
+        }
+    }
+
+    /// A parameter holding `v` as `kind`, cast where the backend needs it.
+    fn value(&mut self, kind: ValueKind, v: &Value) -> String {
+        match kind {
+            ValueKind::Integer | ValueKind::Millis => {
+                let p = self.param(Bind::Int(v.as_i64().unwrap_or_default()));
+                if self.backend == Backend::Postgres {
+                    format!("CAST({p} AS BIGINT)")
+                } else {
+                    p
+                }
+            }
+            ValueKind::Bool => match self.backend {
+                Backend::Sqlite => self.param(Bind::Int(v.as_bool().unwrap_or_default() as i64)),
+                Backend::Postgres => {
+                    let p = self.param(Bind::Text(v.as_bool().unwrap_or_default().to_string()));
+                    format!("CAST({p} AS BOOLEAN)")
+                }
+            },
+            ValueKind::Decimal => {
+                let text = v
+                    .as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string());
+                match self.backend {
+                    // SQLite has no exact decimal type: filters compare in double precision
+                    // (exact to 15 significant digits), values themselves stay exact.
+                    Backend::Sqlite => self.param(Bind::Float(text.parse().unwrap_or_default())),
+                    Backend::Postgres => {
+                        let p = self.param(Bind::Text(text));
+                        format!("CAST({p} AS NUMERIC)")
+                    }
+                }
+            }
+            ValueKind::Datetime => {
+                let p = self.param(Bind::Text(v.as_str().unwrap_or_default().to_owned()));
+                match self.backend {
+                    Backend::Sqlite => format!("julianday({p})"),
+                    Backend::Postgres => format!("CAST({p} AS TIMESTAMPTZ)"),
+                }
+            }
+            _ => self.param(Bind::Text(
+                v.as_str()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| v.to_string()),
+            )),
+        }
+    }
+
+    fn condition(&mut self, f: &Filter) -> String {
+        let e = self.expr(&f.field, f.kind);
+        if f.value.is_null() {
+            return match f.op {
+                FilterOp::Ne => format!("{e} IS NOT NULL"),
+                FilterOp::Eq => format!("{e} IS NULL"),
+                _ => "1 = 0".to_owned(),
+            };
+        }
+        match f.op {
+            FilterOp::Contains => {
+                let p = self.value(ValueKind::Text, &f.value);
+                match self.backend {
+                    Backend::Sqlite => format!("instr(lower({e}), lower({p})) > 0"),
+                    Backend::Postgres => format!("strpos(lower({e}), lower({p})) > 0"),
+                }
+            }
+            FilterOp::In => {
+                let values = f.value.as_array().cloned().unwrap_or_default();
+                if values.is_empty() {
+                    return "1 = 0".to_owned();
+                }
+                let ps: Vec<String> = values.iter().map(|v| self.value(f.kind, v)).collect();
+                format!("{e} IN ({})", ps.join(", "))
+            }
+            FilterOp::Ne => {
+                let p = self.value(f.kind, &f.value);
+                format!("({e} IS NULL OR {e} <> {p})")
+            }
+            op => {
+                let p = self.value(f.kind, &f.value);
+                let sym = match op {
+                    FilterOp::Eq => "=",
+                    FilterOp::Lt => "<",
+                    FilterOp::Lte => "<=",
+                    FilterOp::Gt => ">",
+                    _ => ">=",
+                };
+                format!("{e} {sym} {p}")
+            }
+        }
+    }
+}
+
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                Bind::Text(s) => q.bind(s.clone()),
+                Bind::Int(i) => q.bind(*i),
+                Bind::Float(x) => q.bind(*x),
+            };
+        }
+        q
+    }};
+}
+
+async fn current_version(tx: &mut Tx, object: &str, id: &str) -> Result<Option<i64>, StorageError> {
+    let row: Option<(i64,)> = with_tx!(tx, c => sqlx::query_as("SELECT version FROM records WHERE object = $1 AND id = $2")
+        .bind(object)
+        .bind(id)
+        .fetch_optional(c)
+        .await
+        .map_err(backend)?);
+    Ok(row.map(|r| r.0))
+}
+
+async fn claim(
+    tx: &mut Tx,
+    object: &str,
+    id: &str,
+    keys: &[UniqueKey],
+) -> Result<(), StorageError> {
+    with_tx!(tx, c => sqlx::query("DELETE FROM record_unique WHERE object = $1 AND id = $2")
+        .bind(object)
+        .bind(id)
+        .execute(c)
+        .await
+        .map_err(backend)?
+        .rows_affected());
+    for k in keys {
+        let r = with_tx!(tx, c => sqlx::query("INSERT INTO record_unique (object, field, value, id) VALUES ($1, $2, $3, $4)")
+            .bind(object)
+            .bind(&k.field)
+            .bind(&k.value)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()));
+        match r {
+            Ok(_) => {}
+            Err(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                return Err(StorageError::Unique {
+                    object: object.to_owned(),
+                    field: k.field.clone(),
+                });
+            }
+            Err(e) => return Err(backend(e)),
+        }
+    }
+    Ok(())
+}
+
+async fn write(tx: &mut Tx, w: Write) -> Result<(), StorageError> {
+    match w {
+        Write::Insert { record: r, unique } => {
+            let data = Value::Object(r.data.clone()).to_string();
+            let sql =
+                format!("INSERT INTO records ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
+            with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+                .bind(&r.object).bind(&r.id).bind(&data).bind(r.version).bind(r.created_at).bind(r.updated_at)
+                .bind(&r.created_by).bind(&r.updated_by)
+                .execute(c)
+                .await
+                .map_err(backend)?
+                .rows_affected());
+            claim(tx, &r.object, &r.id, &unique).await
+        }
+        Write::Update {
+            record: r,
+            expected,
+            unique,
+        } => {
+            let data = Value::Object(r.data.clone()).to_string();
+            let n = with_tx!(tx, c => sqlx::query(
+                "UPDATE records SET data = $1, version = $2, updated_at = $3, updated_by = $4 \
+                 WHERE object = $5 AND id = $6 AND version = $7",
+            )
+            .bind(&data).bind(r.version).bind(r.updated_at).bind(&r.updated_by).bind(&r.object).bind(&r.id).bind(expected)
+            .execute(c)
+            .await
+            .map_err(backend)?
+            .rows_affected());
+            if n == 0 {
+                let current = current_version(tx, &r.object, &r.id).await?;
+                return Err(StorageError::Version {
+                    object: r.object,
+                    id: r.id,
+                    current,
+                });
+            }
+            claim(tx, &r.object, &r.id, &unique).await
+        }
+        Write::Delete {
+            object,
+            id,
+            expected,
+        } => {
+            let n = with_tx!(tx, c => sqlx::query("DELETE FROM records WHERE object = $1 AND id = $2 AND version = $3")
+                .bind(&object).bind(&id).bind(expected)
+                .execute(c)
+                .await
+                .map_err(backend)?
+                .rows_affected());
+            if n == 0 {
+                let current = current_version(tx, &object, &id).await?;
+                return Err(StorageError::Version {
+                    object,
+                    id,
+                    current,
+                });
+            }
+            claim(tx, &object, &id, &[]).await
+        }
+        Write::Exists { object, id } => {
+            // On PostgreSQL, FOR SHARE keeps a concurrent delete from removing the
+            // target before this transaction commits.
+            let sql = match tx.backend() {
+                Backend::Sqlite => "SELECT version FROM records WHERE object = $1 AND id = $2",
+                Backend::Postgres => {
+                    "SELECT version FROM records WHERE object = $1 AND id = $2 FOR SHARE"
+                }
+            };
+            let row: Option<(i64,)> = with_tx!(tx, c => sqlx::query_as(sql).bind(&object).bind(&id).fetch_optional(c).await.map_err(backend)?);
+            if row.is_none() {
+                return Err(StorageError::Missing { object, id });
+            }
+            Ok(())
+        }
+    }
+}
+
+impl RecordStore for Db {
+    async fn get(&self, object: &str, id: &str) -> Result<Option<Record>, StorageError> {
+        let sql = format!("SELECT {COLUMNS} FROM records WHERE object = $1 AND id = $2");
+        let row: Option<Row> = with_db!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(object)
+            .bind(id)
+            .fetch_optional(c)
+            .await
+            .map_err(backend)?);
+        row.map(Row::into_record).transpose()
+    }
+
+    async fn list(&self, object: &str, q: &ListQuery) -> Result<(Vec<Record>, u64), StorageError> {
+        let mut b = SqlQuery {
+            backend: self.backend(),
+            binds: Vec::new(),
+        };
+        let obj = b.param(Bind::Text(object.to_owned()));
+        let mut conds = vec![format!("object = {obj}")];
+        for f in &q.filters {
+            conds.push(b.condition(f));
+        }
+        let mut order: Vec<String> = q
+            .sort
+            .iter()
+            .map(|s| {
+                format!(
+                    "{} {} NULLS LAST",
+                    b.expr(&s.field, s.kind),
+                    if s.dir == SortDir::Desc {
+                        "DESC"
+                    } else {
+                        "ASC"
+                    }
+                )
+            })
+            .collect();
+        order.push("id ASC".to_owned());
+        let where_sql = conds.join(" AND ");
+        let limit = q.limit.min(i64::MAX as u64) as i64;
+        let offset = q.offset.min(i64::MAX as u64) as i64;
+        let n = b.binds.len();
+        let sql = format!(
+            "SELECT {COLUMNS} FROM records WHERE {where_sql} ORDER BY {} LIMIT ${} OFFSET ${}",
+            order.join(", "),
+            n + 1,
+            n + 2
+        );
+        let count_sql = format!("SELECT COUNT(*) FROM records WHERE {where_sql}");
+        let binds = b.binds;
+        let rows: Vec<Row> = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds)
+            .bind(limit)
+            .bind(offset)
+            .fetch_all(c)
+            .await
+            .map_err(backend)?);
+        let (total,): (i64,) = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(count_sql)), &binds)
+            .fetch_one(c)
+            .await
+            .map_err(backend)?);
+        let items = rows
+            .into_iter()
+            .map(Row::into_record)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((items, total as u64))
+    }
+
+    async fn apply(&self, writes: Vec<Write>) -> Result<(), StorageError> {
+        let mut tx = self.begin().await.map_err(backend)?;
+        for w in writes {
+            write(&mut tx, w).await?;
+        }
+        tx.commit().await.map_err(backend)
+    }
+}
