@@ -118,3 +118,41 @@ impl From<anyhow::Error> for ApiError {
 
 /// Result of a JSON API handler.
 pub type ApiResult<T> = Result<T, ApiError>;
+
+impl From<runtime::RuntimeError> for ApiError {
+    fn from(e: runtime::RuntimeError) -> Self {
+        use runtime::RuntimeError as R;
+        let message = e.to_string();
+        match e {
+            R::UnknownObject { .. } | R::NotFound { .. } => {
+                ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
+            }
+            R::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
+            R::Validation(fields) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message)
+                    .with_details(serde_json::json!({ "fields": fields }))
+            }
+            R::VersionConflict { current, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
+                    .with_details(serde_json::json!({ "currentVersion": current }))
+            }
+            R::InvalidTransition {
+                state, transition, ..
+            } => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message)
+                .with_details(serde_json::json!({ "state": state, "transition": transition })),
+            R::Immutable { .. } => ApiError::new(StatusCode::CONFLICT, "immutable", message),
+            R::Restricted {
+                by_object,
+                by_field,
+                count,
+                ..
+            } => ApiError::new(StatusCode::CONFLICT, "restricted", message).with_details(
+                serde_json::json!({ "referencedBy": by_object, "field": by_field, "count": count }),
+            ),
+            R::Storage(m) => {
+                tracing::error!(error = %m, "record storage failure");
+                ApiError::internal()
+            }
+        }
+    }
+}

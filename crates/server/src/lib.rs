@@ -8,6 +8,7 @@ pub mod auth;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod live;
 pub mod secret;
 pub mod seed;
 pub mod startup;

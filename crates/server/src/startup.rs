@@ -52,6 +52,7 @@ impl Application {
         let db = open_database(&config).await?;
         let seeded = seed::run(&db, config.admin_password.as_ref().map(|s| s.expose())).await?;
         let secret = InstanceSecret::load_or_create(&config)?;
+        let live = Arc::new(crate::live::LiveSpec::load(&db).await?);
         let page_paths = http::routes()
             .table
             .iter()
@@ -68,6 +69,7 @@ impl Application {
             config: Arc::new(config),
             secret: Arc::new(secret),
             page_paths: Arc::new(page_paths),
+            live,
         };
         Ok((Application { listener, state }, seeded))
     }
@@ -88,6 +90,7 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let db = self.state.db.clone();
+        self.state.live.clone().watch(db.clone());
         let app = http::app(self.state);
         axum::serve(
             self.listener,

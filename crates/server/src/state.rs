@@ -1,4 +1,5 @@
 use crate::config::Config;
+use crate::live::LiveSpec;
 use crate::secret::InstanceSecret;
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -16,6 +17,8 @@ pub struct AppState {
     pub secret: Arc<InstanceSecret>,
     /// Paths of the HTML pages that exist: menu items pointing elsewhere stay hidden.
     pub page_paths: Arc<BTreeSet<String>>,
+    /// The live application spec, kept current by polling `spec_versions`.
+    pub live: Arc<LiveSpec>,
 }
 
 impl AppState {

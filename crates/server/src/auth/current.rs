@@ -28,6 +28,8 @@ pub struct CurrentUser {
     pub username: String,
     pub display_name: String,
     pub roles: Vec<PlatformRole>,
+    /// Roles of the application spec, deciding what CRM data they may touch.
+    pub business_roles: Vec<String>,
     pub permissions: BTreeSet<Permission>,
     pub via: AuthVia,
 }
@@ -35,6 +37,16 @@ pub struct CurrentUser {
 impl CurrentUser {
     pub fn can(&self, p: Permission) -> bool {
         self.permissions.contains(&p)
+    }
+
+    /// The actor of the records engine: platform admins may do everything with CRM
+    /// data; everyone else has what their business roles grant.
+    pub fn actor(&self) -> runtime::Actor {
+        runtime::Actor {
+            user: self.id.clone(),
+            roles: self.business_roles.clone(),
+            admin: self.roles.contains(&PlatformRole::Admin),
+        }
     }
 
     /// The CSRF token to embed in forms, when logged in by session.
@@ -85,6 +97,7 @@ async fn load(
         username: user.username,
         display_name: user.display_name,
         roles: user.roles,
+        business_roles: user.business_roles,
         permissions,
         via,
     }))

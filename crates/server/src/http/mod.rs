@@ -6,6 +6,7 @@ pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod data;
 pub mod docs;
 pub mod extract;
 pub mod health;
@@ -45,6 +46,7 @@ pub fn routes() -> Routes {
         .merge(assets::routes())
         .merge(docs::routes())
         .merge(patch::routes())
+        .merge(data::routes())
 }
 
 /// The application's router with all layers, ready to serve.

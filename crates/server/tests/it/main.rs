@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod browser;
+mod data;
 mod errors;
 mod harness;
 mod matrix;

@@ -1,0 +1,190 @@
+use super::params;
+use crate::auth::CurrentUser;
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{ApiJson, ApiPath};
+use crate::http::routing::Routes;
+use crate::state::AppState;
+use access::Access;
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use runtime::{Engine, Record, RuntimeError};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use utoipa_axum::routes;
+
+// Business permissions are per object and per record operation: the engine checks
+// them against the live spec's grants on every call.
+pub fn routes() -> Routes {
+    Routes::default()
+        .api(Access::Authenticated, routes!(list, create))
+        .api(
+            Access::Authenticated,
+            routes!(get_one, patch_one, delete_one),
+        )
+        .api(Access::Authenticated, routes!(transition))
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordList {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<Value>,
+    pub total: u64,
+    pub page: u64,
+    pub per_page: u64,
+}
+
+fn etag(version: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header")
+}
+
+/// The version an `If-Match` header demands, if any.
+fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
+    let Some(v) = headers.get(header::IF_MATCH) else {
+        return Ok(None);
+    };
+    let text = v.to_str().unwrap_or_default().trim();
+    let inner = text.trim_start_matches("W/").trim_matches('"');
+    inner.parse().map(Some).map_err(|_| {
+        ApiError::bad_request(format!(
+            "If-Match: '{text}' is not a record version like \"3\""
+        ))
+    })
+}
+
+/// A stale `If-Match` is a failed precondition (412), not a conflict.
+fn precondition(e: RuntimeError, conditional: bool) -> ApiError {
+    match e {
+        RuntimeError::VersionConflict { current, .. } if conditional => ApiError::new(
+            StatusCode::PRECONDITION_FAILED,
+            "precondition_failed",
+            format!("the record is now at version {current}; reload and try again"),
+        )
+        .with_details(serde_json::json!({ "currentVersion": current })),
+        e => e.into(),
+    }
+}
+
+fn record_response(e: &Engine<'_, store::Db>, r: &Record, status: StatusCode) -> Response {
+    let mut resp = (status, Json(e.view(r))).into_response();
+    resp.headers_mut().insert(header::ETAG, etag(r.version));
+    resp
+}
+
+/// Records of an object: filter with `field=value` or `field.op=value` (`eq ne lt lte
+/// gt gte contains in`), sort with `sort=-field,other`, page with `page` and `perPage`.
+#[utoipa::path(get, path = "/api/data/{object}", tag = "data", params(("object" = String, Path)),
+    responses((status = 200, body = RecordList), (status = 400, body = crate::http::openapi::ErrorBody),
+              (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)))]
+async fn list(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(object): ApiPath<String>,
+    RawQuery(query): RawQuery,
+) -> ApiResult<Json<RecordList>> {
+    let live = state.live.get();
+    let e = Engine::new(&live.spec, &state.db);
+    e.object(&object)?;
+    let pairs: Vec<(String, String)> =
+        serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
+            .map_err(|_| ApiError::bad_request("the query string is malformed"))?;
+    let (q, page, per_page) = params::list_query(&e, &object, &pairs)?;
+    let p = e.list(&user.actor(), &object, &q).await?;
+    Ok(Json(RecordList {
+        items: p.items.iter().map(|r| e.view(r)).collect(),
+        total: p.total,
+        page,
+        per_page,
+    }))
+}
+
+/// Creates a record; the response carries its `ETag`.
+#[utoipa::path(post, path = "/api/data/{object}", tag = "data", params(("object" = String, Path)), request_body = Object,
+    responses((status = 201, description = "the record"), (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn create(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(object): ApiPath<String>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let live = state.live.get();
+    let e = Engine::new(&live.spec, &state.db);
+    let r = e.create(&user.actor(), &object, &body).await?;
+    Ok(record_response(&e, &r, StatusCode::CREATED))
+}
+
+/// One record, with its version as `ETag`.
+#[utoipa::path(get, path = "/api/data/{object}/{id}", tag = "data", params(("object" = String, Path), ("id" = String, Path)),
+    responses((status = 200, description = "the record"), (status = 404, body = crate::http::openapi::ErrorBody)))]
+async fn get_one(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath((object, id)): ApiPath<(String, String)>,
+) -> ApiResult<Response> {
+    let live = state.live.get();
+    let e = Engine::new(&live.spec, &state.db);
+    let r = e.get(&user.actor(), &object, &id).await?;
+    Ok(record_response(&e, &r, StatusCode::OK))
+}
+
+/// Changes the given fields (`null` clears one). Send `If-Match: "<version>"` to fail
+/// with 412 instead of overwriting someone else's change.
+#[utoipa::path(patch, path = "/api/data/{object}/{id}", tag = "data", params(("object" = String, Path), ("id" = String, Path)), request_body = Object,
+    responses((status = 200, description = "the record"), (status = 412, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn patch_one(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    ApiPath((object, id)): ApiPath<(String, String)>,
+    ApiJson(body): ApiJson<Map<String, Value>>,
+) -> ApiResult<Response> {
+    let expected = if_match(&headers)?;
+    let live = state.live.get();
+    let e = Engine::new(&live.spec, &state.db);
+    let r = e
+        .update(&user.actor(), &object, &id, &body, expected)
+        .await
+        .map_err(|err| precondition(err, expected.is_some()))?;
+    Ok(record_response(&e, &r, StatusCode::OK))
+}
+
+/// Deletes a record, applying `onDelete` of every reference to it.
+#[utoipa::path(delete, path = "/api/data/{object}/{id}", tag = "data", params(("object" = String, Path), ("id" = String, Path)),
+    responses((status = 204), (status = 409, body = crate::http::openapi::ErrorBody), (status = 412, body = crate::http::openapi::ErrorBody)))]
+async fn delete_one(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    ApiPath((object, id)): ApiPath<(String, String)>,
+) -> ApiResult<StatusCode> {
+    let expected = if_match(&headers)?;
+    let live = state.live.get();
+    let e = Engine::new(&live.spec, &state.db);
+    e.delete(&user.actor(), &object, &id, expected)
+        .await
+        .map_err(|err| precondition(err, expected.is_some()))?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Applies a transition of the object's state flow.
+#[utoipa::path(post, path = "/api/data/{object}/{id}/transitions/{name}", tag = "data",
+    params(("object" = String, Path), ("id" = String, Path), ("name" = String, Path)),
+    responses((status = 200, description = "the record"), (status = 409, body = crate::http::openapi::ErrorBody)))]
+async fn transition(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    headers: HeaderMap,
+    ApiPath((object, id, name)): ApiPath<(String, String, String)>,
+) -> ApiResult<Response> {
+    let expected = if_match(&headers)?;
+    let live = state.live.get();
+    let e = Engine::new(&live.spec, &state.db);
+    let r = e
+        .transition(&user.actor(), &object, &id, &name, expected)
+        .await
+        .map_err(|err| precondition(err, expected.is_some()))?;
+    Ok(record_response(&e, &r, StatusCode::OK))
+}

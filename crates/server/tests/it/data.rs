@@ -1,0 +1,359 @@
+use crate::harness::{error_of, spawn};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+#[tokio::test]
+async fn records_through_the_data_api() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let r = admin
+        .post("/api/data/Customer")
+        .json(&json!({ "name": "Acme", "email": "ops@acme.test" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    assert_eq!(r.headers()["etag"], "\"1\"");
+    let c: Value = r.json().await.unwrap();
+    assert_eq!(c["status"], "lead");
+    let cid = c["id"].as_str().unwrap().to_owned();
+
+    let r = admin
+        .post("/api/data/Order")
+        .json(&json!({ "customer": cid, "amount": 120.5, "currency": "CNY" }))
+        .send()
+        .await
+        .unwrap();
+    let o: Value = r.json().await.unwrap();
+    assert_eq!(o["amount"], "120.50", "decimals travel as exact strings");
+    let oid = o["id"].as_str().unwrap().to_owned();
+
+    let (s, code, body) = error_of(
+        admin
+            .patch(&format!("/api/data/Order/{oid}"))
+            .json(&json!({ "amount": "-1", "colour": "red" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "validation")
+    );
+    let fields = body["error"]["details"]["fields"].as_array().unwrap();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["field"] == "amount" && f["rule"] == "min")
+    );
+    assert!(
+        fields
+            .iter()
+            .any(|f| f["field"] == "colour" && f["rule"] == "unknown")
+    );
+
+    let r = admin
+        .patch(&format!("/api/data/Order/{oid}"))
+        .header("if-match", "\"1\"")
+        .json(&json!({ "notes": "rush" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.headers()["etag"], "\"2\"");
+    let (s, code, _) = error_of(
+        admin
+            .patch(&format!("/api/data/Order/{oid}"))
+            .header("if-match", "\"1\"")
+            .json(&json!({ "notes": "stale" }))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_str()),
+        (StatusCode::PRECONDITION_FAILED, "precondition_failed")
+    );
+    let got: Value = admin
+        .get(&format!("/api/data/Order/{oid}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["notes"], "rush", "the stale write changed nothing");
+
+    let r = admin
+        .post(&format!("/api/data/Order/{oid}/transitions/confirm"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let (s, code, _) = error_of(
+        admin
+            .post(&format!("/api/data/Order/{oid}/transitions/deliver"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (s, code.as_str()),
+        (StatusCode::CONFLICT, "invalid_transition")
+    );
+    let (s, code, _) = error_of(
+        admin
+            .delete(&format!("/api/data/Customer/{cid}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, code.as_str()), (StatusCode::CONFLICT, "restricted"));
+
+    let (s, _, body) = error_of(admin.get("/api/data/Custmer").send().await.unwrap()).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean 'Customer'?")
+    );
+    let (s, _, _) = error_of(
+        admin
+            .get("/api/data/Order?amout.gt=1")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    let (s, _, _) = error_of(
+        admin
+            .get("/api/data/Order?amount.between=1")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn lists_filter_sort_and_paginate() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let c: Value = admin
+        .post("/api/data/Customer")
+        .json(&json!({ "name": "Acme" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for amount in ["5", "50", "500", "5000", "25"] {
+        admin
+            .post("/api/data/Order")
+            .json(&json!({ "customer": c["id"], "amount": amount }))
+            .send()
+            .await
+            .unwrap();
+    }
+    let v: Value = admin
+        .get("/api/data/Order?amount.gte=25&sort=-amount&perPage=2")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["total"], 4);
+    let amounts: Vec<&Value> = v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| &i["amount"])
+        .collect();
+    assert_eq!(amounts, [&json!("5000.00"), &json!("500.00")]);
+    let v: Value = admin
+        .get("/api/data/Order?amount.gte=25&sort=-amount&perPage=2&page=2")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["items"][1]["amount"], "25.00");
+    let v: Value = admin
+        .get("/api/data/Order?amount.in=5,50&status=draft")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["total"], 2);
+}
+
+#[tokio::test]
+async fn business_roles_decide_what_data_a_user_may_touch() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let r = admin
+        .post("/api/users")
+        .json(&json!({ "username": "sam", "password": "sam-password", "roles": [], "businessRoles": ["sales"] }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    app.create_user(&admin, "nora", &["developer"]).await;
+    let sam = app.login("sam", "sam-password").await;
+    let nora = app.login("nora", "nora-password").await;
+    let r = sam
+        .post("/api/data/Customer")
+        .json(&json!({ "name": "Lead Co" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let c: Value = r.json().await.unwrap();
+    let (s, code, _) = error_of(
+        sam.delete(&format!("/api/data/Customer/{}", c["id"].as_str().unwrap()))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((s, code.as_str()), (StatusCode::FORBIDDEN, "forbidden"));
+    let (s, _, _) = error_of(nora.get("/api/data/Customer").send().await.unwrap()).await;
+    assert_eq!(
+        s,
+        StatusCode::FORBIDDEN,
+        "platform roles do not grant CRM data"
+    );
+    let (s, _, _) = error_of(
+        sam.post("/api/data/FinancialTransaction")
+            .json(&json!({}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(s, StatusCode::FORBIDDEN);
+}
+
+async fn wait_for_version(s: &crate::harness::Session, version: i64) -> Value {
+    // The live spec is polled; give it a bounded while to arrive.
+    for _ in 0..100 {
+        let v: Value = s
+            .get("/api/spec")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if v["version"] == version {
+            return v;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("live spec version {version} never arrived");
+}
+
+#[tokio::test]
+async fn a_new_live_spec_takes_effect_without_restart_and_hidden_values_return() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let v: Value = admin
+        .get("/api/spec")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(v["version"], 1);
+    let base = spec::base_spec();
+    let doc = patch::parse(br#"{"dsl":"modgate.patch/v1","title":"p","operations":[
+        {"scope":"object","op":"add","target":{"object":"Customer","field":"loyaltyPoints"},"value":{"type":"integer","min":0}}]}"#)
+    .unwrap();
+    let with_points = patch::apply(&base, &doc).unwrap();
+
+    store::spec_versions::record(
+        &app.db,
+        &with_points.to_pretty_json(),
+        "test: add loyaltyPoints",
+    )
+    .await
+    .unwrap();
+    let v = wait_for_version(&admin, 2).await;
+    assert!(v["spec"]["objects"]["Customer"]["fields"]["loyaltyPoints"].is_object());
+    let c: Value = admin
+        .post("/api/data/Customer")
+        .json(&json!({ "name": "Acme", "loyaltyPoints": 42 }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = c["id"].as_str().unwrap().to_owned();
+    let schema: Value = admin
+        .get("/api/spec/objects/Customer/schema")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(schema["properties"]["loyaltyPoints"].is_object());
+
+    store::spec_versions::record(
+        &app.db,
+        &base.to_pretty_json(),
+        "test: remove loyaltyPoints",
+    )
+    .await
+    .unwrap();
+    wait_for_version(&admin, 3).await;
+    let got: Value = admin
+        .get(&format!("/api/data/Customer/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        got.get("loyaltyPoints").is_none(),
+        "hidden from the API: {got}"
+    );
+    let r = admin
+        .patch(&format!("/api/data/Customer/{id}"))
+        .json(&json!({ "company": "Acme Ltd" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+
+    store::spec_versions::record(&app.db, &with_points.to_pretty_json(), "test: add it back")
+        .await
+        .unwrap();
+    wait_for_version(&admin, 4).await;
+    let got: Value = admin
+        .get(&format!("/api/data/Customer/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["loyaltyPoints"], 42, "the value is back");
+    assert_eq!(got["company"], "Acme Ltd");
+}
