@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use std::cmp::Ordering;
 
 /// How a field's values compare.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum ValueKind {
     Text,
     Integer,

@@ -22,6 +22,13 @@ pub struct LiveSpec {
     current: RwLock<Arc<Live>>,
 }
 
+/// Indexes help lists; failing to create one (two replicas racing) is not fatal.
+async fn index(db: &Db, spec: &Spec) {
+    if let Err(e) = store::records::ensure_indexes(db, spec).await {
+        tracing::warn!(error = %e, "could not create record indexes");
+    }
+}
+
 /// How often replicas look for a new spec version.
 pub const POLL: Duration = Duration::from_millis(250);
 
@@ -41,6 +48,7 @@ impl LiveSpec {
         };
         let spec = spec::parse(&v.content)
             .map_err(|e| anyhow::anyhow!("stored spec version {} is invalid: {e}", v.number))?;
+        index(db, &spec).await;
         Ok(LiveSpec {
             current: RwLock::new(Arc::new(Live {
                 number: v.number,
@@ -68,6 +76,7 @@ impl LiveSpec {
         };
         let spec = spec::parse(&v.content)
             .map_err(|e| anyhow::anyhow!("spec version {} is invalid: {e}", v.number))?;
+        index(db, &spec).await;
         tracing::info!(version = v.number, cause = %v.cause, "live spec changed");
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(Live {
             number: v.number,

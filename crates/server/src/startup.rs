@@ -70,6 +70,7 @@ impl Application {
             secret: Arc::new(secret),
             page_paths: Arc::new(page_paths),
             live,
+            identities: Arc::default(),
         };
         Ok((Application { listener, state }, seeded))
     }

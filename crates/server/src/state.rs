@@ -19,6 +19,8 @@ pub struct AppState {
     pub page_paths: Arc<BTreeSet<String>>,
     /// The live application spec, kept current by polling `spec_versions`.
     pub live: Arc<LiveSpec>,
+    /// Recently resolved callers (sessions and tokens), cleared on any account change.
+    pub identities: Arc<crate::auth::cache::IdentityCache>,
 }
 
 impl AppState {

@@ -417,3 +417,40 @@ impl RecordStore for Db {
         tx.commit().await.map_err(backend)
     }
 }
+
+/// Creates the expression indexes the live spec's lists need: every reference field
+/// (relations and `onDelete` look-ups) and every field a list page filters on. Index
+/// expressions match those of the list queries, so the planner uses them.
+pub async fn ensure_indexes(db: &Db, spec: &spec::Spec) -> Result<(), crate::StoreError> {
+    let mut wanted: std::collections::BTreeSet<(String, String, ValueKind)> = Default::default();
+    for (obj, def) in &spec.objects {
+        for (name, f) in &def.fields {
+            if f.ty == spec::FieldType::Reference {
+                wanted.insert((obj.clone(), name.clone(), ValueKind::Text));
+            }
+        }
+    }
+    for page in spec.pages.values() {
+        if let spec::PageDef::List(l) = page
+            && let Some(def) = spec.objects.get(&l.object)
+        {
+            for f in &l.filters {
+                // Text-valued fields only: a cast in an index expression would fail the
+                // whole index on one odd stored value.
+                let textual = def.fields.get(f).is_some_and(|d| {
+                    d.ty.is_textual() || matches!(d.ty, spec::FieldType::Enum | spec::FieldType::Reference | spec::FieldType::Date)
+                }) || def.state_flow.as_ref().is_some_and(|fl| &fl.field == f);
+                if textual {
+                    wanted.insert((l.object.clone(), f.clone(), ValueKind::Text));
+                }
+            }
+        }
+    }
+    let q = SqlQuery { backend: db.backend(), binds: Vec::new() };
+    for (obj, field, kind) in wanted {
+        let name: String = format!("rx_{}_{}", obj, field).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(60).collect::<String>().to_lowercase();
+        let sql = format!("CREATE INDEX IF NOT EXISTS {name} ON records (object, {})", q.expr(&field, kind));
+        with_db!(db, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await?.rows_affected());
+    }
+    Ok(())
+}

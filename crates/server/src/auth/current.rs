@@ -105,37 +105,38 @@ async fn load(
 
 /// Identifies the caller. A bearer header wins over a cookie; an unknown or revoked
 /// credential is simply anonymous, and the route guard answers 401 where it matters.
-pub async fn identify(
-    state: &AppState,
-    headers: &HeaderMap,
-) -> Result<Option<CurrentUser>, ApiError> {
-    if let Some(token) = bearer(headers) {
+pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<CurrentUser>, ApiError> {
+    let key = if let Some(token) = bearer(headers) {
         if !token.starts_with(API_TOKEN_PREFIX) {
             return Ok(None);
         }
-        let Some((token_id, user_id)) =
-            store::tokens::authenticate(&state.db, &token_hash(token)).await?
-        else {
-            return Ok(None);
-        };
-        return load(state, &user_id, AuthVia::Bearer { token_id }).await;
+        format!("b:{}", token_hash(token))
+    } else if let Some(raw) = cookie_value(headers, SESSION_COOKIE) {
+        format!("s:{}", token_hash(&raw))
+    } else {
+        return Ok(None);
+    };
+    if let Some(user) = state.identities.get(&key) {
+        return Ok(Some(user));
     }
-    if let Some(raw) = cookie_value(headers, SESSION_COOKIE) {
-        let hash = token_hash(&raw);
-        let Some(session) = store::sessions::find(&state.db, &hash).await? else {
-            return Ok(None);
-        };
-        return load(
-            state,
-            &session.user_id,
-            AuthVia::Session {
-                token_hash: hash,
-                csrf: session.csrf_token,
-            },
-        )
-        .await;
+    let hash = &key[2..];
+    let user = if key.starts_with("b:") {
+        match store::tokens::authenticate(&state.db, hash).await? {
+            Some((token_id, user_id)) => load(state, &user_id, AuthVia::Bearer { token_id }).await?,
+            None => None,
+        }
+    } else {
+        match store::sessions::find(&state.db, hash).await? {
+            Some(session) => {
+                load(state, &session.user_id, AuthVia::Session { token_hash: hash.to_owned(), csrf: session.csrf_token }).await?
+            }
+            None => None,
+        }
+    };
+    if let Some(u) = &user {
+        state.identities.put(key, u.clone());
     }
-    Ok(None)
+    Ok(user)
 }
 
 /// Middleware: resolves the caller and stores it in the request's extensions.

@@ -2,6 +2,7 @@
 
 pub mod csrf;
 pub mod current;
+pub mod cache;
 pub mod password;
 pub mod secrets;
 

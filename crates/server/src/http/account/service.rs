@@ -50,5 +50,6 @@ pub async fn revoke(
     e.resource_id = Some(id.to_owned());
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    state.identities.clear();
     Ok(())
 }

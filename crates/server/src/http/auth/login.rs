@@ -130,5 +130,6 @@ pub async fn end_session(
     e.resource_id = Some(user.id.clone());
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    state.identities.clear();
     Ok(())
 }

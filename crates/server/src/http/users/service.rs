@@ -276,6 +276,7 @@ pub async fn update(
     e.details = json!({ "username": before.username, "changes": changes });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    state.identities.clear();
     store::users::get(&state.db, id)
         .await?
         .ok_or_else(|| ApiError::not_found(format!("user {id}")))
@@ -307,6 +308,7 @@ pub async fn reset_password(
     e.details = json!({ "username": user.username });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
+    state.identities.clear();
     Ok(())
 }
 
