@@ -47,6 +47,13 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Fill the CRM with demo data (customers with orders) through the records engine.
+    SeedDemo {
+        #[arg(long, default_value_t = 100)]
+        customers: u64,
+        #[arg(long, default_value_t = 4)]
+        orders_per_customer: u64,
+    },
     /// The application spec: show, check, schemas.
     Spec {
         #[command(subcommand)]
@@ -193,6 +200,14 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
+        Command::SeedDemo { customers, orders_per_customer } => {
+            let db = server::startup::open_database(&cfg).await?;
+            let live = server::live::LiveSpec::load(&db).await?.get();
+            let (c, o) = seed_demo(&db, &live.spec, customers, orders_per_customer).await?;
+            store::records::analyze(&db).await?;
+            println!("created {c} customers and {o} orders");
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Spec { .. } | Command::Patch { .. } => unreachable!("handled above"),
     }
 }
@@ -284,4 +299,34 @@ async fn user_add(
         println!("password: {password}");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+const CURRENCIES: [&str; 3] = ["CNY", "USD", "EUR"];
+
+async fn seed_demo(db: &store::Db, spec: &spec::Spec, customers: u64, per: u64) -> anyhow::Result<(u64, u64)> {
+    let e = runtime::Engine::new(spec, db);
+    let actor = runtime::Actor::admin("seed");
+    let tiers = ["bronze", "silver", "gold"];
+    let mut orders = 0;
+    for i in 0..customers {
+        let data = serde_json::json!({
+            "name": format!("Customer {i}"),
+            "email": format!("customer{i}@demo.test"),
+            "company": format!("Company {}", i % 997),
+            "tier": tiers[(i % 3) as usize],
+            "creditLimit": format!("{}.00", 1000 + (i % 50) * 100),
+        });
+        let c = e.create(&actor, "Customer", data.as_object().expect("an object")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        for j in 0..per {
+            let data = serde_json::json!({
+                "customer": c.id,
+                "amount": format!("{}.{:02}", 10 + (i * 7 + j * 13) % 5000, (i + j) % 100),
+                "currency": CURRENCIES[(j % 3) as usize],
+                "orderDate": format!("2026-{:02}-{:02}", 1 + (j % 12), 1 + (i % 28)),
+            });
+            e.create(&actor, "Order", data.as_object().expect("an object")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            orders += 1;
+        }
+    }
+    Ok((customers, orders))
 }

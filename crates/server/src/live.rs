@@ -27,6 +27,9 @@ async fn index(db: &Db, spec: &Spec) {
     if let Err(e) = store::records::ensure_indexes(db, spec).await {
         tracing::warn!(error = %e, "could not create record indexes");
     }
+    if let Err(e) = store::records::analyze(db).await {
+        tracing::warn!(error = %e, "could not refresh planner statistics");
+    }
 }
 
 /// How often replicas look for a new spec version.

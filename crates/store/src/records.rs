@@ -454,3 +454,13 @@ pub async fn ensure_indexes(db: &Db, spec: &spec::Spec) -> Result<(), crate::Sto
     }
     Ok(())
 }
+
+/// Refreshes the planner's statistics, so that a filtered list uses the index of its
+/// filter rather than scanning in id order (SQLite has no automatic statistics).
+pub async fn analyze(db: &Db) -> Result<(), crate::StoreError> {
+    match db {
+        Db::Sqlite(p) => sqlx::query("ANALYZE").execute(p).await.map(|_| ())?,
+        Db::Postgres(p) => sqlx::query("ANALYZE records").execute(p).await.map(|_| ())?,
+    }
+    Ok(())
+}
