@@ -200,7 +200,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             }
         }
-        Command::SeedDemo { customers, orders_per_customer } => {
+        Command::SeedDemo {
+            customers,
+            orders_per_customer,
+        } => {
             let db = server::startup::open_database(&cfg).await?;
             let live = server::live::LiveSpec::load(&db).await?.get();
             let (c, o) = seed_demo(&db, &live.spec, customers, orders_per_customer).await?;
@@ -303,7 +306,12 @@ async fn user_add(
 
 const CURRENCIES: [&str; 3] = ["CNY", "USD", "EUR"];
 
-async fn seed_demo(db: &store::Db, spec: &spec::Spec, customers: u64, per: u64) -> anyhow::Result<(u64, u64)> {
+async fn seed_demo(
+    db: &store::Db,
+    spec: &spec::Spec,
+    customers: u64,
+    per: u64,
+) -> anyhow::Result<(u64, u64)> {
     let e = runtime::Engine::new(spec, db);
     let actor = runtime::Actor::admin("seed");
     let tiers = ["bronze", "silver", "gold"];
@@ -316,7 +324,10 @@ async fn seed_demo(db: &store::Db, spec: &spec::Spec, customers: u64, per: u64) 
             "tier": tiers[(i % 3) as usize],
             "creditLimit": format!("{}.00", 1000 + (i % 50) * 100),
         });
-        let c = e.create(&actor, "Customer", data.as_object().expect("an object")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let c = e
+            .create(&actor, "Customer", data.as_object().expect("an object"))
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         for j in 0..per {
             let data = serde_json::json!({
                 "customer": c.id,
@@ -324,7 +335,9 @@ async fn seed_demo(db: &store::Db, spec: &spec::Spec, customers: u64, per: u64) 
                 "currency": CURRENCIES[(j % 3) as usize],
                 "orderDate": format!("2026-{:02}-{:02}", 1 + (j % 12), 1 + (i % 28)),
             });
-            e.create(&actor, "Order", data.as_object().expect("an object")).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            e.create(&actor, "Order", data.as_object().expect("an object"))
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             orders += 1;
         }
     }

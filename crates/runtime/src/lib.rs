@@ -17,7 +17,7 @@ mod query;
 mod record;
 mod storage;
 
-pub use actor::{Action, Actor};
+pub use actor::{Action, Actor, allowed};
 pub use engine::{Engine, Page};
 pub use error::{FieldError, RuntimeError};
 pub use memory::MemoryStore;

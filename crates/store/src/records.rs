@@ -438,7 +438,13 @@ pub async fn ensure_indexes(db: &Db, spec: &spec::Spec) -> Result<(), crate::Sto
                 // Text-valued fields only: a cast in an index expression would fail the
                 // whole index on one odd stored value.
                 let textual = def.fields.get(f).is_some_and(|d| {
-                    d.ty.is_textual() || matches!(d.ty, spec::FieldType::Enum | spec::FieldType::Reference | spec::FieldType::Date)
+                    d.ty.is_textual()
+                        || matches!(
+                            d.ty,
+                            spec::FieldType::Enum
+                                | spec::FieldType::Reference
+                                | spec::FieldType::Date
+                        )
                 }) || def.state_flow.as_ref().is_some_and(|fl| &fl.field == f);
                 if textual {
                     wanted.insert((l.object.clone(), f.clone(), ValueKind::Text));
@@ -446,10 +452,21 @@ pub async fn ensure_indexes(db: &Db, spec: &spec::Spec) -> Result<(), crate::Sto
             }
         }
     }
-    let q = SqlQuery { backend: db.backend(), binds: Vec::new() };
+    let q = SqlQuery {
+        backend: db.backend(),
+        binds: Vec::new(),
+    };
     for (obj, field, kind) in wanted {
-        let name: String = format!("rx_{}_{}", obj, field).chars().filter(|c| c.is_ascii_alphanumeric() || *c == '_').take(60).collect::<String>().to_lowercase();
-        let sql = format!("CREATE INDEX IF NOT EXISTS {name} ON records (object, {})", q.expr(&field, kind));
+        let name: String = format!("rx_{}_{}", obj, field)
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .take(60)
+            .collect::<String>()
+            .to_lowercase();
+        let sql = format!(
+            "CREATE INDEX IF NOT EXISTS {name} ON records (object, {})",
+            q.expr(&field, kind)
+        );
         with_db!(db, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await?.rows_affected());
     }
     Ok(())
@@ -460,7 +477,10 @@ pub async fn ensure_indexes(db: &Db, spec: &spec::Spec) -> Result<(), crate::Sto
 pub async fn analyze(db: &Db) -> Result<(), crate::StoreError> {
     match db {
         Db::Sqlite(p) => sqlx::query("ANALYZE").execute(p).await.map(|_| ())?,
-        Db::Postgres(p) => sqlx::query("ANALYZE records").execute(p).await.map(|_| ())?,
+        Db::Postgres(p) => sqlx::query("ANALYZE records")
+            .execute(p)
+            .await
+            .map(|_| ())?,
     }
     Ok(())
 }

@@ -21,7 +21,10 @@ pub struct IdentityCache {
 impl IdentityCache {
     pub fn get(&self, key: &str) -> Option<CurrentUser> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
-        entries.get(key).filter(|(at, _)| at.elapsed() < TTL).map(|(_, u)| u.clone())
+        entries
+            .get(key)
+            .filter(|(at, _)| at.elapsed() < TTL)
+            .map(|(_, u)| u.clone())
     }
 
     pub fn put(&self, key: String, user: CurrentUser) {
@@ -34,6 +37,9 @@ impl IdentityCache {
 
     /// Forgets everything: called after any change to who may do what.
     pub fn clear(&self) {
-        self.entries.write().unwrap_or_else(|e| e.into_inner()).clear();
+        self.entries
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 }

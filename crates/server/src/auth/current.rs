@@ -105,7 +105,10 @@ async fn load(
 
 /// Identifies the caller. A bearer header wins over a cookie; an unknown or revoked
 /// credential is simply anonymous, and the route guard answers 401 where it matters.
-pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<CurrentUser>, ApiError> {
+pub async fn identify(
+    state: &AppState,
+    headers: &HeaderMap,
+) -> Result<Option<CurrentUser>, ApiError> {
     let key = if let Some(token) = bearer(headers) {
         if !token.starts_with(API_TOKEN_PREFIX) {
             return Ok(None);
@@ -122,13 +125,23 @@ pub async fn identify(state: &AppState, headers: &HeaderMap) -> Result<Option<Cu
     let hash = &key[2..];
     let user = if key.starts_with("b:") {
         match store::tokens::authenticate(&state.db, hash).await? {
-            Some((token_id, user_id)) => load(state, &user_id, AuthVia::Bearer { token_id }).await?,
+            Some((token_id, user_id)) => {
+                load(state, &user_id, AuthVia::Bearer { token_id }).await?
+            }
             None => None,
         }
     } else {
         match store::sessions::find(&state.db, hash).await? {
             Some(session) => {
-                load(state, &session.user_id, AuthVia::Session { token_hash: hash.to_owned(), csrf: session.csrf_token }).await?
+                load(
+                    state,
+                    &session.user_id,
+                    AuthVia::Session {
+                        token_hash: hash.to_owned(),
+                        csrf: session.csrf_token,
+                    },
+                )
+                .await?
             }
             None => None,
         }

@@ -1,8 +1,8 @@
 //! Who is calling: passwords, session cookies, bearer tokens, CSRF.
 
+pub mod cache;
 pub mod csrf;
 pub mod current;
-pub mod cache;
 pub mod password;
 pub mod secrets;
 

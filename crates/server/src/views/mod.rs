@@ -32,6 +32,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "menus.html",
     "audit.html",
     "docs.html",
+    "crm/list.html",
+    "crm/detail.html",
+    "crm/form.html",
 );
 
 /// The compiled templates. Global because error pages are rendered where no state

@@ -72,6 +72,36 @@ pub fn sidebar(
         .collect()
 }
 
+/// The CRM section of the sidebar, from the live spec's menus: items whose page shows
+/// an object the user may read.
+pub fn crm_sidebar(spec: &spec::Spec, user: &CurrentUser) -> Vec<SidebarGroup> {
+    let actor = user.actor();
+    spec.menus
+        .iter()
+        .filter_map(|group| {
+            let items: Vec<SidebarItem> = group
+                .children
+                .iter()
+                .filter_map(|item| {
+                    let page = item.page.as_ref()?;
+                    let def = spec.pages.get(page)?;
+                    runtime::allowed(spec, &actor, def.object(), runtime::Action::Read).then(|| {
+                        SidebarItem {
+                            label: item.label.clone(),
+                            path: format!("/crm/{page}"),
+                            icon: item.icon.clone(),
+                        }
+                    })
+                })
+                .collect();
+            (!items.is_empty()).then(|| SidebarGroup {
+                label: group.label.clone(),
+                items,
+            })
+        })
+        .collect()
+}
+
 impl FromRequestParts<AppState> for Page {
     type Rejection = super::PageError;
 
@@ -85,8 +115,10 @@ impl FromRequestParts<AppState> for Page {
             .cloned()
             .ok_or_else(ApiError::unauthorized)?;
         let items = store::menus::list(&state.db).await?;
+        let mut groups = crm_sidebar(&state.live.get().spec, &user);
+        groups.extend(sidebar(&items, &user, &state.page_paths));
         Ok(Page {
-            sidebar: sidebar(&items, &user, &state.page_paths),
+            sidebar: groups,
             lang: Lang::from_headers(&parts.headers),
             path: parts.uri.path().to_owned(),
             user,

@@ -214,3 +214,110 @@ async fn admin_creates_a_developer_whose_sidebar_differs() {
     wd.quit().await.unwrap();
     result
 }
+
+#[tokio::test]
+async fn the_crm_section_lists_creates_and_moves_records() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn().await;
+    let wd = browser(&driver).await;
+    let result = async {
+        login(&wd, &app.base, "admin", ADMIN_PASSWORD).await;
+        wd.find(By::Css("a[data-menu-path='/crm/customer.list']"))
+            .await
+            .expect("CRM in the sidebar")
+            .click()
+            .await
+            .unwrap();
+        wd.find(By::Id("new-record"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        // Submitting without a name shows the error inline and keeps what was typed.
+        wd.find(By::Id("in-email"))
+            .await
+            .unwrap()
+            .send_keys("ops@acme.test")
+            .await
+            .unwrap();
+        wd.find(By::Id("save-record"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let err = wd
+            .find(By::Css("[data-error-for=name]"))
+            .await
+            .expect("inline error")
+            .text()
+            .await
+            .unwrap();
+        assert!(err.contains("required"), "{err}");
+        assert_eq!(
+            wd.find(By::Id("in-email"))
+                .await
+                .unwrap()
+                .value()
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("ops@acme.test")
+        );
+        wd.find(By::Id("in-name"))
+            .await
+            .unwrap()
+            .send_keys("Acme <b>Corp</b>")
+            .await
+            .unwrap();
+        wd.find(By::Id("save-record"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let status = wd
+            .find(By::Css("td[data-field=status]"))
+            .await
+            .expect("detail page")
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(status, "lead");
+        assert_eq!(
+            wd.find(By::Css("td[data-field=name]"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap(),
+            "Acme <b>Corp</b>",
+            "shown as text"
+        );
+        wd.find(By::Css("button[data-transition=activate]"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        let status = wd
+            .find(By::Css("td[data-field=status]"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert_eq!(status, "active");
+        wd.goto(format!("{}/crm/customer.list", app.base))
+            .await
+            .unwrap();
+        let rows = wd.find_all(By::Css("#records tr[data-id]")).await.unwrap();
+        assert_eq!(rows.len(), 1);
+    }
+    .await;
+    wd.quit().await.unwrap();
+    result
+}
