@@ -23,6 +23,14 @@ struct Row {
 
 const COLUMNS: &str = "object, id, data, version, created_at, updated_at, created_by, updated_by";
 
+/// A page row with the total number of matches (one round trip instead of two).
+#[derive(sqlx::FromRow)]
+struct CountedRow {
+    #[sqlx(flatten)]
+    row: Row,
+    total_count: i64,
+}
+
 impl Row {
     fn into_record(self) -> Result<Record, StorageError> {
         let data = match serde_json::from_str(&self.data) {
@@ -385,23 +393,32 @@ impl RecordStore for Db {
         let offset = q.offset.min(i64::MAX as u64) as i64;
         let n = b.binds.len();
         let sql = format!(
-            "SELECT {COLUMNS} FROM records WHERE {where_sql} ORDER BY {} LIMIT ${} OFFSET ${}",
+            "SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM records WHERE {where_sql} ORDER BY {} LIMIT ${} OFFSET ${}",
             order.join(", "),
             n + 1,
             n + 2
         );
-        let count_sql = format!("SELECT COUNT(*) FROM records WHERE {where_sql}");
         let binds = b.binds;
-        let rows: Vec<Row> = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds)
+        let counted: Vec<CountedRow> = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds)
             .bind(limit)
             .bind(offset)
             .fetch_all(c)
             .await
             .map_err(backend)?);
-        let (total,): (i64,) = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(count_sql)), &binds)
-            .fetch_one(c)
-            .await
-            .map_err(backend)?);
+        let total = match counted.first() {
+            Some(r) => r.total_count,
+            None if offset == 0 => 0,
+            // A page past the end carries no count: ask for it.
+            None => {
+                let count_sql = format!("SELECT COUNT(*) FROM records WHERE {where_sql}");
+                let (t,): (i64,) = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(count_sql)), &binds)
+                    .fetch_one(c)
+                    .await
+                    .map_err(backend)?);
+                t
+            }
+        };
+        let rows: Vec<Row> = counted.into_iter().map(|c| c.row).collect();
         let items = rows
             .into_iter()
             .map(Row::into_record)

@@ -10,6 +10,17 @@ pub struct TestDb {
     _dir: Option<tempfile::TempDir>,
 }
 
+impl TestDb {
+    /// Another handle on the same database (for a second replica); the original
+    /// keeps the temporary files alive.
+    pub fn shared(other: &TestDb) -> TestDb {
+        TestDb {
+            url: other.url.clone(),
+            _dir: None,
+        }
+    }
+}
+
 /// The PostgreSQL server for tests, if configured.
 pub fn postgres_url() -> Option<String> {
     std::env::var("TEST_DATABASE_URL")

@@ -32,7 +32,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         "Audit log",
         include_str!("../../../../docs/audit.md"),
     ),
-    ("data", "Working with CRM data", include_str!("../../../../docs/data.md")),
+    (
+        "data",
+        "Working with CRM data",
+        include_str!("../../../../docs/data.md"),
+    ),
     ("api", "API", include_str!("../../../../docs/api.md")),
     (
         "architecture",

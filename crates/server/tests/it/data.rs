@@ -357,3 +357,48 @@ async fn a_new_live_spec_takes_effect_without_restart_and_hidden_values_return()
     assert_eq!(got["loyaltyPoints"], 42, "the value is back");
     assert_eq!(got["company"], "Acme Ltd");
 }
+
+#[tokio::test]
+async fn replicas_on_one_database_share_the_live_spec_and_the_data() {
+    let a = spawn().await;
+    let b = crate::harness::spawn_replica(&a).await;
+    let on_a = a.admin().await;
+    let on_b = b.admin().await;
+    let c: Value = on_a
+        .post("/api/data/Customer")
+        .json(&json!({ "name": "Shared" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let got: Value = on_b
+        .get(&format!("/api/data/Customer/{}", c["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(got["name"], "Shared");
+    let with_points = patch::apply(
+        &spec::base_spec(),
+        &patch::parse(br#"{"dsl":"modgate.patch/v1","title":"p","operations":[
+            {"scope":"object","op":"add","target":{"object":"Customer","field":"vip"},"value":{"type":"boolean"}}]}"#).unwrap(),
+    )
+    .unwrap();
+    store::spec_versions::record(
+        &a.db,
+        &with_points.to_pretty_json(),
+        "test: a change made through replica A",
+    )
+    .await
+    .unwrap();
+    let v = wait_for_version(&on_b, 2).await;
+    assert!(
+        v["spec"]["objects"]["Customer"]["fields"]["vip"].is_object(),
+        "replica B runs the new spec"
+    );
+    wait_for_version(&on_a, 2).await;
+}

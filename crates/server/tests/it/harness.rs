@@ -26,8 +26,18 @@ pub async fn spawn() -> TestApp {
 }
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
     let db_guard = store::testing::fresh().await.unwrap();
+    spawn_on(db_guard, tweak).await
+}
+
+/// A second server on the same database as `app` — another replica.
+pub async fn spawn_replica(app: &TestApp) -> TestApp {
+    let guard = store::testing::TestDb::shared(&app._db_guard);
+    spawn_on(guard, |_| {}).await
+}
+
+async fn spawn_on(db_guard: store::testing::TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
     let mut config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
@@ -37,7 +47,6 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     };
     tweak(&mut config);
     let (app, seeded) = Application::build(config).await.unwrap();
-    assert!(seeded.admin_created);
     assert!(seeded.generated_admin_password.is_none());
     let addr = app.local_addr();
     let db = app.state().db.clone();
