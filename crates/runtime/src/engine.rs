@@ -212,6 +212,31 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         Ok(record)
     }
 
+    /// Writes `next` as the new version of `current` (with any other writes of the set).
+    async fn save(
+        &self,
+        actor: &Actor,
+        def: &ObjectDef,
+        current: &Record,
+        mut next: Record,
+        mut writes: Vec<Write>,
+    ) -> Result<Record, RuntimeError> {
+        next.version = current.version + 1;
+        next.updated_at = (self.now)();
+        next.updated_by = Some(actor.user.clone());
+        let unique = input::unique_keys(def, &next.data);
+        writes.push(Write::Update {
+            record: next.clone(),
+            expected: current.version,
+            unique,
+        });
+        self.store
+            .apply(writes)
+            .await
+            .map_err(|e| self.refused(e))?;
+        Ok(next)
+    }
+
     pub async fn get(&self, actor: &Actor, object: &str, id: &str) -> Result<Record, RuntimeError> {
         self.object(object)?;
         self.require(actor, object, Action::Read)?;
@@ -251,7 +276,7 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         }
         let checked =
             input::check(object, def, input, Mode::Update).map_err(RuntimeError::Validation)?;
-        let mut writes = self.references(actor, &checked.references).await?;
+        let writes = self.references(actor, &checked.references).await?;
         let mut next = current.clone();
         for (k, v) in checked.values {
             if v.is_null() {
@@ -264,20 +289,7 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         if !missing.is_empty() {
             return Err(RuntimeError::Validation(missing));
         }
-        next.version += 1;
-        next.updated_at = (self.now)();
-        next.updated_by = Some(actor.user.clone());
-        let unique = input::unique_keys(def, &next.data);
-        writes.push(Write::Update {
-            record: next.clone(),
-            expected: current.version,
-            unique,
-        });
-        self.store
-            .apply(writes)
-            .await
-            .map_err(|e| self.refused(e))?;
-        Ok(next)
+        self.save(actor, def, &current, next, writes).await
     }
 
     /// Applies a transition of the object's state flow.
@@ -324,19 +336,7 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         }
         let mut next = current.clone();
         next.data.insert(flow.field.clone(), json!(t.to));
-        next.version += 1;
-        next.updated_at = (self.now)();
-        next.updated_by = Some(actor.user.clone());
-        let unique = input::unique_keys(def, &next.data);
-        self.store
-            .apply(vec![Write::Update {
-                record: next.clone(),
-                expected: current.version,
-                unique,
-            }])
-            .await
-            .map_err(|e| self.refused(e))?;
-        Ok(next)
+        self.save(actor, def, &current, next, Vec::new()).await
     }
 
     /// Deletes a record, honouring every reference to it (`restrict`, `cascade`,
