@@ -38,6 +38,6 @@ run() {
 }
 run "GET /healthz (no auth, no database)" "$BASE/healthz"
 run "GET /readyz (database ping)" "$BASE/readyz"
-run "GET /api/me (bearer token: token, user, roles, permissions looked up)" -H "Authorization: Bearer $TOKEN" "$BASE/api/me"
+run "GET /api/me (bearer token; identity cached for 5 s)" -H "Authorization: Bearer $TOKEN" "$BASE/api/me"
 run "GET /api/audit?perPage=20 (bearer, filtered page + count)" -H "Authorization: Bearer $TOKEN" "$BASE/api/audit?perPage=20&action=auth"
 echo "== server peak RSS: $(grep VmHWM /proc/$SERVER/status | awk '{print $2, $3}')"
