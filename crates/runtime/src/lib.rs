@@ -9,6 +9,8 @@
 //! the `store` crate.
 
 mod actor;
+#[cfg(feature = "conformance")]
+pub mod conformance;
 mod engine;
 mod error;
 mod input;

@@ -136,47 +136,6 @@ async fn parallel_transitions_move_a_record_once() {
 }
 
 #[tokio::test]
-async fn cascade_and_restrict_are_atomic() {
-    let (db, _t) = fresh_db().await.unwrap();
-    let s = base_spec();
-    let e = Engine::new(&s, &db);
-    let c = e
-        .create(&admin(), "Customer", &obj(json!({ "name": "Acme" })))
-        .await
-        .unwrap();
-    let o = e
-        .create(
-            &admin(),
-            "Order",
-            &obj(json!({ "customer": c.id, "amount": "5" })),
-        )
-        .await
-        .unwrap();
-    for ev in ["created", "packed", "dispatched"] {
-        e.create(
-            &admin(),
-            "OrderTracking",
-            &obj(json!({ "order": o.id, "event": ev, "occurredAt": "2026-11-25T08:00:00Z" })),
-        )
-        .await
-        .unwrap();
-    }
-    assert_eq!(
-        e.delete(&admin(), "Customer", &c.id, None)
-            .await
-            .unwrap_err()
-            .code(),
-        "restricted"
-    );
-    e.delete(&admin(), "Order", &o.id, None).await.unwrap();
-    let (rows, total) = db
-        .list("OrderTracking", &ListQuery::default())
-        .await
-        .unwrap();
-    assert_eq!((rows.len(), total), (0, 0));
-}
-
-#[tokio::test]
 async fn list_filters_and_sorts_in_sql_with_typed_comparisons() {
     let (db, _t) = fresh_db().await.unwrap();
     let s = base_spec();
@@ -339,41 +298,6 @@ async fn list_filters_and_sorts_in_sql_with_typed_comparisons() {
 }
 
 #[tokio::test]
-async fn hidden_fields_are_kept_in_the_database_and_return() {
-    let (db, _t) = fresh_db().await.unwrap();
-    let base = base_spec();
-    let doc = patch::parse(br#"{"dsl":"modgate.patch/v1","title":"p","operations":[
-        {"scope":"object","op":"add","target":{"object":"Customer","field":"loyaltyPoints"},"value":{"type":"integer","min":0}}]}"#)
-    .unwrap();
-    let with_points = patch::apply(&base, &doc).unwrap();
-    let id = Engine::new(&with_points, &db)
-        .create(
-            &admin(),
-            "Customer",
-            &obj(json!({ "name": "Acme", "loyaltyPoints": 42 })),
-        )
-        .await
-        .unwrap()
-        .id;
-    let e = Engine::new(&base, &db);
-    let r = e.get(&admin(), "Customer", &id).await.unwrap();
-    assert!(e.view(&r).get("loyaltyPoints").is_none());
-    e.update(
-        &admin(),
-        "Customer",
-        &id,
-        &obj(json!({ "company": "Acme Ltd" })),
-        None,
-    )
-    .await
-    .unwrap();
-    let e = Engine::new(&with_points, &db);
-    let r = e.get(&admin(), "Customer", &id).await.unwrap();
-    assert_eq!(e.view(&r)["loyaltyPoints"], 42);
-    assert_eq!(e.view(&r)["company"], "Acme Ltd");
-}
-
-#[tokio::test]
 async fn spec_versions_number_and_deduplicate() {
     let (db, _t) = fresh_db().await.unwrap();
     assert_eq!(store::spec_versions::latest_number(&db).await.unwrap(), 0);
@@ -399,3 +323,36 @@ async fn spec_versions_number_and_deduplicate() {
         "test"
     );
 }
+
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (db, _t) = fresh_db().await.unwrap();
+                runtime::conformance::$name(&db).await;
+            }
+        )*
+
+        #[test]
+        fn every_conformance_check_runs_here() {
+            assert_eq!(runtime::conformance::CHECKS, &[$(stringify!($name)),*]);
+        }
+    };
+}
+
+conformance!(
+    create_applies_defaults_initial_state_and_system_fields,
+    validation_names_each_field_and_rule,
+    decimals_are_exact_strings_with_their_scale,
+    unique_values_are_enforced_and_freed_on_delete,
+    references_must_exist_and_be_readable,
+    transitions_follow_the_flow_and_the_grants,
+    posted_transactions_are_immutable_and_corrected_by_reversal,
+    stale_writes_conflict_and_change_nothing,
+    delete_restricts_and_cascades_in_one_write_set,
+    set_null_clears_references_and_bumps_versions,
+    permissions_per_business_role,
+    hidden_fields_keep_their_values_and_return,
+    lists_filter_sort_and_page_with_typed_comparisons,
+);
