@@ -11,6 +11,7 @@ pub mod docs;
 pub mod extract;
 pub mod health;
 pub mod home;
+pub mod lang;
 pub mod menus;
 pub mod openapi;
 pub mod patch;
@@ -47,6 +48,7 @@ pub fn routes() -> Routes {
         .merge(docs::routes())
         .merge(patch::routes())
         .merge(data::routes())
+        .merge(lang::routes())
 }
 
 /// The application's router with all layers, ready to serve.

@@ -102,6 +102,23 @@ pub fn crm_sidebar(spec: &spec::Spec, user: &CurrentUser) -> Vec<SidebarGroup> {
         .collect()
 }
 
+/// Seeded menu labels in the page's language, unless an administrator changed them.
+fn translated(mut items: Vec<MenuItem>, lang: Lang) -> Vec<MenuItem> {
+    if lang == Lang::En {
+        return items;
+    }
+    let seeded = crate::seed::system_menu();
+    for it in &mut items {
+        let unchanged = seeded.iter().any(|s| s.id == it.id && s.label == it.label);
+        let key = format!("menu.{}", it.id);
+        let text = super::i18n::lookup(lang.code(), &key);
+        if unchanged && text != key {
+            it.label = text;
+        }
+    }
+    items
+}
+
 impl FromRequestParts<AppState> for Page {
     type Rejection = super::PageError;
 
@@ -115,8 +132,9 @@ impl FromRequestParts<AppState> for Page {
             .cloned()
             .ok_or_else(ApiError::unauthorized)?;
         let items = store::menus::list(&state.db).await?;
+        let lang = Lang::from_headers(&parts.headers);
         let mut groups = crm_sidebar(&state.live.get().spec, &user);
-        groups.extend(sidebar(&items, &user, &state.page_paths));
+        groups.extend(sidebar(&translated(items, lang), &user, &state.page_paths));
         Ok(Page {
             sidebar: groups,
             lang: Lang::from_headers(&parts.headers),

@@ -182,3 +182,36 @@ async fn admins_relabel_reorder_hide_and_repermission() {
     assert_eq!(entries[2]["details"]["before"]["label"], "Menus");
     assert_eq!(entries[2]["details"]["after"]["label"], "Navigation");
 }
+
+#[tokio::test]
+async fn the_interface_switches_to_chinese_and_back() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let r = admin
+        .get("/lang/zh")
+        .header("referer", format!("{}/admin/users", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    assert_eq!(r.headers()["location"], "/admin/users");
+    let html = admin.get("/").send().await.unwrap().text().await.unwrap();
+    assert!(
+        html.contains("退出登录") && html.contains("系统管理") && html.contains("审计日志"),
+        "Chinese labels"
+    );
+    // A label an administrator edited is shown as written.
+    admin
+        .patch("/api/menu-items/system.users")
+        .json(&json!({ "label": "Team" }))
+        .send()
+        .await
+        .unwrap();
+    let html = admin.get("/").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains(">Team<"));
+    admin.get("/lang/en").send().await.unwrap();
+    let html = admin.get("/").send().await.unwrap().text().await.unwrap();
+    assert!(html.contains("Log out") && html.contains("System Management"));
+    let r = admin.get("/lang/fr").send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+}
