@@ -29,7 +29,6 @@ pub struct Page {
 pub struct Engine<'a, S> {
     spec: &'a Spec,
     store: &'a S,
-    now: fn() -> i64,
 }
 
 fn now_ms() -> i64 {
@@ -42,21 +41,7 @@ fn storage(e: StorageError) -> RuntimeError {
 
 impl<'a, S: RecordStore> Engine<'a, S> {
     pub fn new(spec: &'a Spec, store: &'a S) -> Self {
-        Engine {
-            spec,
-            store,
-            now: now_ms,
-        }
-    }
-
-    /// Replaces the clock (tests).
-    pub fn with_clock(mut self, now: fn() -> i64) -> Self {
-        self.now = now;
-        self
-    }
-
-    pub fn spec(&self) -> &Spec {
-        self.spec
+        Engine { spec, store }
     }
 
     /// The definition of an object of the live spec.
@@ -189,7 +174,7 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         if let Some(flow) = &def.state_flow {
             data.insert(flow.field.clone(), json!(flow.initial));
         }
-        let now = (self.now)();
+        let now = now_ms();
         let record = Record {
             id: uuid::Uuid::now_v7().to_string(),
             object: object.to_owned(),
@@ -222,7 +207,7 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         mut writes: Vec<Write>,
     ) -> Result<Record, RuntimeError> {
         next.version = current.version + 1;
-        next.updated_at = (self.now)();
+        next.updated_at = now_ms();
         next.updated_by = Some(actor.user.clone());
         let unique = input::unique_keys(def, &next.data);
         writes.push(Write::Update {
@@ -423,7 +408,7 @@ impl<'a, S: RecordStore> Engine<'a, S> {
                             let expected = child.version;
                             child.data.remove(field);
                             child.version += 1;
-                            child.updated_at = (self.now)();
+                            child.updated_at = now_ms();
                             let unique = input::unique_keys(odef, &child.data);
                             writes.push(Write::Update {
                                 record: child,

@@ -20,7 +20,7 @@ mod record;
 mod storage;
 
 pub use actor::{Action, Actor, allowed};
-pub use engine::{Engine, Page};
+pub use engine::{Engine, MAX_PAGE, Page};
 pub use error::{FieldError, RuntimeError};
 pub use memory::MemoryStore;
 pub use query::{Filter, FilterOp, ListQuery, Sort, SortDir, ValueKind};

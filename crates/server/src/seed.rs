@@ -103,7 +103,6 @@ pub fn system_menu() -> Vec<MenuItem> {
 pub struct SeedOutcome {
     /// Set when the admin account was created with a generated password; print it once.
     pub generated_admin_password: Option<String>,
-    pub admin_created: bool,
 }
 
 fn random_password() -> String {
@@ -144,7 +143,6 @@ pub async fn run(db: &Db, admin_password: Option<&str>) -> anyhow::Result<SeedOu
                 serde_json::json!({ "username": "admin", "roles": ["admin"], "seed": true });
             store::audit::append(&mut tx, e).await?;
             tx.commit().await?;
-            out.admin_created = true;
             if generated {
                 out.generated_admin_password = Some(pass);
             }

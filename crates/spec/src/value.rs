@@ -4,7 +4,6 @@
 use crate::{FieldDef, FieldType};
 use rust_decimal::Decimal;
 use serde_json::Value;
-use std::str::FromStr;
 
 /// A value that breaks a rule of its field.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -212,11 +211,6 @@ pub fn check(field: &FieldDef, v: &Value) -> Result<(), ValueError> {
         },
         FieldType::Json => Ok(()),
     }
-}
-
-/// Whether `text` is a valid decimal literal (used for bounds given as strings).
-pub fn is_decimal_literal(text: &str) -> bool {
-    Decimal::from_str(text).is_ok()
 }
 
 #[cfg(test)]

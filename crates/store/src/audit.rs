@@ -6,6 +6,7 @@
 //! caller's transaction, so concurrent writers — even on several replicas — extend one
 //! chain and never fork it.
 
+use crate::db::Bind;
 use crate::{Db, StoreError, Tx, now_ms};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -181,11 +182,6 @@ pub struct Filter {
     pub to: Option<i64>,
 }
 
-enum Bind {
-    Text(String),
-    Int(i64),
-}
-
 fn where_clause(f: &Filter) -> (String, Vec<Bind>) {
     let mut conds: Vec<String> = Vec::new();
     let mut binds = Vec::new();
@@ -228,19 +224,6 @@ fn where_clause(f: &Filter) -> (String, Vec<Bind>) {
         format!(" WHERE {}", conds.join(" AND "))
     };
     (clause, binds)
-}
-
-macro_rules! bind_all {
-    ($q:expr, $binds:expr) => {{
-        let mut q = $q;
-        for b in $binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-            };
-        }
-        q
-    }};
 }
 
 /// A page of entries, newest first, and the total matching the filter.

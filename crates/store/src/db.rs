@@ -60,6 +60,29 @@ macro_rules! with_tx {
     };
 }
 
+/// A value bound into SQL that is built at run time (filters), in order of `$N`.
+#[derive(Debug, Clone)]
+pub(crate) enum Bind {
+    Text(String),
+    Int(i64),
+    Float(f64),
+}
+
+/// Binds every value of a `&[Bind]` onto a query, in order.
+macro_rules! bind_all {
+    ($q:expr, $binds:expr) => {{
+        let mut q = $q;
+        for b in $binds {
+            q = match b {
+                $crate::db::Bind::Text(s) => q.bind(s.clone()),
+                $crate::db::Bind::Int(i) => q.bind(*i),
+                $crate::db::Bind::Float(x) => q.bind(*x),
+            };
+        }
+        q
+    }};
+}
+
 impl Db {
     /// Connects to `url`: `sqlite:PATH` (created when missing) or `postgres://…`.
     pub async fn connect(url: &str) -> Result<Db, StoreError> {

@@ -2,6 +2,7 @@
 //! engine's storage trait. Filters and sorts are pushed down into SQL with typed
 //! comparisons per backend; a write set runs in one transaction.
 
+use crate::db::Bind;
 use crate::{Backend, Db, Tx};
 use runtime::{
     Filter, FilterOp, ListQuery, Record, RecordStore, SortDir, StorageError, UniqueKey, ValueKind,
@@ -57,14 +58,6 @@ impl Row {
 
 fn backend(e: impl std::fmt::Display) -> StorageError {
     StorageError::Backend(e.to_string())
-}
-
-/// A value to bind into generated SQL.
-#[derive(Debug, Clone)]
-enum Bind {
-    Text(String),
-    Int(i64),
-    Float(f64),
 }
 
 /// Builds the WHERE and ORDER BY of a list query for one backend.
@@ -209,20 +202,6 @@ impl SqlQuery {
             }
         }
     }
-}
-
-macro_rules! bind_all {
-    ($q:expr, $binds:expr) => {{
-        let mut q = $q;
-        for b in $binds {
-            q = match b {
-                Bind::Text(s) => q.bind(s.clone()),
-                Bind::Int(i) => q.bind(*i),
-                Bind::Float(x) => q.bind(*x),
-            };
-        }
-        q
-    }};
 }
 
 async fn current_version(tx: &mut Tx, object: &str, id: &str) -> Result<Option<i64>, StorageError> {

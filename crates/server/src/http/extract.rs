@@ -131,3 +131,24 @@ impl RequestMeta {
         e
     }
 }
+
+/// `axum::Form` for HTML pages: a form that cannot be read is an HTML error page
+/// naming the problem (axum's own rejection is bare text).
+pub struct PageForm<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
+    type Rejection = crate::views::PageError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        axum::Form::<T>::from_request(req, state)
+            .await
+            .map(|f| PageForm(f.0))
+            .map_err(|e| {
+                crate::views::PageError(ApiError::new(
+                    e.status(),
+                    "bad_form",
+                    format!("the form could not be read: {}", e.body_text()),
+                ))
+            })
+    }
+}

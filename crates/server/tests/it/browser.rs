@@ -303,14 +303,12 @@ async fn the_crm_section_lists_creates_and_moves_records() {
             .click()
             .await
             .unwrap();
-        let status = wd
-            .find(By::Css("td[data-field=status]"))
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
-        assert_eq!(status, "active");
+        // Wait for the page after the transition, not the one being left behind.
+        wd.find(By::XPath(
+            "//td[@data-field='status'][normalize-space()='active']",
+        ))
+        .await
+        .expect("the record is active after the transition");
         wd.goto(format!("{}/crm/customer.list", app.base))
             .await
             .unwrap();

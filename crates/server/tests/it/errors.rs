@@ -141,6 +141,46 @@ async fn html_routes_render_error_pages() {
             .starts_with("text/html")
     );
     assert!(r.text().await.unwrap().contains("not found"));
+    // A form that cannot be read is an HTML page naming the problem, and changes nothing.
+    let r = admin
+        .client
+        .post(app.url("/admin/menus/system.users"))
+        .form(&[("_csrf", admin.csrf.as_str()), ("sort_order", "5")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    assert!(
+        r.text().await.unwrap().contains("label"),
+        "names the missing field"
+    );
+    let items: serde_json::Value = admin
+        .get("/api/menu-items")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(
+        items["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["id"] == "system.users" && i["sortOrder"] == 170)
+    );
+    let r = admin
+        .get("/crm/customer.list?perPage=0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let r = admin.get("/no/such/page").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::NOT_FOUND);
     assert!(

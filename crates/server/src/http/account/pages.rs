@@ -1,11 +1,10 @@
 use super::service;
 use crate::auth::CurrentUser;
-use crate::http::extract::RequestMeta;
+use crate::http::extract::{PageForm, RequestMeta};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
 use access::Access;
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
@@ -58,7 +57,7 @@ async fn create(
     page: Page,
     user: CurrentUser,
     meta: RequestMeta,
-    Form(f): Form<TokenForm>,
+    PageForm(f): PageForm<TokenForm>,
 ) -> PageResult {
     match service::create(&state, &user, &meta, &f.name).await {
         // Rendered, not redirected: the secret must not end up in a URL or be lost.

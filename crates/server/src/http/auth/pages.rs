@@ -1,11 +1,10 @@
 use super::login;
 use crate::auth::{self, CurrentUser, MaybeUser, secrets};
-use crate::http::extract::RequestMeta;
+use crate::http::extract::{PageForm, RequestMeta};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{self, Lang, PageResult};
 use access::Access;
-use axum::Form;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -78,7 +77,7 @@ async fn login_submit(
     State(state): State<AppState>,
     meta: RequestMeta,
     headers: HeaderMap,
-    Form(form): Form<LoginForm>,
+    PageForm(form): PageForm<LoginForm>,
 ) -> PageResult {
     let next = safe_next(form.next.as_deref());
     let user = match login::authenticate(&state, &meta, &form.username, &form.password).await {

@@ -47,6 +47,10 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
         return Ok(None);
     };
     let text = v.to_str().unwrap_or_default().trim();
+    // `*` matches any current version (RFC 9110): no precondition on the version.
+    if text == "*" {
+        return Ok(None);
+    }
     let inner = text.trim_start_matches("W/").trim_matches('"');
     inner.parse().map(Some).map_err(|_| {
         ApiError::bad_request(format!(

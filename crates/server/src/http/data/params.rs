@@ -2,7 +2,7 @@
 //! `?status=draft&amount.gte=10&tier.in=gold,silver&sort=-amount,name&page=2&perPage=20`.
 
 use crate::error::ApiError;
-use runtime::{Engine, FilterOp, ListQuery, RecordStore, SortDir};
+use runtime::{Engine, FilterOp, ListQuery, MAX_PAGE, RecordStore, SortDir};
 use serde_json::Value;
 
 /// Parses raw query pairs into a list query for `object`, naming any bad parameter.
@@ -25,11 +25,11 @@ pub fn list_query<S: RecordStore>(
                 per_page = raw
                     .parse()
                     .ok()
-                    .filter(|p| (1..=runtime_max()).contains(p))
+                    .filter(|p| (1..=MAX_PAGE).contains(p))
                     .ok_or_else(|| {
                         ApiError::bad_request(format!(
                             "perPage: must be between 1 and {}",
-                            runtime_max()
+                            MAX_PAGE
                         ))
                     })?
             }
@@ -70,8 +70,4 @@ pub fn list_query<S: RecordStore>(
     q.offset = (page - 1).saturating_mul(per_page);
     q.limit = per_page;
     Ok((q, page, per_page))
-}
-
-fn runtime_max() -> u64 {
-    500
 }

@@ -1,11 +1,10 @@
 use super::service::{self, MenuInput};
 use crate::auth::CurrentUser;
-use crate::http::extract::RequestMeta;
+use crate::http::extract::{PageForm, RequestMeta};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
 use access::{Access, Permission};
-use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
@@ -68,7 +67,7 @@ async fn update(
     actor: CurrentUser,
     meta: RequestMeta,
     Path(id): Path<String>,
-    Form(f): Form<MenuForm>,
+    PageForm(f): PageForm<MenuForm>,
 ) -> PageResult {
     let Ok(sort_order) = f.sort_order.trim().parse::<i64>() else {
         return render_list(
