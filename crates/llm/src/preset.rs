@@ -14,6 +14,16 @@ pub enum Protocol {
     Offline,
 }
 
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::OpenAi => "open-ai",
+            Protocol::Anthropic => "anthropic",
+            Protocol::Offline => "offline",
+        }
+    }
+}
+
 /// A provider preset. The set is closed: a stored model names one of these.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ProviderKind {

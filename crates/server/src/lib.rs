@@ -4,6 +4,7 @@
 //! port 0. Requests flow: request id → tracing → timeout → session/token resolution
 //! (`auth`) → the route's declared access check (`http::routing`) → handler.
 
+pub mod ai;
 pub mod auth;
 pub mod config;
 pub mod error;

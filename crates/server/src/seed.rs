@@ -116,6 +116,7 @@ fn random_password() -> String {
 pub async fn run(db: &Db, admin_password: Option<&str>) -> anyhow::Result<SeedOutcome> {
     store::roles::sync(db).await?;
     store::menus::seed(db, &system_menu()).await?;
+    crate::http::models::service::seed_builtin(db).await?;
     let mut out = SeedOutcome::default();
     if store::users::count(db).await? > 0 {
         return Ok(out);

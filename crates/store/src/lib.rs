@@ -13,6 +13,7 @@ mod error;
 mod hardening;
 pub mod login_attempts;
 pub mod menus;
+pub mod models;
 pub mod records;
 pub mod roles;
 pub mod sessions;

@@ -13,6 +13,7 @@ pub mod health;
 pub mod home;
 pub mod lang;
 pub mod menus;
+pub mod models;
 pub mod openapi;
 pub mod patch;
 pub mod routing;
@@ -42,6 +43,7 @@ pub fn routes() -> Routes {
         .merge(account::routes())
         .merge(users::routes())
         .merge(menus::routes())
+        .merge(models::routes())
         .merge(audit::routes())
         .merge(home::routes())
         .merge(assets::routes())

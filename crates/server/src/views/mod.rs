@@ -30,6 +30,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "users/new.html",
     "users/edit.html",
     "menus.html",
+    "models/list.html",
+    "models/form.html",
+    "models/test_script.html",
     "audit.html",
     "docs.html",
     "crm/list.html",
@@ -113,3 +116,28 @@ impl IntoResponse for PageError {
 }
 
 pub type PageResult = Result<Response, PageError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use minijinja::value::Serde;
+
+    /// The model form renders with its presets both new and for an existing model
+    /// (a render error would otherwise only show as a 500 in a browser).
+    #[test]
+    fn model_pages_render() {
+        let presets: Vec<&llm::Preset> =
+            llm::ProviderKind::ALL.iter().map(|k| k.preset()).collect();
+        let form = context! { name => "Kimi", provider => "kimi", base_url => "https://api.moonshot.cn/v1", model => "kimi-k2.6", enabled => true };
+        for model in [
+            Value::from(()),
+            context! { id => "m1", name => "Kimi", hasKey => true, apiKeyMask => "sk-…a1b2", status => "ok" },
+        ] {
+            let html = VIEWS
+                .get_template("models/form.html")
+                .and_then(|t| t.render(context! { presets => Serde(&presets), form => form.clone(), model => model, csrf => "c", lang => "en" }))
+                .unwrap_or_else(|e| panic!("{e:#}"));
+            assert!(html.contains("api.moonshot.cn"));
+        }
+    }
+}

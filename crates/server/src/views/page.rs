@@ -146,6 +146,11 @@ impl FromRequestParts<AppState> for Page {
 
 impl Page {
     /// Renders `template` with the shared context merged under the page's own.
+    /// A message of the page's language catalog.
+    pub fn t(&self, key: &str) -> String {
+        super::i18n::lookup(self.lang.code(), key)
+    }
+
     pub fn render(&self, template: &str, ctx: Value) -> Response {
         let base = context! {
             lang => self.lang.code(),

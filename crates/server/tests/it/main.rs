@@ -9,5 +9,6 @@ mod errors;
 mod harness;
 mod matrix;
 mod menus;
+mod models;
 mod patch_api;
 mod users;

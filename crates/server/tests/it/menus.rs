@@ -33,7 +33,12 @@ async fn the_menu_shows_what_the_user_may_open() {
         .unwrap();
     assert_eq!(
         paths(&admin_menu),
-        ["/admin/audit", "/admin/users", "/admin/menus"]
+        [
+            "/admin/ai-models",
+            "/admin/audit",
+            "/admin/users",
+            "/admin/menus"
+        ]
     );
     let rev: Value = app
         .login("rev", "rev-password")
@@ -79,8 +84,13 @@ async fn the_menu_shows_what_the_user_may_open() {
         .iter()
         .find(|i| i["path"] == "/admin/ai-models")
         .unwrap();
-    assert_eq!(models["pageExists"], false);
+    assert_eq!(models["pageExists"], true);
     assert_eq!(models["permission"], "models.manage");
+    let develop = items
+        .iter()
+        .find(|i| i["path"] == "/admin/ai-modules/develop")
+        .unwrap();
+    assert_eq!(develop["pageExists"], false, "no page yet, so hidden");
 }
 
 #[tokio::test]

@@ -1,0 +1,301 @@
+use super::service::{self, ModelInput, ParamsInput, TestResult};
+use crate::auth::CurrentUser;
+use crate::error::ApiResult;
+use crate::http::extract::{ApiJson, ApiPath, RequestMeta};
+use crate::http::routing::Routes;
+use crate::http::users::api::rfc3339;
+use crate::state::AppState;
+use access::{Access, Permission};
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Deserializer, Serialize};
+use store::models::ModelConfig;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
+
+pub fn routes() -> Routes {
+    let manage = Access::Permission(Permission::ModelsManage);
+    Routes::default()
+        .api(manage, routes!(list_models, create_model))
+        .api(manage, routes!(get_model, patch_model, delete_model))
+        .api(manage, routes!(test_model))
+        .api(manage, routes!(default_model))
+        .api(manage, routes!(list_providers))
+}
+
+/// A model as the API shows it: the key only as a mask.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelView {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub provider_label: String,
+    /// `open-ai`, `anthropic` or `offline`.
+    pub protocol: String,
+    pub base_url: String,
+    pub model: String,
+    /// Whether a key is stored.
+    pub has_key: bool,
+    /// What may be shown of the key, like `sk-…a1b2`.
+    pub api_key_mask: Option<String>,
+    pub params: ParamsView,
+    pub enabled: bool,
+    pub is_default: bool,
+    /// `untested`, `ok` or `failing`.
+    pub status: String,
+    pub last_test_at: Option<String>,
+    pub last_latency_ms: Option<i64>,
+    #[schema(value_type = Option<Object>)]
+    pub last_result: Option<serde_json::Value>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ParamsView {
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i64>,
+    pub timeout_ms: i64,
+    pub retries: i64,
+}
+
+impl From<ModelConfig> for ModelView {
+    fn from(m: ModelConfig) -> Self {
+        let kind = m.provider.parse::<llm::ProviderKind>().ok();
+        ModelView {
+            provider_label: kind
+                .map(|k| k.preset().label.to_owned())
+                .unwrap_or_default(),
+            protocol: kind
+                .map(|k| k.protocol().as_str().to_owned())
+                .unwrap_or_default(),
+            id: m.id,
+            name: m.name,
+            provider: m.provider,
+            base_url: m.base_url,
+            model: m.model,
+            has_key: m.api_key_enc.is_some(),
+            api_key_mask: m.api_key_mask,
+            params: ParamsView {
+                temperature: m.params.temperature,
+                max_tokens: m.params.max_tokens,
+                timeout_ms: m.params.timeout_ms,
+                retries: m.params.retries,
+            },
+            enabled: m.enabled,
+            is_default: m.is_default,
+            status: m.status,
+            last_test_at: m.last_test_at.map(rfc3339),
+            last_latency_ms: m.last_latency_ms,
+            last_result: m.last_result,
+            created_at: rfc3339(m.created_at),
+            updated_at: rfc3339(m.updated_at),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ModelList {
+    pub items: Vec<ModelView>,
+}
+
+/// Distinguishes an absent field (leave unchanged) from `null` (clear it).
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ParamsBody {
+    /// 0–2; `null` clears it (the provider's default applies).
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<f64>)]
+    pub temperature: Option<Option<f64>>,
+    /// 1–1000000; `null` clears it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<i64>)]
+    pub max_tokens: Option<Option<i64>>,
+    /// One try, connect to last byte: 100–600000 ms (default 120000).
+    pub timeout_ms: Option<i64>,
+    /// Tries after the first on 429/5xx: 0–5 (default 2).
+    pub retries: Option<i64>,
+}
+
+impl From<ParamsBody> for ParamsInput {
+    fn from(p: ParamsBody) -> Self {
+        ParamsInput {
+            temperature: p.temperature,
+            max_tokens: p.max_tokens,
+            timeout_ms: p.timeout_ms,
+            retries: p.retries,
+        }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateModel {
+    pub name: String,
+    /// `kimi`, `kimi-code`, `openai`, `deepseek`, `anthropic`, `openai-compatible`, `builtin`.
+    pub provider: String,
+    /// Defaults to the provider's; required for `openai-compatible`.
+    pub base_url: Option<String>,
+    /// Defaults to the provider's.
+    pub model: Option<String>,
+    /// Write-only: stored encrypted, never returned.
+    pub api_key: Option<String>,
+    pub params: Option<ParamsBody>,
+    pub enabled: Option<bool>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PatchModel {
+    pub name: Option<String>,
+    pub provider: Option<String>,
+    pub base_url: Option<String>,
+    pub model: Option<String>,
+    /// A new key replaces the stored one; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>)]
+    pub api_key: Option<Option<String>>,
+    pub params: Option<ParamsBody>,
+    pub enabled: Option<bool>,
+}
+
+/// A provider preset, for forms and clients.
+#[derive(Serialize, ToSchema)]
+pub struct ProviderList {
+    #[schema(value_type = Vec<Object>)]
+    pub items: Vec<&'static llm::Preset>,
+}
+
+/// The provider presets.
+#[utoipa::path(get, path = "/api/models/providers", tag = "models", responses((status = 200, body = ProviderList)))]
+async fn list_providers() -> Json<ProviderList> {
+    Json(ProviderList {
+        items: llm::ProviderKind::ALL.iter().map(|k| k.preset()).collect(),
+    })
+}
+
+/// All configured models, the default first.
+#[utoipa::path(get, path = "/api/models", tag = "models", responses((status = 200, body = ModelList)))]
+async fn list_models(State(state): State<AppState>) -> ApiResult<Json<ModelList>> {
+    let items = store::models::list(&state.db)
+        .await?
+        .into_iter()
+        .map(ModelView::from)
+        .collect();
+    Ok(Json(ModelList { items }))
+}
+
+/// Adds a model. Nothing is sent to the provider: test the connection separately.
+#[utoipa::path(post, path = "/api/models", tag = "models", request_body = CreateModel,
+    responses((status = 201, body = ModelView), (status = 409, body = crate::http::openapi::ErrorBody),
+              (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn create_model(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiJson(b): ApiJson<CreateModel>,
+) -> ApiResult<(StatusCode, Json<ModelView>)> {
+    let input = ModelInput {
+        name: Some(b.name),
+        provider: Some(b.provider),
+        base_url: b.base_url,
+        model: b.model,
+        api_key: b.api_key.map(Some),
+        params: b.params.map(Into::into),
+        enabled: b.enabled,
+    };
+    let m = service::create(&state, &actor, &meta, input).await?;
+    Ok((StatusCode::CREATED, Json(m.into())))
+}
+
+/// One model.
+#[utoipa::path(get, path = "/api/models/{id}", tag = "models", params(("id" = String, Path)),
+    responses((status = 200, body = ModelView), (status = 404, body = crate::http::openapi::ErrorBody)))]
+async fn get_model(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<ModelView>> {
+    Ok(Json(service::get(&state, &id).await?.into()))
+}
+
+/// Changes a model; a new `apiKey` rotates the key. Changing what a test depends on
+/// marks the model untested.
+#[utoipa::path(patch, path = "/api/models/{id}", tag = "models", params(("id" = String, Path)), request_body = PatchModel,
+    responses((status = 200, body = ModelView), (status = 404, body = crate::http::openapi::ErrorBody),
+              (status = 409, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn patch_model(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<String>,
+    ApiJson(b): ApiJson<PatchModel>,
+) -> ApiResult<Json<ModelView>> {
+    let input = ModelInput {
+        name: b.name,
+        provider: b.provider,
+        base_url: b.base_url,
+        model: b.model,
+        api_key: b.api_key,
+        params: b.params.map(Into::into),
+        enabled: b.enabled,
+    };
+    Ok(Json(
+        service::update(&state, &actor, &meta, &id, input)
+            .await?
+            .into(),
+    ))
+}
+
+/// Deletes a model; refused for the default and for a model modules use.
+#[utoipa::path(delete, path = "/api/models/{id}", tag = "models", params(("id" = String, Path)),
+    responses((status = 204), (status = 404, body = crate::http::openapi::ErrorBody),
+              (status = 409, body = crate::http::openapi::ErrorBody)))]
+async fn delete_model(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<StatusCode> {
+    service::delete(&state, &actor, &meta, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Sends a minimal real request to the model. `ok: false` with an error
+/// (`kind`, `message`, `status`) is a test that ran; it is recorded on the model
+/// and in the audit log.
+#[utoipa::path(post, path = "/api/models/{id}/test", tag = "models", params(("id" = String, Path)),
+    responses((status = 200, body = TestResult), (status = 404, body = crate::http::openapi::ErrorBody)))]
+async fn test_model(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<TestResult>> {
+    Ok(Json(service::test(&state, &actor, &meta, &id).await?))
+}
+
+/// Makes the model the default (the one used when a module names none).
+#[utoipa::path(post, path = "/api/models/{id}/default", tag = "models", params(("id" = String, Path)),
+    responses((status = 200, body = ModelView), (status = 404, body = crate::http::openapi::ErrorBody),
+              (status = 409, body = crate::http::openapi::ErrorBody)))]
+async fn default_model(
+    State(state): State<AppState>,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<ModelView>> {
+    Ok(Json(
+        service::make_default(&state, &actor, &meta, &id)
+            .await?
+            .into(),
+    ))
+}

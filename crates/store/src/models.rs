@@ -1,0 +1,222 @@
+//! Configured AI models. The API key arrives here already encrypted: this layer
+//! never sees a key in the clear.
+
+use crate::{Db, StoreError, Tx, now_ms};
+use serde::{Deserialize, Serialize};
+
+/// Call settings of a model, stored as JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelParams {
+    pub temperature: Option<f64>,
+    pub max_tokens: Option<i64>,
+    pub timeout_ms: i64,
+    pub retries: i64,
+}
+
+impl Default for ModelParams {
+    fn default() -> Self {
+        ModelParams {
+            temperature: None,
+            max_tokens: None,
+            timeout_ms: 120_000,
+            retries: 2,
+        }
+    }
+}
+
+/// A model configuration row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelConfig {
+    pub id: String,
+    pub name: String,
+    pub provider: String,
+    pub base_url: String,
+    pub model: String,
+    /// Sealed key (see `server::secret`); `None` when no key is set.
+    pub api_key_enc: Option<String>,
+    pub api_key_mask: Option<String>,
+    pub params: ModelParams,
+    pub enabled: bool,
+    pub is_default: bool,
+    /// `untested`, `ok` or `failing`.
+    pub status: String,
+    pub last_test_at: Option<i64>,
+    pub last_latency_ms: Option<i64>,
+    /// The last connection test's result (JSON).
+    pub last_result: Option<serde_json::Value>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: String,
+    name: String,
+    provider: String,
+    base_url: String,
+    model: String,
+    api_key_enc: Option<String>,
+    api_key_mask: Option<String>,
+    params: String,
+    enabled: bool,
+    is_default: bool,
+    status: String,
+    last_test_at: Option<i64>,
+    last_latency_ms: Option<i64>,
+    last_result: Option<String>,
+    created_at: i64,
+    updated_at: i64,
+}
+
+const COLUMNS: &str = "id, name, provider, base_url, model, api_key_enc, api_key_mask, params, \
+     enabled, is_default, status, last_test_at, last_latency_ms, last_result, created_at, updated_at";
+
+impl TryFrom<Row> for ModelConfig {
+    type Error = StoreError;
+
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        let params = serde_json::from_str(&r.params)
+            .map_err(|e| StoreError::Corrupt(format!("params of model {}: {e}", r.id)))?;
+        let last_result =
+            match r.last_result {
+                Some(s) => Some(serde_json::from_str(&s).map_err(|e| {
+                    StoreError::Corrupt(format!("last_result of model {}: {e}", r.id))
+                })?),
+                None => None,
+            };
+        Ok(ModelConfig {
+            id: r.id,
+            name: r.name,
+            provider: r.provider,
+            base_url: r.base_url,
+            model: r.model,
+            api_key_enc: r.api_key_enc,
+            api_key_mask: r.api_key_mask,
+            params,
+            enabled: r.enabled,
+            is_default: r.is_default,
+            status: r.status,
+            last_test_at: r.last_test_at,
+            last_latency_ms: r.last_latency_ms,
+            last_result,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+        })
+    }
+}
+
+fn params_json(p: &ModelParams) -> String {
+    serde_json::to_string(p).expect("params serialise")
+}
+
+pub async fn list(db: &Db) -> Result<Vec<ModelConfig>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM model_config ORDER BY is_default DESC, name");
+    let rows: Vec<Row> =
+        with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?);
+    rows.into_iter().map(ModelConfig::try_from).collect()
+}
+
+pub async fn get(db: &Db, id: &str) -> Result<Option<ModelConfig>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM model_config WHERE id = $1");
+    let row: Option<Row> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?);
+    row.map(ModelConfig::try_from).transpose()
+}
+
+/// The same, inside a transaction (the row as this transaction sees it).
+pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<ModelConfig>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM model_config WHERE id = $1");
+    let row: Option<Row> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?);
+    row.map(ModelConfig::try_from).transpose()
+}
+
+pub async fn default_model(db: &Db) -> Result<Option<ModelConfig>, StoreError> {
+    let sql = format!("SELECT {COLUMNS} FROM model_config WHERE is_default");
+    let row: Option<Row> =
+        with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_optional(c).await?);
+    row.map(ModelConfig::try_from).transpose()
+}
+
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
+    let (n,): (i64,) =
+        with_db!(db, c => sqlx::query_as("SELECT COUNT(*) FROM model_config").fetch_one(c).await?);
+    Ok(n)
+}
+
+/// Inserts a model; the caller chose the id (the sealed key is bound to it).
+/// [`StoreError::Conflict`] when the name is taken.
+pub async fn insert(tx: &mut Tx, m: &ModelConfig) -> Result<(), StoreError> {
+    with_tx!(tx, c => sqlx::query(
+        "INSERT INTO model_config (id, name, provider, base_url, model, api_key_enc, api_key_mask, params, \
+         enabled, is_default, status, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'untested', $11, $11)")
+        .bind(&m.id).bind(&m.name).bind(&m.provider).bind(&m.base_url).bind(&m.model)
+        .bind(&m.api_key_enc).bind(&m.api_key_mask).bind(params_json(&m.params))
+        .bind(m.enabled).bind(m.is_default).bind(m.created_at)
+        .execute(c).await
+        .map_err(StoreError::conflict_on_unique("a model with this name"))?.rows_affected());
+    Ok(())
+}
+
+/// Writes the editable columns of `m`. When what a test depends on changed
+/// (`retest`), the status goes back to `untested`.
+pub async fn update(tx: &mut Tx, m: &ModelConfig, retest: bool) -> Result<(), StoreError> {
+    let n = with_tx!(tx, c => sqlx::query(
+        "UPDATE model_config SET name = $1, provider = $2, base_url = $3, model = $4, api_key_enc = $5, \
+         api_key_mask = $6, params = $7, enabled = $8, \
+         status = CASE WHEN $9 THEN 'untested' ELSE status END, updated_at = $10 WHERE id = $11")
+        .bind(&m.name).bind(&m.provider).bind(&m.base_url).bind(&m.model).bind(&m.api_key_enc)
+        .bind(&m.api_key_mask).bind(params_json(&m.params)).bind(m.enabled).bind(retest)
+        .bind(now_ms()).bind(&m.id)
+        .execute(c).await
+        .map_err(StoreError::conflict_on_unique("a model with this name"))?.rows_affected());
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("model {}", m.id)));
+    }
+    Ok(())
+}
+
+pub async fn delete(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    let n = with_tx!(tx, c => sqlx::query("DELETE FROM model_config WHERE id = $1").bind(id).execute(c).await?.rows_affected());
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("model {id}")));
+    }
+    Ok(())
+}
+
+/// Makes `id` the one default.
+pub async fn set_default(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
+    let now = now_ms();
+    with_tx!(tx, c => sqlx::query("UPDATE model_config SET is_default = FALSE, updated_at = $1 WHERE is_default AND id <> $2")
+        .bind(now).bind(id).execute(c).await?.rows_affected());
+    let n = with_tx!(tx, c => sqlx::query("UPDATE model_config SET is_default = TRUE, updated_at = $1 WHERE id = $2")
+        .bind(now).bind(id).execute(c).await?.rows_affected());
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("model {id}")));
+    }
+    Ok(())
+}
+
+/// Records a connection test's outcome.
+pub async fn record_test(
+    tx: &mut Tx,
+    id: &str,
+    ok: bool,
+    latency_ms: i64,
+    result: &serde_json::Value,
+) -> Result<(), StoreError> {
+    let status = if ok { "ok" } else { "failing" };
+    with_tx!(tx, c => sqlx::query(
+        "UPDATE model_config SET status = $1, last_test_at = $2, last_latency_ms = $3, last_result = $4 WHERE id = $5")
+        .bind(status).bind(now_ms()).bind(latency_ms).bind(result.to_string()).bind(id)
+        .execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// Names of the modules that use the model, for a refusal that names them.
+pub async fn modules_using(tx: &mut Tx, id: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String,)> = with_tx!(tx, c => sqlx::query_as(
+        "SELECT name FROM ai_modules WHERE model_id = $1 ORDER BY name")
+        .bind(id).fetch_all(c).await?);
+    Ok(rows.into_iter().map(|(n,)| n).collect())
+}
