@@ -1,54 +1,9 @@
 //! The command line as scripts and people use it: real processes, real databases.
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
 
-/// A data dir and database for one test; PostgreSQL when TEST_DATABASE_URL is set.
-struct Env {
-    dir: tempfile::TempDir,
-    db: store::testing::TestDb,
-}
-
-impl Env {
-    async fn new() -> Env {
-        Env {
-            dir: tempfile::tempdir().unwrap(),
-            db: store::testing::fresh().await.unwrap(),
-        }
-    }
-
-    fn cmd(&self, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_modgate"));
-        c.args(["--data-dir", self.dir.path().to_str().unwrap()])
-            .args(args);
-        c.env_remove("MODGATE_ADMIN_PASSWORD")
-            .env_remove("MODGATE_SECRET_KEY");
-        if self.db.url.starts_with("postgres") {
-            c.env("DATABASE_URL", &self.db.url);
-        } else {
-            c.env_remove("DATABASE_URL");
-        }
-        c
-    }
-
-    fn run(&self, args: &[&str], stdin: Option<&str>) -> Output {
-        let mut c = self.cmd(args);
-        c.stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        let mut child = c.spawn().unwrap();
-        if let Some(s) = stdin {
-            child.stdin.take().unwrap().write_all(s.as_bytes()).unwrap();
-        } else {
-            drop(child.stdin.take());
-        }
-        child.wait_with_output().unwrap()
-    }
-}
-
-fn text(b: &[u8]) -> String {
-    String::from_utf8_lossy(b).into_owned()
-}
+use common::{Env, text};
+use std::process::{Command, Stdio};
 
 #[tokio::test]
 async fn user_add_then_audit_verify_catches_tampering() {

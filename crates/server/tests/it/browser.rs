@@ -319,3 +319,119 @@ async fn the_crm_section_lists_creates_and_moves_records() {
     wd.quit().await.unwrap();
     result
 }
+
+/// Waits (bounded) until the element's text contains `needle`; returns the text.
+async fn text_eventually(wd: &WebDriver, by: By, needle: &str) -> String {
+    let mut last = String::new();
+    for _ in 0..100 {
+        if let Ok(el) = wd.find(by.clone()).await {
+            last = el.text().await.unwrap_or_default();
+            if last.contains(needle) {
+                return last;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("expected {needle:?}, saw {last:?}");
+}
+
+async fn type_into(wd: &WebDriver, id: &str, text: &str) {
+    let el = wd.find(By::Id(id)).await.unwrap();
+    el.clear().await.unwrap();
+    el.send_keys(text).await.unwrap();
+}
+
+async fn click(wd: &WebDriver, by: By) {
+    wd.find(by).await.unwrap().click().await.unwrap();
+}
+
+#[tokio::test]
+async fn admin_adds_kimi_tests_it_retries_and_makes_it_the_default() {
+    use llm::testing::{FakeLlm, Reply};
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn().await;
+    let fake = FakeLlm::start().await;
+    let key = "sk-browser-key-0123456789wxyz";
+    fake.require_key(key).known_models(&["kimi-k2.6"]);
+    // The first test fails with a rate limit the retries cannot outlast; Retry succeeds.
+    fake.push(Reply::Status {
+        status: 429,
+        message: "Your account has insufficient quota".into(),
+        retry_after: None,
+    });
+    let wd = browser(&driver).await;
+    let result = async {
+        login(&wd, &app.base, "admin", ADMIN_PASSWORD).await;
+        click(&wd, By::Css("a[data-menu-path='/admin/ai-models']")).await;
+        text_eventually(&wd, By::Css("#models"), "Built-in (offline)").await;
+        click(&wd, By::Id("new-model")).await;
+
+        // Kimi is pre-filled.
+        let provider = wd.find(By::Id("provider")).await.unwrap();
+        assert_eq!(provider.value().await.unwrap().as_deref(), Some("kimi"));
+        let url = wd.find(By::Id("base_url")).await.unwrap();
+        assert_eq!(
+            url.value().await.unwrap().as_deref(),
+            Some("https://api.moonshot.cn/v1")
+        );
+        assert_eq!(
+            wd.find(By::Id("model"))
+                .await
+                .unwrap()
+                .value()
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("kimi-k2.6")
+        );
+
+        // Saving without a key shows the error inline.
+        type_into(&wd, "base_url", &fake.base_url(llm::Protocol::OpenAi)).await;
+        click(&wd, By::Id("save")).await;
+        text_eventually(&wd, By::Css(".field-error"), "required").await;
+        type_into(&wd, "api_key", key).await;
+        click(&wd, By::Id("save")).await;
+
+        // On the model's page: test, see the failure, retry, see it connected.
+        click(&wd, By::Id("test-button")).await;
+        let failed = text_eventually(&wd, By::Css(".test-result .flash"), "rate_limited").await;
+        assert!(!failed.contains(key));
+        click(&wd, By::Css(".test-result button.retry")).await;
+        let ok = text_eventually(&wd, By::Css(".test-result .flash"), "Connected").await;
+        assert!(ok.contains("kimi-k2.6") && ok.contains("ms"), "{ok}");
+
+        // The page never carries the key, only its mask.
+        wd.goto(format!("{}/admin/ai-models", app.base))
+            .await
+            .unwrap();
+        let html = wd.source().await.unwrap();
+        assert!(!html.contains(key));
+        assert!(html.contains("sk-…wxyz"));
+        click(
+            &wd,
+            By::Css("tr[data-name='Kimi (Moonshot)'] button.make-default"),
+        )
+        .await;
+        text_eventually(
+            &wd,
+            By::Css("tr[data-name='Kimi (Moonshot)'] .default-badge"),
+            "default",
+        )
+        .await;
+        let row = wd
+            .find(By::Css("tr[data-name='Kimi (Moonshot)']"))
+            .await
+            .unwrap();
+        assert!(row.text().await.unwrap().contains("ok"));
+        let builtin_badges = wd
+            .find_all(By::Css("tr[data-name='Built-in (offline)'] .default-badge"))
+            .await
+            .unwrap();
+        assert!(builtin_badges.is_empty(), "exactly one default");
+    }
+    .await;
+    wd.quit().await.unwrap();
+    result
+}
