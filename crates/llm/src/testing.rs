@@ -55,6 +55,8 @@ struct Inner {
     requests: Vec<Recorded>,
     key: Option<String>,
     models: Option<Vec<String>>,
+    /// Pause between streamed events (default 3 ms).
+    pace: Option<std::time::Duration>,
 }
 
 #[derive(Clone)]
@@ -100,6 +102,12 @@ impl FakeLlm {
     /// Only these model ids exist; others get a 404.
     pub fn known_models(&self, models: &[&str]) -> &Self {
         self.lock().models = Some(models.iter().map(|m| m.to_string()).collect());
+        self
+    }
+
+    /// The pause between streamed events; zero streams as fast as possible.
+    pub fn pace(&self, pause: std::time::Duration) -> &Self {
+        self.lock().pace = Some(pause);
         self
     }
 
@@ -160,7 +168,7 @@ async fn chat(
         Protocol::OpenAi
     };
     let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let (reply, key, models) = {
+    let (reply, key, models, pace) = {
         let mut g = inner.lock().unwrap_or_else(|p| p.into_inner());
         g.requests.push(Recorded {
             path: uri.path().to_owned(),
@@ -173,7 +181,8 @@ async fn chat(
             .pop_front()
             .or_else(|| g.fallback.clone())
             .unwrap_or_else(|| Reply::Text("ok".into()));
-        (reply, g.key.clone(), g.models.clone())
+        let pace = g.pace.unwrap_or(std::time::Duration::from_millis(3));
+        (reply, g.key.clone(), g.models.clone(), pace)
     };
     let model = body["model"].as_str().unwrap_or("fake-model").to_owned();
     if let Some(k) = key {
@@ -199,12 +208,18 @@ async fn chat(
     }
     let stream = body["stream"].as_bool().unwrap_or(false);
     match reply {
-        Reply::Text(text) => answer(protocol, stream, &model, "", &text, Ending::Done),
-        Reply::Thinking { reasoning, text } => {
-            answer(protocol, stream, &model, &reasoning, &text, Ending::Done)
-        }
-        Reply::Cut(text) => answer(protocol, true, &model, "", &text, Ending::Break),
-        Reply::EndsEarly(text) => answer(protocol, true, &model, "", &text, Ending::Early),
+        Reply::Text(text) => answer(protocol, stream, &model, "", &text, Ending::Done, pace),
+        Reply::Thinking { reasoning, text } => answer(
+            protocol,
+            stream,
+            &model,
+            &reasoning,
+            &text,
+            Ending::Done,
+            pace,
+        ),
+        Reply::Cut(text) => answer(protocol, true, &model, "", &text, Ending::Break, pace),
+        Reply::EndsEarly(text) => answer(protocol, true, &model, "", &text, Ending::Early, pace),
         Reply::Status {
             status,
             message,
@@ -241,10 +256,13 @@ fn error(protocol: Protocol, status: u16, message: &str, retry_after: Option<Str
 /// model's tokens do.
 fn paced(
     items: Vec<Result<Bytes, std::io::Error>>,
+    pace: std::time::Duration,
 ) -> impl futures_util::Stream<Item = Result<Bytes, std::io::Error>> {
-    futures_util::stream::unfold(items.into_iter(), |mut it| async move {
+    futures_util::stream::unfold(items.into_iter(), move |mut it| async move {
         let next = it.next()?;
-        tokio::time::sleep(std::time::Duration::from_millis(3)).await;
+        if !pace.is_zero() {
+            tokio::time::sleep(pace).await;
+        }
         Some((next, it))
     })
 }
@@ -270,6 +288,7 @@ fn answer(
     reasoning: &str,
     text: &str,
     ending: Ending,
+    pace: std::time::Duration,
 ) -> Response {
     let (input, output) = (11u64, text.split_whitespace().count() as u64);
     if !stream {
@@ -376,6 +395,6 @@ fn answer(
     Response::builder()
         .header(header::CONTENT_TYPE, "text/event-stream")
         .header(header::CACHE_CONTROL, "no-cache")
-        .body(Body::from_stream(paced(items)))
+        .body(Body::from_stream(paced(items, pace)))
         .expect("valid response")
 }

@@ -37,6 +37,21 @@ const DOCS: &[(&str, &str, &str)] = &[
         "Working with CRM data",
         include_str!("../../../../docs/data.md"),
     ),
+    (
+        "spec",
+        "The application spec",
+        include_str!("../../../../docs/spec.md"),
+    ),
+    (
+        "patch-dsl",
+        "The Patch DSL",
+        include_str!("../../../../docs/patch-dsl.md"),
+    ),
+    (
+        "ai-models",
+        "AI model configuration",
+        include_str!("../../../../docs/ai-models.md"),
+    ),
     ("api", "API", include_str!("../../../../docs/api.md")),
     (
         "architecture",
@@ -56,12 +71,37 @@ fn render(page: &Page, slug: &str) -> PageResult {
         return Err(ApiError::not_found(format!("document '{slug}'")).into());
     };
     let mut html = String::new();
-    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(md));
+    pulldown_cmark::html::push_html(&mut html, pulldown_cmark::Parser::new(md).map(served_link));
     let docs: Vec<_> = DOCS
         .iter()
         .map(|(s, t, _)| json!({ "slug": s, "title": t }))
         .collect();
     Ok(page.render("docs.html", context! { title => *title, html => html, docs => minijinja::Value::from(minijinja::value::Serde(&docs)) }))
+}
+
+/// Links between the markdown files (`data.md`) point at their served pages.
+fn served_link(ev: pulldown_cmark::Event<'_>) -> pulldown_cmark::Event<'_> {
+    use pulldown_cmark::{Event, Tag};
+    match ev {
+        Event::Start(Tag::Link {
+            link_type,
+            dest_url,
+            title,
+            id,
+        }) if !dest_url.contains("://") => {
+            let dest = match dest_url.strip_suffix(".md") {
+                Some(stem) if !stem.contains('/') => format!("/docs/{stem}").into(),
+                _ => dest_url,
+            };
+            Event::Start(Tag::Link {
+                link_type,
+                dest_url: dest,
+                title,
+                id,
+            })
+        }
+        other => other,
+    }
 }
 
 async fn index(page: Page) -> PageResult {
@@ -70,4 +110,24 @@ async fn index(page: Page) -> PageResult {
 
 async fn show(page: Page, Path(slug): Path<String>) -> PageResult {
     render(&page, &slug)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every page in docs/ is served (a new page must be listed above).
+    #[test]
+    fn every_doc_is_served() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs");
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let name = entry.unwrap().file_name().into_string().unwrap();
+            if let Some(stem) = name.strip_suffix(".md") {
+                assert!(
+                    DOCS.iter().any(|(s, _, _)| *s == stem),
+                    "docs/{name} is not served"
+                );
+            }
+        }
+    }
 }
