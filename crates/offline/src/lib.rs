@@ -1,0 +1,412 @@
+//! The built-in offline rules engine: turns simple, precisely worded requests in
+//! English or Chinese into Patch DSL documents, deterministically and without a
+//! network, so the whole lifecycle works out of the box and in tests.
+//!
+//! It understands adding a field (every type, with required / unique / default /
+//! min / max / max length / values / reference), adding an object with fields (plus
+//! its list and form pages and a menu item), adding a state or transition, adding a
+//! menu item, and granting or revoking a role's actions on an object. A new request
+//! extends the module's current patch. Anything else is refused with a list of what
+//! it can do — it never invents a patch.
+
+mod glossary;
+mod request;
+
+pub use request::{FieldSpec, Intent, NotUnderstood, humanize, intent, is_chinese, sentences};
+
+use patch::{OpKind, Operation, PatchDocument, Scope, Target};
+use serde_json::{Map, Value, json};
+use spec::{FieldType, Spec};
+
+/// What the engine says when it cannot help, in the request's language.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub message: String,
+}
+
+pub const CAPABILITIES_EN: &str = "The built-in offline engine understands requests like:\n\
+  - add an integer field loyaltyPoints to Customer with default 0 and min 0\n\
+  - add a required unique string field code to Order with max length 20\n\
+  - add an enum field segment to Customer with values retail, wholesale\n\
+  - add a reference field referrer to Customer referencing Customer\n\
+  - add an object Campaign with fields name (string, required), budget (decimal), startsOn (date)\n\
+  - add state onHold to Order; add transition hold from confirmed to onHold on Order\n\
+  - add a menu item Loyalty for customer.list\n\
+  - grant sales read, update on Campaign; revoke support delete on OrderTracking\n\
+Configure a model under AI Model Configuration for anything else.";
+
+pub const CAPABILITIES_ZH: &str = "内置离线引擎可以理解这样的请求：\n\
+  - 给客户添加一个整数字段 积分，默认值 0，最小值 0\n\
+  - 给订单添加一个必填的文本字段 编号（code），最大长度 20\n\
+  - 给客户添加一个枚举字段 等级，可选值 普通、白银、黄金\n\
+  - 添加对象 活动，字段：名称（文本，必填）、预算（金额）、开始日期（日期）\n\
+  - 给订单添加状态 暂停（onHold）；给订单添加转换 hold，从 confirmed 到 onHold\n\
+  - 添加菜单项 积分 指向 customer.list\n\
+  - 授予 销售 对 活动 的 读取、修改 权限；撤销 客服 对 OrderTracking 的 删除 权限\n\
+其他需求请在“AI 模型配置”中配置模型。";
+
+fn refuse(request: &str, detail: &str) -> Refusal {
+    let zh = is_chinese(request);
+    let head = match (zh, detail.is_empty()) {
+        (true, true) => "内置离线引擎没有理解这个请求。".to_owned(),
+        (false, true) => "The built-in offline engine did not understand this request.".to_owned(),
+        (true, false) => format!("内置离线引擎无法处理：{detail}"),
+        (false, false) => format!("The built-in offline engine cannot do this: {detail}"),
+    };
+    Refusal {
+        message: format!(
+            "{head}\n\n{}",
+            if zh { CAPABILITIES_ZH } else { CAPABILITIES_EN }
+        ),
+    }
+}
+
+/// Answers a request: the module's current patch extended by what was asked.
+pub fn respond(
+    base: &Spec,
+    current: Option<&PatchDocument>,
+    request: &str,
+) -> Result<PatchDocument, Refusal> {
+    // Requests refer to what the current patch added, so read them against it.
+    let working = match current {
+        Some(doc) if !doc.operations.is_empty() => patch::apply(base, doc).map_err(|r| {
+            let first = r
+                .errors
+                .first()
+                .map(|e| e.message.clone())
+                .unwrap_or_default();
+            refuse(
+                request,
+                &format!("the module's current patch is not valid ({first}); fix it first"),
+            )
+        })?,
+        _ => base.clone(),
+    };
+    let sentences = sentences(request);
+    if sentences.is_empty() {
+        return Err(refuse(request, ""));
+    }
+    let mut doc = current.cloned().unwrap_or_else(|| PatchDocument {
+        dsl: patch::DSL_VERSION.to_owned(),
+        title: title_of(request),
+        description: None,
+        operations: Vec::new(),
+        tests: Vec::new(),
+    });
+    // Each sentence reads the spec as the earlier ones left it.
+    let mut spec_now = working;
+    for s in sentences {
+        let objects: Vec<(String, String)> = spec_now
+            .objects
+            .iter()
+            .map(|(n, o)| (n.clone(), o.label.clone()))
+            .collect();
+        let intent = intent(s, &objects).map_err(|e| refuse(request, &e.0))?;
+        let ops = operations(&spec_now, &intent);
+        let mut step = PatchDocument {
+            dsl: patch::DSL_VERSION.to_owned(),
+            title: doc.title.clone(),
+            description: None,
+            operations: ops.clone(),
+            tests: Vec::new(),
+        };
+        if let Ok(next) = patch::apply(&spec_now, &step) {
+            spec_now = next;
+        }
+        doc.operations.append(&mut step.operations);
+    }
+    Ok(doc)
+}
+
+fn title_of(request: &str) -> String {
+    let first = sentences(request)
+        .first()
+        .copied()
+        .unwrap_or("Module")
+        .to_owned();
+    let mut t: String = first.chars().take(80).collect();
+    if let Some(c) = t.get(0..1)
+        && c.chars().all(|c| c.is_ascii_lowercase())
+    {
+        t.replace_range(0..1, &c.to_uppercase());
+    }
+    t
+}
+
+fn op(scope: Scope, kind: OpKind, target: Target, value: Option<Value>) -> Operation {
+    Operation {
+        scope,
+        op: kind,
+        target,
+        value,
+    }
+}
+
+fn target() -> Target {
+    serde_json::from_value(json!({})).expect("an empty target")
+}
+
+fn field_value(f: &FieldSpec, objects: &[(String, String)]) -> Value {
+    let mut v = Map::new();
+    v.insert("type".into(), json!(f.ty.as_str()));
+    v.insert("label".into(), json!(f.label));
+    if f.required {
+        v.insert("required".into(), json!(true));
+    }
+    if f.unique {
+        v.insert("unique".into(), json!(true));
+    }
+    if let Some(n) = &f.max_length {
+        v.insert("maxLength".into(), json!(n));
+    }
+    if let Some(n) = &f.min {
+        v.insert("min".into(), Value::Number(n.clone()));
+    }
+    if let Some(n) = &f.max {
+        v.insert("max".into(), Value::Number(n.clone()));
+    }
+    if let Some(vals) = &f.values {
+        v.insert("values".into(), json!(vals));
+    }
+    if let Some(r) = &f.reference {
+        v.insert("object".into(), json!(request::object_name(r, objects)));
+    }
+    if f.ty == FieldType::Decimal {
+        v.insert("scale".into(), json!(2));
+    }
+    if let Some(d) = &f.default {
+        v.insert("default".into(), d.clone());
+    }
+    Value::Object(v)
+}
+
+/// The pages of an object, as JSON, by id.
+fn pages_of(spec_json: &Value, object: &str) -> Vec<(String, Value)> {
+    spec_json["pages"]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .filter(|(_, p)| p["object"] == object)
+                .map(|(id, p)| (id.clone(), p.clone()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Puts a new field on the object's pages: the end of a list's columns, the last
+/// section of a form, the last non-system section of a detail page.
+fn show_on_pages(spec: &Spec, object: &str, field: &str) -> Vec<Operation> {
+    let spec_json = serde_json::to_value(spec).unwrap_or(Value::Null);
+    let mut ops = Vec::new();
+    for (id, page) in pages_of(&spec_json, object) {
+        let mut t = target();
+        t.page = Some(id.clone());
+        match page["type"].as_str() {
+            Some("list") => {
+                let mut cols: Vec<Value> = page["columns"].as_array().cloned().unwrap_or_default();
+                cols.push(json!(field));
+                ops.push(op(
+                    Scope::Page,
+                    OpKind::Update,
+                    t,
+                    Some(json!({ "columns": cols })),
+                ));
+            }
+            Some(kind @ ("form" | "detail")) => {
+                let mut sections: Vec<Value> =
+                    page["sections"].as_array().cloned().unwrap_or_default();
+                let pick = sections.iter().rposition(|s| {
+                    kind == "form"
+                        || !s["fields"].as_array().is_some_and(|f| {
+                            f.iter().all(|x| {
+                                x.as_str()
+                                    .is_some_and(|x| spec::names::SYSTEM_FIELDS.contains(&x))
+                            })
+                        })
+                });
+                if let Some(i) = pick {
+                    if let Some(fields) = sections[i]["fields"].as_array_mut() {
+                        fields.push(json!(field));
+                    }
+                    ops.push(op(
+                        Scope::Page,
+                        OpKind::Update,
+                        t,
+                        Some(json!({ "sections": sections })),
+                    ));
+                }
+            }
+            _ => {}
+        }
+    }
+    ops
+}
+
+fn page_prefix(object: &str) -> String {
+    let mut out = String::new();
+    for (i, c) in object.chars().enumerate() {
+        if c.is_ascii_uppercase() {
+            if i > 0 {
+                out.push('_');
+            }
+            out.push(c.to_ascii_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The operations for one intent, read against `spec` (which includes the earlier
+/// requests of the module).
+pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
+    let objects: Vec<(String, String)> = spec
+        .objects
+        .iter()
+        .map(|(n, o)| (n.clone(), o.label.clone()))
+        .collect();
+    match intent {
+        Intent::AddField { object, field } => {
+            let mut t = target();
+            t.object = Some(object.clone());
+            t.field = Some(field.name.clone());
+            let mut ops = vec![op(
+                Scope::Object,
+                OpKind::Add,
+                t,
+                Some(field_value(field, &objects)),
+            )];
+            ops.extend(show_on_pages(spec, object, &field.name));
+            ops
+        }
+        Intent::AddObject {
+            name,
+            label,
+            fields,
+        } => {
+            let mut defs = Map::new();
+            for f in fields {
+                defs.insert(f.name.clone(), field_value(f, &objects));
+            }
+            let mut t = target();
+            t.object = Some(name.clone());
+            let mut ops = vec![op(
+                Scope::Object,
+                OpKind::Add,
+                t,
+                Some(json!({ "label": label, "fields": defs })),
+            )];
+            let prefix = page_prefix(name);
+            let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
+            if !names.is_empty() {
+                let mut t = target();
+                t.page = Some(format!("{prefix}.list"));
+                ops.push(op(
+                    Scope::Page,
+                    OpKind::Add,
+                    t,
+                    Some(json!({
+                    "type": "list", "object": name, "label": label,
+                    "columns": names.iter().take(6).collect::<Vec<_>>() })),
+                ));
+                let mut t = target();
+                t.page = Some(format!("{prefix}.form"));
+                ops.push(op(
+                    Scope::Page,
+                    OpKind::Add,
+                    t,
+                    Some(json!({
+                    "type": "form", "object": name, "label": label,
+                    "sections": [{ "id": "main", "label": label, "fields": names }] })),
+                ));
+                let mut t = target();
+                t.menu = Some(format!("crm.{prefix}"));
+                let mut v = json!({ "label": label, "page": format!("{prefix}.list") });
+                if spec.menus.iter().any(|m| m.id == "crm") {
+                    v["parent"] = json!("crm");
+                }
+                ops.push(op(Scope::Menu, OpKind::Add, t, Some(v)));
+            }
+            ops
+        }
+        Intent::AddState {
+            object,
+            state,
+            label,
+        } => {
+            let mut t = target();
+            t.object = Some(object.clone());
+            t.state = Some(state.clone());
+            vec![op(
+                Scope::State,
+                OpKind::Add,
+                t,
+                Some(json!({ "label": label })),
+            )]
+        }
+        Intent::AddTransition {
+            object,
+            name,
+            label,
+            from,
+            to,
+        } => {
+            let mut t = target();
+            t.object = Some(object.clone());
+            t.transition = Some(name.clone());
+            vec![op(
+                Scope::State,
+                OpKind::Add,
+                t,
+                Some(json!({ "label": label, "from": from, "to": to })),
+            )]
+        }
+        Intent::AddMenu { label, page } => {
+            // A page may be named by its object ("Customer" → its list page).
+            let page_id = if spec.pages.contains_key(page) {
+                page.clone()
+            } else {
+                let obj = request::object_name(page, &objects);
+                spec.pages
+                    .iter()
+                    .find(|(_, p)| p.object() == obj && p.kind() == "list")
+                    .map(|(id, _)| id.clone())
+                    .unwrap_or_else(|| page.clone())
+            };
+            let id_word = if is_chinese(label) {
+                glossary::english_words(label)
+                    .map(|w| spec::names::camel_from_words(&w))
+                    .unwrap_or_else(|| page_id.replace('.', "_"))
+            } else {
+                spec::names::camel_from_words(label)
+            };
+            let mut t = target();
+            t.menu = Some(format!("crm.{}", page_prefix(&id_word)));
+            let mut v = json!({ "label": label, "page": page_id });
+            if spec.menus.iter().any(|m| m.id == "crm") {
+                v["parent"] = json!("crm");
+            }
+            vec![op(Scope::Menu, OpKind::Add, t, Some(v))]
+        }
+        Intent::Grant {
+            role,
+            object,
+            actions,
+        }
+        | Intent::Revoke {
+            role,
+            object,
+            actions,
+        } => {
+            let mut t = target();
+            t.role = Some(role.clone());
+            t.object = Some(object.clone());
+            let kind = if matches!(intent, Intent::Grant { .. }) {
+                OpKind::Add
+            } else {
+                OpKind::Remove
+            };
+            vec![op(Scope::Permission, kind, t, Some(json!(actions)))]
+        }
+    }
+}
