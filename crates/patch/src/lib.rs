@@ -10,6 +10,7 @@
 mod diff;
 mod document;
 mod engine;
+mod extract;
 mod level;
 mod limits;
 mod report;
@@ -18,6 +19,7 @@ pub use diff::{Change, ChangeAction, unified_diff};
 pub use document::{
     DSL_VERSION, MenuValue, OpKind, Operation, PatchDocument, Scope, Target, patch_json_schema,
 };
+pub use extract::extract_json;
 pub use level::Level;
 pub use limits::{MAX_BYTES, MAX_DEPTH, MAX_OPERATIONS};
 pub use report::{Issue, OpSummary, Report};

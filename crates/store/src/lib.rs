@@ -14,6 +14,7 @@ mod hardening;
 pub mod login_attempts;
 pub mod menus;
 pub mod models;
+pub mod modules;
 pub mod records;
 pub mod roles;
 pub mod sessions;
