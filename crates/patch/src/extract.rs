@@ -108,7 +108,8 @@ mod tests {
         assert_eq!(extract_json(&plain_fence).unwrap(), doc);
         let prose = format!("Sure! {{not json}} The document {doc} should work. {{\"x\":1}}");
         assert_eq!(extract_json(&prose).unwrap(), doc);
-        let braces_in_strings = r#"Result: {"dsl":"modgate.patch/v1","title":"a } b {","operations":[]} done"#;
+        let braces_in_strings =
+            r#"Result: {"dsl":"modgate.patch/v1","title":"a } b {","operations":[]} done"#;
         assert!(extract_json(braces_in_strings).unwrap().ends_with("[]}"));
         let unclosed = format!("```json\n{doc}");
         assert_eq!(extract_json(&unclosed).unwrap(), doc);

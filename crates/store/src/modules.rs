@@ -186,7 +186,9 @@ pub struct NewVersion {
 #[derive(Debug)]
 pub enum SaveError {
     /// The module's current version is not the one the edit started from.
-    Stale { current: i64 },
+    Stale {
+        current: i64,
+    },
     Store(StoreError),
 }
 
@@ -252,7 +254,12 @@ pub async fn version(db: &Db, module_id: &str, number: i64) -> Result<Option<Ver
 
 /// Records a person's confirmation of an L2 version; `false` when it was confirmed
 /// already.
-pub async fn confirm(tx: &mut Tx, module_id: &str, number: i64, by: &str) -> Result<bool, StoreError> {
+pub async fn confirm(
+    tx: &mut Tx,
+    module_id: &str,
+    number: i64,
+    by: &str,
+) -> Result<bool, StoreError> {
     let r = with_tx!(tx, c => sqlx::query(
         "INSERT INTO module_version_confirmations (module_id, number, confirmed_by, confirmed_at) VALUES ($1, $2, $3, $4)")
         .bind(module_id).bind(number).bind(by).bind(now_ms())

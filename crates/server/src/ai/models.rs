@@ -2,7 +2,6 @@
 
 use crate::secret::InstanceSecret;
 use llm::{ApiKey, Client, ErrorKind, LlmError, ModelSpec, Params, ProviderKind};
-use std::sync::Arc;
 use std::time::Duration;
 use store::models::{ModelConfig, ModelParams};
 
@@ -40,8 +39,13 @@ pub fn params_of(p: &ModelParams) -> Params {
 }
 
 /// A client for the configured model; fails (as a model error) when the
-/// configuration cannot work, such as an unreadable key.
-pub fn client_for(secret: &InstanceSecret, m: &ModelConfig) -> Result<Client, LlmError> {
+/// configuration cannot work, such as an unreadable key. `offline` answers for
+/// the built-in provider.
+pub fn client_for(
+    secret: &InstanceSecret,
+    m: &ModelConfig,
+    offline: llm::Responder,
+) -> Result<Client, LlmError> {
     let kind: ProviderKind = m
         .provider
         .parse()
@@ -53,5 +57,5 @@ pub fn client_for(secret: &InstanceSecret, m: &ModelConfig) -> Result<Client, Ll
         api_key: open_key(secret, m)?,
         params: params_of(&m.params),
     };
-    Client::new(&spec, Arc::new(llm::describe_offline))
+    Client::new(&spec, offline)
 }

@@ -14,6 +14,7 @@ pub mod home;
 pub mod lang;
 pub mod menus;
 pub mod models;
+pub mod modules;
 pub mod openapi;
 pub mod patch;
 pub mod routing;
@@ -31,7 +32,6 @@ use std::time::Duration;
 use tower::ServiceBuilder;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 /// Every route of the application with its declared access.
@@ -44,6 +44,7 @@ pub fn routes() -> Routes {
         .merge(users::routes())
         .merge(menus::routes())
         .merge(models::routes())
+        .merge(modules::routes())
         .merge(audit::routes())
         .merge(home::routes())
         .merge(assets::routes())
@@ -75,9 +76,27 @@ pub fn app(state: AppState) -> Router {
                 )
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
-                .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout)),
+                .layer(middleware::from_fn(move |req: Request, next: Next| {
+                    request_timeout(timeout, req, next)
+                })),
         )
         .with_state(state)
+}
+
+/// Stops a request that runs too long (408) — except a model generation, which runs
+/// for as long as its model's own timeouts and attempts allow and reports progress.
+async fn request_timeout(limit: Duration, req: Request, next: Next) -> Response {
+    if is_generation(req.uri().path()) {
+        return next.run(req).await;
+    }
+    match tokio::time::timeout(limit, next.run(req)).await {
+        Ok(resp) => resp,
+        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
+    }
+}
+
+fn is_generation(path: &str) -> bool {
+    path.starts_with("/api/modules/") && path.ends_with("/generate")
 }
 
 async fn not_found(req: Request) -> Response {

@@ -3,12 +3,15 @@
 
 use super::routing::Routes;
 use crate::error::ApiError;
+use crate::state::AppState;
 use access::{Access, Permission};
 use axum::Json;
 use axum::body::Bytes;
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::Value;
+use std::sync::Arc;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -26,8 +29,28 @@ pub fn routes() -> Routes {
 }
 
 /// The spec patches are checked against.
-fn live_spec() -> spec::Spec {
-    spec::base_spec()
+/// The patch and the spec to check it against: the body is a patch document (checked
+/// against the live spec), or `{"patch", "spec"}` to check against another spec.
+fn patch_and_spec(state: &AppState, body: &Bytes) -> Result<(Vec<u8>, Arc<spec::Spec>), ApiError> {
+    non_empty(body)?;
+    if let Ok(Value::Object(m)) = serde_json::from_slice::<Value>(body)
+        && m.contains_key("patch")
+        && !m.contains_key("dsl")
+    {
+        let patch = match &m["patch"] {
+            Value::String(s) => s.clone().into_bytes(),
+            v => serde_json::to_vec(v).expect("JSON serialises"),
+        };
+        let spec =
+            match m.get("spec") {
+                Some(v) => Arc::new(spec::from_value(v).map_err(|e| {
+                    ApiError::invalid("spec", format!("not an application spec: {e}"))
+                })?),
+                None => state.live.get().spec.clone(),
+            };
+        return Ok((patch, spec));
+    }
+    Ok((body.to_vec(), state.live.get().spec.clone()))
 }
 
 fn non_empty(body: &Bytes) -> Result<(), ApiError> {
@@ -49,11 +72,14 @@ async fn schema() -> Json<Value> {
 /// sent: the report says whether the patch is valid (`valid`, `level`, `errors`,
 /// `warnings`, `operations`), exactly as `modgate patch validate --json` prints it.
 #[utoipa::path(post, path = "/api/patch/validate", tag = "patch",
-    request_body(content = Object, description = "a patch document (modgate.patch/v1)"),
+    request_body(content = Object, description = "a patch document (modgate.patch/v1), checked against the live spec; or {\"patch\", \"spec\"} to check it against another spec"),
     responses((status = 200, description = "the validation report", body = Object), (status = 400, body = crate::http::openapi::ErrorBody)))]
-async fn validate(body: Bytes) -> Result<Json<patch::Report>, ApiError> {
-    non_empty(&body)?;
-    Ok(Json(patch::check(&live_spec(), &body).report))
+async fn validate(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<Json<patch::Report>, ApiError> {
+    let (patch, spec) = patch_and_spec(&state, &body)?;
+    Ok(Json(patch::check(&spec, &patch).report))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -72,9 +98,12 @@ pub struct DryRunView {
 #[utoipa::path(post, path = "/api/patch/dry-run", tag = "patch",
     request_body(content = Object, description = "a patch document (modgate.patch/v1)"),
     responses((status = 200, body = DryRunView), (status = 400, body = crate::http::openapi::ErrorBody)))]
-async fn dry_run(body: Bytes) -> Result<(StatusCode, Json<DryRunView>), ApiError> {
-    non_empty(&body)?;
-    let d = patch::dry_run(&live_spec(), &body);
+async fn dry_run(
+    State(state): State<AppState>,
+    body: Bytes,
+) -> Result<(StatusCode, Json<DryRunView>), ApiError> {
+    let (patch, spec) = patch_and_spec(&state, &body)?;
+    let d = patch::dry_run(&spec, &patch);
     Ok((
         StatusCode::OK,
         Json(DryRunView {

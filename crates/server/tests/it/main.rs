@@ -10,5 +10,6 @@ mod harness;
 mod matrix;
 mod menus;
 mod models;
+mod modules;
 mod patch_api;
 mod users;

@@ -527,7 +527,11 @@ pub async fn test(
     let budget = Duration::from_secs(state.config.request_timeout_secs.saturating_sub(2).max(1));
     let started = Instant::now();
     let outcome: Result<(llm::ChatReply, Option<Vec<String>>), LlmError> = async {
-        let client = client_for(&state.secret, &m)?;
+        let client = client_for(
+            &state.secret,
+            &m,
+            std::sync::Arc::new(llm::describe_offline),
+        )?;
         let req = ChatRequest {
             system: Some("This is a connection test. Reply with the single word: ok".into()),
             messages: vec![Message::user("ping")],

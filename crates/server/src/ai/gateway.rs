@@ -1,0 +1,396 @@
+//! The Patch Gateway (DESIGN §5): the one way a model's patch enters the system.
+//! Build the context, call the module's model, extract the JSON, validate and dry-run
+//! it against the live spec, send the report back and try again up to a bound, then
+//! save a new version — or fail clearly and save nothing. Every attempt is audited.
+
+use crate::ai::{models::client_for, prompt};
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::http::extract::RequestMeta;
+use crate::http::modules::service::{self as modules, SaveInput, Source};
+use crate::state::AppState;
+use axum::http::StatusCode;
+use llm::{
+    CancellationToken, ChatRequest, ErrorKind, LlmError, Message, ProviderKind, StreamEvent,
+};
+use serde::Serialize;
+use serde_json::{Value, json};
+use std::sync::Arc;
+use store::audit::{self, Outcome};
+use store::models::ModelConfig;
+
+/// Attempts per generation (the first plus repairs).
+pub const MAX_ATTEMPTS: u32 = 3;
+/// Tokens (in + out, over all attempts) one generation may spend.
+pub const TOKEN_BUDGET: u64 = 400_000;
+/// How much of a prompt or response the audit detail keeps.
+const AUDIT_TEXT_LIMIT: usize = 64 * 1024;
+
+/// Progress of a generation, as the page receives it (SSE `event:` = `type`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum Progress {
+    Attempt {
+        attempt: u32,
+        model: String,
+    },
+    Chunk {
+        text: String,
+    },
+    Reasoning {
+        text: String,
+    },
+    Retrying {
+        attempt: u32,
+        wait_ms: u64,
+        kind: ErrorKind,
+        message: String,
+    },
+    Validation {
+        attempt: u32,
+        valid: bool,
+        level: patch::Level,
+        errors: Vec<patch::Issue>,
+    },
+    Repair {
+        attempt: u32,
+    },
+}
+
+/// A successful generation.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Generated {
+    pub version: modules::VersionView,
+    pub attempts: u32,
+    pub input_tokens: u64,
+    pub output_tokens: u64,
+    pub model: String,
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_owned();
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}… [{} more bytes]", &s[..end], s.len() - end)
+}
+
+/// The model a generation uses: the one asked for, else the module's, else the default.
+async fn pick_model(
+    state: &AppState,
+    requested: Option<&str>,
+    module_model: Option<&str>,
+) -> Result<ModelConfig, ApiError> {
+    let m = match requested.or(module_model) {
+        Some(id) => store::models::get(&state.db, id)
+            .await?
+            .ok_or_else(|| ApiError::invalid("modelId", format!("no model with id '{id}'")))?,
+        None => store::models::default_model(&state.db)
+            .await?
+            .ok_or_else(|| {
+                ApiError::conflict(
+                    "no default model is configured; add one under AI Model Configuration",
+                )
+            })?,
+    };
+    if !m.enabled {
+        return Err(ApiError::conflict(format!(
+            "the model '{}' is disabled; enable it or choose another",
+            m.name
+        )));
+    }
+    Ok(m)
+}
+
+fn model_error(e: &LlmError) -> ApiError {
+    ApiError::new(
+        StatusCode::BAD_GATEWAY,
+        "model_error",
+        format!("the model call failed: {}", e),
+    )
+    .with_details(json!({ "kind": e.kind, "status": e.status }))
+}
+
+/// What a person asked for.
+#[derive(Debug, Clone, Copy)]
+pub struct Ask<'a> {
+    pub module_id: &'a str,
+    pub prompt: &'a str,
+    /// A model for this request only.
+    pub model_id: Option<&'a str>,
+}
+
+/// Generates a new version of the module from a request.
+pub async fn generate(
+    state: &AppState,
+    actor: &CurrentUser,
+    meta: &RequestMeta,
+    ask: Ask<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
+    cancel: &CancellationToken,
+) -> Result<Generated, ApiError> {
+    let (module_id, model_id) = (ask.module_id, ask.model_id);
+    let prompt_text = ask.prompt.trim();
+    if prompt_text.is_empty() {
+        return Err(ApiError::invalid(
+            "prompt",
+            "describe what the module should do",
+        ));
+    }
+    if prompt_text.chars().count() > 8_000 {
+        return Err(ApiError::invalid(
+            "prompt",
+            "must be at most 8000 characters",
+        ));
+    }
+    let module = modules::get(state, module_id).await?;
+    let model = pick_model(state, model_id, module.model_id.as_deref()).await?;
+    let base_version = module.current_version;
+    let current = match base_version {
+        0 => None,
+        n => store::modules::version(&state.db, module_id, n)
+            .await?
+            .map(|v| v.patch),
+    };
+    let earlier: Vec<String> = store::modules::versions(&state.db, module_id)
+        .await?
+        .into_iter()
+        .rev()
+        .filter_map(|v| v.prompt)
+        .collect();
+    let live = state.live.get();
+    let spec = live.spec.clone();
+
+    // The built-in engine answers from the rules, against the same spec and patch.
+    let responder: llm::Responder = {
+        let spec = spec.clone();
+        let current_doc = current
+            .as_deref()
+            .and_then(|c| patch::parse(c.as_bytes()).ok());
+        let request = prompt_text.to_owned();
+        Arc::new(move |_req: &ChatRequest| {
+            offline::respond(&spec, current_doc.as_ref(), &request)
+                .map(|doc| serde_json::to_string_pretty(&doc).unwrap_or_default())
+                .map_err(|r| LlmError::new(ErrorKind::Provider, r.message))
+        })
+    };
+    let client = client_for(&state.secret, &model, responder).map_err(|e| model_error(&e))?;
+    let deterministic = model.provider == ProviderKind::Builtin.as_str();
+    let max_attempts = if deterministic { 1 } else { MAX_ATTEMPTS };
+
+    let mut messages = vec![Message::user(prompt::request(
+        &spec,
+        current.as_deref(),
+        &earlier,
+        prompt_text,
+    ))];
+    let (mut tokens_in, mut tokens_out) = (0u64, 0u64);
+    let mut last_report: Option<patch::Report> = None;
+    for attempt in 1..=max_attempts {
+        if tokens_in + tokens_out >= TOKEN_BUDGET {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "token_budget",
+                format!(
+                    "stopped after {} attempts: the generation used {} of its {TOKEN_BUDGET} tokens",
+                    attempt - 1,
+                    tokens_in + tokens_out
+                ),
+            ));
+        }
+        progress(Progress::Attempt {
+            attempt,
+            model: model.model.clone(),
+        });
+        let req = ChatRequest {
+            system: Some(prompt::system().to_owned()),
+            messages: messages.clone(),
+            json: true,
+            stream: true,
+            ..ChatRequest::default()
+        };
+        let sent = messages
+            .last()
+            .map(|m| m.content.clone())
+            .unwrap_or_default();
+        let reply = client
+            .chat(
+                &req,
+                &mut |ev| {
+                    progress(match ev {
+                        StreamEvent::Text { text } => Progress::Chunk { text },
+                        StreamEvent::Reasoning { text } => Progress::Reasoning { text },
+                        StreamEvent::Retrying {
+                            attempt,
+                            wait_ms,
+                            kind,
+                            message,
+                        } => Progress::Retrying {
+                            attempt,
+                            wait_ms,
+                            kind,
+                            message,
+                        },
+                    })
+                },
+                cancel,
+            )
+            .await;
+        let reply = match reply {
+            Ok(r) => r,
+            Err(e) => {
+                audit_attempt(
+                    state,
+                    actor,
+                    meta,
+                    module_id,
+                    &model,
+                    attempt,
+                    prompt_text,
+                    &sent,
+                    None,
+                    "error",
+                    json!({ "error": e }),
+                )
+                .await?;
+                if deterministic && e.kind == ErrorKind::Provider {
+                    // The offline engine's refusal: what it can do, never a guess.
+                    return Err(ApiError::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "not_understood",
+                        e.message,
+                    ));
+                }
+                return Err(model_error(&e));
+            }
+        };
+        tokens_in += reply.usage.input_tokens;
+        tokens_out += reply.usage.output_tokens;
+        let extracted = patch::extract_json(&reply.text);
+        let dry = extracted
+            .as_deref()
+            .map(|j| patch::dry_run(&spec, j.as_bytes()));
+        let (valid, report) = match &dry {
+            Some(d) => (d.report.valid, d.report.clone()),
+            None => (false, patch::Report::rejected(Vec::new())),
+        };
+        progress(Progress::Validation {
+            attempt,
+            valid,
+            level: report.level,
+            errors: report.errors.clone(),
+        });
+        let outcome = match (&extracted, valid) {
+            (None, _) => "no_json",
+            (Some(_), false) => "invalid",
+            (Some(_), true) => "valid",
+        };
+        audit_attempt(
+            state, actor, meta, module_id, &model, attempt, prompt_text, &sent, Some(&reply), outcome,
+            json!({ "errors": report.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
+                    "level": report.level }),
+        )
+        .await?;
+        if let (Some(json_text), true) = (extracted.clone(), valid) {
+            let doc: Value = serde_json::from_str(&json_text).unwrap_or(Value::Null);
+            let pretty = serde_json::to_string_pretty(&doc).unwrap_or(json_text);
+            let version = modules::save_version(
+                state,
+                actor,
+                meta,
+                module_id,
+                SaveInput {
+                    patch: pretty,
+                    message: format!("AI: {}", truncate(prompt_text, 200)),
+                    base_version,
+                    confirm_l2: false,
+                    source: Source::Ai,
+                    prompt: Some(prompt_text.to_owned()),
+                    model: Some(model.name.clone()),
+                },
+            )
+            .await?;
+            return Ok(Generated {
+                version,
+                attempts: attempt,
+                input_tokens: tokens_in,
+                output_tokens: tokens_out,
+                model: reply.model,
+            });
+        }
+        last_report = Some(report.clone());
+        if attempt < max_attempts {
+            progress(Progress::Repair {
+                attempt: attempt + 1,
+            });
+            messages.push(Message::assistant(reply.text.clone()));
+            messages.push(Message::user(prompt::repair(&report, extracted.is_some())));
+        }
+    }
+    let errors = last_report.map(|r| r.errors).unwrap_or_default();
+    let summary = errors
+        .iter()
+        .take(3)
+        .map(|e| format!("{} {}", e.code, e.message))
+        .collect::<Vec<_>>()
+        .join("; ");
+    Err(ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "generation_failed",
+        format!(
+            "the model did not produce a valid patch in {max_attempts} attempt{}; nothing was saved{}",
+            if max_attempts == 1 { "" } else { "s" },
+            if summary.is_empty() { " (no JSON patch in the answer)".to_owned() } else { format!(" (last errors: {summary})") }
+        ),
+    )
+    .with_details(json!({ "attempts": max_attempts, "errors": errors })))
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn audit_attempt(
+    state: &AppState,
+    actor: &CurrentUser,
+    meta: &RequestMeta,
+    module_id: &str,
+    model: &ModelConfig,
+    attempt: u32,
+    request: &str,
+    sent: &str,
+    reply: Option<&llm::ChatReply>,
+    outcome: &str,
+    extra: Value,
+) -> Result<(), ApiError> {
+    let ok = outcome == "valid";
+    let mut e = meta.audit(
+        Some(&actor.username),
+        "ai.generate",
+        if ok {
+            Outcome::Success
+        } else {
+            Outcome::Failure
+        },
+    );
+    e.resource_type = Some("module".into());
+    e.resource_id = Some(module_id.to_owned());
+    let mut details = json!({
+        "model": model.name, "provider": model.provider, "modelId": model.model, "attempt": attempt,
+        "outcome": outcome, "request": truncate(request, AUDIT_TEXT_LIMIT), "prompt": truncate(sent, AUDIT_TEXT_LIMIT),
+        "tokensIn": reply.map(|r| r.usage.input_tokens), "tokensOut": reply.map(|r| r.usage.output_tokens),
+        "latencyMs": reply.map(|r| r.latency_ms),
+        "response": reply.map(|r| truncate(&r.text, AUDIT_TEXT_LIMIT)),
+    });
+    if let (Some(d), Some(x)) = (details.as_object_mut(), extra.as_object()) {
+        for (k, v) in x {
+            d.insert(k.clone(), v.clone());
+        }
+    }
+    e.details = details;
+    let mut tx = state.db.begin().await?;
+    audit::append(&mut tx, e).await?;
+    tx.commit().await?;
+    Ok(())
+}

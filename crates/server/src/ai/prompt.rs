@@ -1,0 +1,121 @@
+//! What the model is told: the rules of the Patch DSL, its JSON Schema, worked
+//! examples, the live spec (or the part a request touches) and the module's current
+//! patch. Kept in one place so the context is reviewable as a whole.
+
+use serde_json::Value;
+use spec::Spec;
+use std::sync::LazyLock;
+
+const EXAMPLE_FIELD: &str = include_str!("../../../../examples/patches/object-loyalty-points.json");
+const EXAMPLE_OBJECT: &str = include_str!("../../../../examples/patches/object-new-campaign.json");
+const EXAMPLE_STATE: &str = include_str!("../../../../examples/patches/state-order-on-hold.json");
+
+/// Above this size the spec is cut down to the objects a request mentions.
+const FULL_SPEC_LIMIT: usize = 60_000;
+
+static SYSTEM: LazyLock<String> = LazyLock::new(|| {
+    let schema = serde_json::to_string(&patch::patch_json_schema()).unwrap_or_default();
+    format!(
+        "You write modules for a CRM as patch documents of the Modgate Patch DSL ({dsl}).\n\
+         Answer with ONE JSON object, the complete patch document, and nothing else: no prose, no code fences.\n\n\
+         Rules:\n\
+         - \"dsl\" is \"{dsl}\"; \"title\" is short; \"operations\" apply in order, all or none.\n\
+         - Scopes: object (objects and fields), state (states and transitions of a state flow), page (list/form/detail pages), permission (roles and grants), menu (menu items).\n\
+         - Ops: add (target must not exist), remove (must exist), update (JSON merge patch onto the existing value; arrays are replaced whole), replace, reorder (a permutation of existing ids).\n\
+         - Names: objects PascalCase; fields, states, transitions and roles camelCase; pages and menu items dotted lower-case ids like customer.list, crm.loyalty.\n\
+         - Never redefine system fields (id, createdAt, updatedAt, createdBy, version). References must point at existing objects, fields and pages.\n\
+         - A new field is not shown anywhere until a page lists it: update the object's list columns and form sections.\n\
+         - Security levels: L1 additive and safe; L2 can reject, hide or expose existing data (new required/unique constraints on existing fields, narrowing, removals, grants) and needs a person's confirmation; L3 is blocked (e.g. deleting objects with data, changing immutable objects). Prefer L1.\n\
+         - When you are given the module's current patch, return it refined: keep what still applies and add what the request asks for.\n\
+         - \"tests\" may hold test scenarios; keep any that exist.\n\n\
+         The JSON Schema of a patch document:\n{schema}\n\n\
+         Example (a field shown on the customer pages, and a menu item):\n{EXAMPLE_FIELD}\n\n\
+         Example (a new object with pages, a menu item and a grant):\n{EXAMPLE_OBJECT}\n\n\
+         Example (states and transitions):\n{EXAMPLE_STATE}\n",
+        dsl = patch::DSL_VERSION,
+    )
+});
+
+pub fn system() -> &'static str {
+    &SYSTEM
+}
+
+/// The live spec as context: whole when small, else the object names plus the
+/// objects (and their pages) that the request or the current patch mention.
+pub fn spec_context(spec: &Spec, mentions: &str) -> String {
+    let full = serde_json::to_string(spec).unwrap_or_default();
+    if full.len() <= FULL_SPEC_LIMIT {
+        return full;
+    }
+    let lower = mentions.to_lowercase();
+    let touched: Vec<&String> = spec
+        .objects
+        .iter()
+        .filter(|(n, o)| {
+            lower.contains(&n.to_lowercase()) || lower.contains(&o.label.to_lowercase())
+        })
+        .map(|(n, _)| n)
+        .collect();
+    let objects: serde_json::Map<String, Value> = touched
+        .iter()
+        .filter_map(|n| {
+            Some((
+                (*n).clone(),
+                serde_json::to_value(spec.objects.get(*n)?).ok()?,
+            ))
+        })
+        .collect();
+    let pages: serde_json::Map<String, Value> = spec
+        .pages
+        .iter()
+        .filter(|(_, p)| touched.iter().any(|n| *n == p.object()))
+        .filter_map(|(id, p)| Some((id.clone(), serde_json::to_value(p).ok()?)))
+        .collect();
+    let names: Vec<&String> = spec.objects.keys().collect();
+    serde_json::json!({
+        "note": "the spec is large: these are the objects the request mentions; all object names are listed",
+        "objectNames": names, "objects": objects, "pages": pages,
+        "roles": spec.roles.keys().collect::<Vec<_>>(),
+    })
+    .to_string()
+}
+
+/// The first message of a generation.
+pub fn request(spec: &Spec, current: Option<&str>, earlier: &[String], prompt: &str) -> String {
+    let mentions = format!("{prompt} {}", current.unwrap_or(""));
+    let mut m = format!(
+        "The live application spec:\n{}\n\n",
+        spec_context(spec, &mentions)
+    );
+    if let Some(c) = current {
+        m.push_str(&format!("The module's current patch:\n{c}\n\n"));
+    }
+    if !earlier.is_empty() {
+        m.push_str("Earlier requests for this module, oldest first:\n");
+        for e in earlier {
+            m.push_str(&format!("- {e}\n"));
+        }
+        m.push('\n');
+    }
+    m.push_str(&format!("Request:\n{prompt}"));
+    m
+}
+
+/// The message that sends a failed attempt back.
+pub fn repair(report: &patch::Report, extracted: bool) -> String {
+    if !extracted {
+        return "Your answer did not contain a JSON object. Answer with the complete patch document as one JSON object only.".into();
+    }
+    let errors: Vec<Value> = report
+        .errors
+        .iter()
+        .map(|e| serde_json::json!({ "code": e.code, "op": e.op, "path": e.path, "message": e.message }))
+        .collect();
+    format!(
+        "The patch is invalid. The validator's report:\n{}\nFix every error and answer with the complete corrected patch document as one JSON object only.",
+        serde_json::to_string_pretty(
+            &serde_json::json!({ "valid": report.valid, "level": report.level, "errors": errors })
+        )
+        .unwrap_or_default()
+    )
+}

@@ -1,0 +1,4 @@
+use crate::http::routing::Routes;
+pub fn routes() -> Routes {
+    Routes::default()
+}
