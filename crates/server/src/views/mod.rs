@@ -33,6 +33,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "models/list.html",
     "models/form.html",
     "models/test_script.html",
+    "modules/list.html",
+    "modules/workspace.html",
     "audit.html",
     "docs.html",
     "crm/list.html",

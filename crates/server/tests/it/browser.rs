@@ -435,3 +435,100 @@ async fn admin_adds_kimi_tests_it_retries_and_makes_it_the_default() {
     wd.quit().await.unwrap();
     result
 }
+
+/// Waits (bounded) until the page has navigated to a URL containing `needle`.
+async fn url_eventually(wd: &WebDriver, needle: &str) {
+    for _ in 0..100 {
+        if wd.current_url().await.unwrap().as_str().contains(needle) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("never reached a URL with {needle}");
+}
+
+async fn version_rows(wd: &WebDriver) -> usize {
+    wd.find_all(By::Css("#versions tr[data-version]"))
+        .await
+        .unwrap()
+        .len()
+}
+
+async fn rows_eventually(wd: &WebDriver, n: usize) {
+    for _ in 0..100 {
+        if version_rows(wd).await == n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("expected {n} versions, saw {}", version_rows(wd).await);
+}
+
+#[tokio::test]
+async fn a_developer_generates_edits_saves_diffs_and_restores_a_module() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn().await;
+    let admin = app.admin().await;
+    app.create_user(&admin, "devi", &["developer"]).await;
+    let wd = browser(&driver).await;
+    let result = async {
+        login(&wd, &app.base, "devi", "devi-password").await;
+        click(&wd, By::Css("a[data-menu-path='/admin/ai-modules/develop']")).await;
+        type_into(&wd, "name", "Loyalty").await;
+        click(&wd, By::Id("create-module")).await;
+        url_eventually(&wd, "/admin/ai-modules/develop/").await;
+        let base_url = wd.current_url().await.unwrap().to_string();
+
+        // Ask the offline engine in English; the page streams, then shows v1.
+        type_into(&wd, "prompt", "add an integer field loyaltyPoints to Customer with min 0").await;
+        click(&wd, By::Id("generate")).await;
+        rows_eventually(&wd, 1).await;
+        let editor = wd.find(By::Id("patch-editor")).await.unwrap();
+        assert!(editor.prop("value").await.unwrap().unwrap_or_default().contains("loyaltyPoints"));
+        text_eventually(&wd, By::Id("report"), "L1").await;
+        text_eventually(&wd, By::Id("changes"), "loyaltyPoints").await;
+
+        // Edit the JSON: an error shows as you type, the fix validates, then save v2.
+        wd.execute(
+            "const e = document.getElementById('patch-editor'); e.value = e.value.replace('\"Customer\"', '\"Customr\"'); e.dispatchEvent(new Event('input'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+        text_eventually(&wd, By::Id("report"), "E_").await;
+        wd.execute(
+            "const e = document.getElementById('patch-editor'); e.value = e.value.replace('\"Customr\"', '\"Customer\"').replace('Loyalty points', 'Points'); e.dispatchEvent(new Event('input'));",
+            vec![],
+        )
+        .await
+        .unwrap();
+        text_eventually(&wd, By::Id("report"), "valid").await;
+        type_into(&wd, "message", "Shorter label").await;
+        click(&wd, By::Id("save-version")).await;
+        rows_eventually(&wd, 2).await;
+        assert!(wd.find(By::Id("patch-editor")).await.unwrap().prop("value").await.unwrap().unwrap_or_default().contains("\"Points\""));
+
+        // Generate again, in Chinese: the request extends the current patch.
+        type_into(&wd, "prompt", "给客户添加一个日期字段 生日").await;
+        click(&wd, By::Id("generate")).await;
+        rows_eventually(&wd, 3).await;
+        let text = wd.find(By::Id("patch-editor")).await.unwrap().prop("value").await.unwrap().unwrap_or_default();
+        assert!(text.contains("birthday") && text.contains("\"Points\""), "{text}");
+        text_eventually(&wd, By::Id("conversation"), "生日").await;
+
+        // Diff v1 → v3, then restore v1 as v4.
+        wd.find(By::Css("#diff-from option[value='1']")).await.unwrap().click().await.unwrap();
+        wd.find(By::Css("#diff-to option[value='3']")).await.unwrap().click().await.unwrap();
+        click(&wd, By::Id("show-diff")).await;
+        text_eventually(&wd, By::Id("version-diff"), "birthday").await;
+        click(&wd, By::Css("button.restore[data-version='1']")).await;
+        rows_eventually(&wd, 4).await;
+        text_eventually(&wd, By::Css("tr[data-version='4']"), "restore").await;
+        assert!(wd.current_url().await.unwrap().to_string().starts_with(&base_url));
+    }
+    .await;
+    wd.quit().await.unwrap();
+    result
+}

@@ -1,4 +1,154 @@
+use super::service::{self, VersionView};
+use crate::auth::CurrentUser;
+use crate::error::ApiError;
+use crate::http::extract::RequestMeta;
 use crate::http::routing::Routes;
+use crate::state::AppState;
+use crate::views::{Page, PageResult};
+use access::{Access, Permission};
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Redirect};
+use minijinja::context;
+use minijinja::value::Serde;
+use std::collections::BTreeMap;
+
 pub fn routes() -> Routes {
+    let dev = Access::Permission(Permission::ModulesDevelop);
     Routes::default()
+        .page(Method::GET, "/admin/ai-modules/develop", dev, list)
+        .page(Method::POST, "/admin/ai-modules/develop", dev, create)
+        .page(
+            Method::GET,
+            "/admin/ai-modules/develop/{id}",
+            dev,
+            workspace,
+        )
+}
+
+async fn models(state: &AppState) -> Result<Vec<super::super::models::api::ModelView>, ApiError> {
+    Ok(store::models::list(&state.db)
+        .await?
+        .into_iter()
+        .filter(|m| m.enabled)
+        .map(Into::into)
+        .collect())
+}
+
+async fn render_list(
+    state: &AppState,
+    page: &Page,
+    form: BTreeMap<String, String>,
+    error: Option<ApiError>,
+) -> PageResult {
+    let mut items = Vec::new();
+    for m in store::modules::list(&state.db).await? {
+        items.push(service::view(state, m).await?);
+    }
+    let (errors, flash, status) = match &error {
+        Some(e) => {
+            let mut errs = BTreeMap::new();
+            if let Some(fields) = e.details.get("fields").and_then(|f| f.as_array()) {
+                for f in fields {
+                    let key = if f["field"] == "modelId" {
+                        "model_id"
+                    } else {
+                        f["field"].as_str().unwrap_or_default()
+                    };
+                    errs.insert(
+                        key.to_owned(),
+                        f["message"].as_str().unwrap_or_default().to_owned(),
+                    );
+                }
+            }
+            (errs, Some(e.message.clone()), e.status)
+        }
+        None => (BTreeMap::new(), None, StatusCode::OK),
+    };
+    let mut resp = page.render(
+        "modules/list.html",
+        context! { modules => Serde(&items), models => Serde(&models(state).await?), form => Serde(&form),
+                   errors => Serde(&errors), flash_error => flash },
+    );
+    *resp.status_mut() = status;
+    Ok(resp)
+}
+
+async fn list(State(state): State<AppState>, page: Page) -> PageResult {
+    render_list(&state, &page, BTreeMap::new(), None).await
+}
+
+async fn create(
+    State(state): State<AppState>,
+    page: Page,
+    actor: CurrentUser,
+    meta: RequestMeta,
+    body: axum::body::Bytes,
+) -> PageResult {
+    let f: BTreeMap<String, String> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
+        .unwrap_or_default()
+        .into_iter()
+        .collect();
+    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
+    let model = Some(get("model_id")).filter(|m| !m.is_empty());
+    match service::create(
+        &state,
+        &actor,
+        &meta,
+        get("name"),
+        Some(get("description")),
+        model,
+    )
+    .await
+    {
+        Ok(m) => Ok(Redirect::to(&format!("/admin/ai-modules/develop/{}", m.id)).into_response()),
+        Err(e) if e.status.is_client_error() => render_list(&state, &page, f, Some(e)).await,
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(serde::Deserialize, Default)]
+struct WorkspaceQuery {
+    /// Which version to show in the editor (default: the current one).
+    v: Option<i64>,
+}
+
+async fn workspace(
+    State(state): State<AppState>,
+    page: Page,
+    Path(id): Path<String>,
+    Query(q): Query<WorkspaceQuery>,
+) -> PageResult {
+    let module = service::get(&state, &id).await?;
+    let versions: Vec<VersionView> = store::modules::versions(&state.db, &id)
+        .await?
+        .into_iter()
+        .map(VersionView::from)
+        .collect();
+    let shown_number = q.v.unwrap_or(module.current_version);
+    let shown = versions.iter().find(|v| v.number == shown_number).cloned();
+    if q.v.is_some() && shown.is_none() {
+        return Err(ApiError::not_found(format!("version {shown_number} of module {id}")).into());
+    }
+    let editor_text = match &shown {
+        Some(v) => match &v.patch {
+            serde_json::Value::String(s) => s.clone(),
+            other => serde_json::to_string_pretty(other).unwrap_or_default(),
+        },
+        None => serde_json::to_string_pretty(&serde_json::json!({
+            "dsl": patch::DSL_VERSION, "title": module.name, "operations": [] }))
+        .unwrap_or_default(),
+    };
+    let conversation: Vec<&VersionView> = versions
+        .iter()
+        .rev()
+        .filter(|v| v.prompt.is_some())
+        .collect();
+    let view = service::view(&state, module).await?;
+    Ok(page.render(
+        "modules/workspace.html",
+        context! { module => Serde(&view), versions => Serde(&versions), shown => Serde(&shown),
+        conversation => Serde(&conversation), editor_text => editor_text,
+        models => Serde(&models(&state).await?) },
+    ))
 }
