@@ -54,6 +54,11 @@ pub enum Command {
         #[arg(long, default_value_t = 4)]
         orders_per_customer: u64,
     },
+    /// AI modules: generate a version through the Patch Gateway.
+    Module {
+        #[command(subcommand)]
+        command: crate::module_cmd::ModuleCommand,
+    },
     /// The application spec: show, check, schemas.
     Spec {
         #[command(subcommand)]
@@ -142,6 +147,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             init_tracing(cfg.log_format);
             serve(cfg).await
         }
+        Command::Module { command } => crate::module_cmd::run(cfg, command).await,
         Command::Migrate => {
             server::startup::open_database(&cfg).await?;
             println!(

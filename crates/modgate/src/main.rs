@@ -2,6 +2,7 @@
 //! up logging; the work happens in the library crates.
 
 mod cli;
+mod module_cmd;
 
 // The request path allocates many small, short-lived values; mimalloc handles that
 // pattern markedly better than glibc's allocator (see the closing note's profile).

@@ -194,3 +194,69 @@ async fn bad_config_stops_start_up_naming_the_key() {
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("bind"), "{}", text(&out.stderr));
 }
+
+#[tokio::test]
+async fn module_generate_goes_through_the_gateway() {
+    let env = Env::new().await;
+    let out = env.run(&["migrate"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let url = if env.db.url.starts_with("postgres") {
+        env.db.url.clone()
+    } else {
+        format!("sqlite:{}", env.dir.path().join("modgate.db").display())
+    };
+    let db = store::Db::connect(&url).await.unwrap();
+    let mut tx = db.begin().await.unwrap();
+    store::modules::insert(
+        &mut tx,
+        &store::modules::Module {
+            id: store::new_id(),
+            name: "Loyalty".into(),
+            slug: "loyalty".into(),
+            description: String::new(),
+            status: "draft".into(),
+            model_id: None,
+            owner: "admin".into(),
+            current_version: 0,
+            created_at: 0,
+            updated_at: 0,
+        },
+    )
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
+    db.close().await;
+
+    let out = env.run(
+        &[
+            "module",
+            "generate",
+            "loyalty",
+            "add an integer field loyaltyPoints to Customer",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["version"]["number"], 1);
+    assert_eq!(v["version"]["author"], "admin");
+    assert!(
+        text(&out.stderr).contains("valid L1"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    let out = env.run(&["module", "generate", "loyalty", "make it nicer"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("did not understand"));
+    let out = env.run(
+        &[
+            "module",
+            "generate",
+            "nope",
+            "add a date field x to Customer",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -41,6 +41,33 @@ pub fn redact_url(url: &str) -> String {
     }
 }
 
+/// Everything a request handler can reach, without a listener: the migrated and
+/// seeded database, the instance secret, the live spec. The server and the command
+/// line's service commands (such as `module generate`) share it.
+pub async fn open_state(config: Config) -> anyhow::Result<(AppState, SeedOutcome)> {
+    let db = open_database(&config).await?;
+    let seeded = seed::run(&db, config.admin_password.as_ref().map(|s| s.expose())).await?;
+    let secret = InstanceSecret::load_or_create(&config)?;
+    let live = Arc::new(crate::live::LiveSpec::load(&db).await?);
+    let page_paths = http::routes()
+        .table
+        .iter()
+        .filter(|r| r.surface == http::routing::Surface::Page && r.method == Method::GET)
+        .map(|r| r.path.clone())
+        .collect();
+    // Compile templates now, so a broken one fails start-up rather than a request.
+    let _ = &*views::VIEWS;
+    let state = AppState {
+        db,
+        config: Arc::new(config),
+        secret: Arc::new(secret),
+        page_paths: Arc::new(page_paths),
+        live,
+        identities: Arc::default(),
+    };
+    Ok((state, seeded))
+}
+
 /// A server bound to its port, with its database migrated and seeded.
 pub struct Application {
     listener: TcpListener,
@@ -49,29 +76,11 @@ pub struct Application {
 
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<(Application, SeedOutcome)> {
-        let db = open_database(&config).await?;
-        let seeded = seed::run(&db, config.admin_password.as_ref().map(|s| s.expose())).await?;
-        let secret = InstanceSecret::load_or_create(&config)?;
-        let live = Arc::new(crate::live::LiveSpec::load(&db).await?);
-        let page_paths = http::routes()
-            .table
-            .iter()
-            .filter(|r| r.surface == http::routing::Surface::Page && r.method == Method::GET)
-            .map(|r| r.path.clone())
-            .collect();
-        // Compile templates now, so a broken one fails start-up rather than a request.
-        let _ = &*views::VIEWS;
-        let listener = TcpListener::bind(config.bind)
+        let bind = config.bind;
+        let (state, seeded) = open_state(config).await?;
+        let listener = TcpListener::bind(bind)
             .await
-            .with_context(|| format!("cannot listen on {}", config.bind))?;
-        let state = AppState {
-            db,
-            config: Arc::new(config),
-            secret: Arc::new(secret),
-            page_paths: Arc::new(page_paths),
-            live,
-            identities: Arc::default(),
-        };
+            .with_context(|| format!("cannot listen on {bind}"))?;
         Ok((Application { listener, state }, seeded))
     }
 
