@@ -50,6 +50,10 @@ pub struct Config {
     pub login_max_failures: i64,
     pub login_lock_secs: u64,
     pub log_format: LogFormat,
+    /// Tokens (in + out, over all attempts) one generation may spend.
+    pub ai_token_budget: u64,
+    /// Attempts per generation: the first plus repairs after the validator's report.
+    pub ai_max_attempts: u32,
     /// The first admin's password; random (and printed once) when unset.
     pub admin_password: Option<Secret>,
     /// Key material for encrypting secrets at rest; generated into the data dir when unset.
@@ -69,6 +73,8 @@ impl Default for Config {
             login_max_failures: 5,
             login_lock_secs: 15 * 60,
             log_format: LogFormat::Text,
+            ai_token_budget: 400_000,
+            ai_max_attempts: 3,
             admin_password: None,
             secret_key: None,
         }
@@ -89,6 +95,8 @@ struct FileLayer {
     login_max_failures: Option<i64>,
     login_lock_secs: Option<u64>,
     log_format: Option<LogFormat>,
+    ai_token_budget: Option<u64>,
+    ai_max_attempts: Option<u32>,
 }
 
 /// A configuration problem, naming the key and where it came from.
@@ -108,6 +116,8 @@ const ENV_KEYS: &[&str] = &[
     "MODGATE_LOGIN_MAX_FAILURES",
     "MODGATE_LOGIN_LOCK_SECS",
     "MODGATE_LOG_FORMAT",
+    "MODGATE_AI_TOKEN_BUDGET",
+    "MODGATE_AI_MAX_ATTEMPTS",
     "MODGATE_ADMIN_PASSWORD",
     "MODGATE_SECRET_KEY",
     "MODGATE_CONFIG",
@@ -164,7 +174,9 @@ impl Config {
             body_limit_bytes,
             login_max_failures,
             login_lock_secs,
-            log_format
+            log_format,
+            ai_token_budget,
+            ai_max_attempts
         );
         if f.database_url.is_some() {
             self.database_url = f.database_url;
@@ -204,6 +216,12 @@ impl Config {
             "MODGATE_LOGIN_MAX_FAILURES" => {
                 self.login_max_failures = parse(name, value, "a whole number")?
             }
+            "MODGATE_AI_TOKEN_BUDGET" => {
+                self.ai_token_budget = parse(name, value, "a whole number of tokens")?
+            }
+            "MODGATE_AI_MAX_ATTEMPTS" => {
+                self.ai_max_attempts = parse(name, value, "a whole number of attempts")?
+            }
             "MODGATE_LOGIN_LOCK_SECS" => {
                 self.login_lock_secs = parse(name, value, "a whole number of seconds")?
             }
@@ -232,6 +250,11 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         if self.session_ttl_hours == 0 {
             return Err(ConfigError("session_ttl_hours: must be at least 1".into()));
+        }
+        if !(1..=10).contains(&self.ai_max_attempts) {
+            return Err(ConfigError(
+                "ai_max_attempts: must be between 1 and 10".into(),
+            ));
         }
         if self.request_timeout_secs == 0 {
             return Err(ConfigError(

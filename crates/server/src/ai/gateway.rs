@@ -19,10 +19,6 @@ use std::sync::Arc;
 use store::audit::{self, Outcome};
 use store::models::ModelConfig;
 
-/// Attempts per generation (the first plus repairs).
-pub const MAX_ATTEMPTS: u32 = 3;
-/// Tokens (in + out, over all attempts) one generation may spend.
-pub const TOKEN_BUDGET: u64 = 400_000;
 /// How much of a prompt or response the audit detail keeps.
 const AUDIT_TEXT_LIMIT: usize = 64 * 1024;
 
@@ -180,7 +176,12 @@ pub async fn generate(
     };
     let client = client_for(&state.secret, &model, responder).map_err(|e| model_error(&e))?;
     let deterministic = model.provider == ProviderKind::Builtin.as_str();
-    let max_attempts = if deterministic { 1 } else { MAX_ATTEMPTS };
+    let max_attempts = if deterministic {
+        1
+    } else {
+        state.config.ai_max_attempts
+    };
+    let budget = state.config.ai_token_budget;
 
     let mut messages = vec![Message::user(prompt::request(
         &spec,
@@ -191,12 +192,12 @@ pub async fn generate(
     let (mut tokens_in, mut tokens_out) = (0u64, 0u64);
     let mut last_report: Option<patch::Report> = None;
     for attempt in 1..=max_attempts {
-        if tokens_in + tokens_out >= TOKEN_BUDGET {
+        if tokens_in + tokens_out >= budget {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "token_budget",
                 format!(
-                    "stopped after {} attempts: the generation used {} of its {TOKEN_BUDGET} tokens",
+                    "stopped after {} attempts: the generation used {} of its {budget} tokens; nothing was saved",
                     attempt - 1,
                     tokens_in + tokens_out
                 ),

@@ -531,3 +531,35 @@ async fn validate_takes_another_spec_too() {
         .unwrap();
     assert_eq!(r["valid"], false, "there is no Customer in that spec: {r}");
 }
+
+#[tokio::test]
+async fn the_token_budget_stops_a_runaway_repair_loop() {
+    let app = crate::harness::spawn_with(|c| {
+        c.ai_token_budget = 20;
+        c.ai_max_attempts = 5;
+    })
+    .await;
+    let admin = app.admin().await;
+    let fake = FakeLlm::start().await;
+    let model = kimi_model(&admin, &fake).await;
+    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    // Each answer costs 11 prompt tokens plus its words: the second attempt crosses 20.
+    fake.always(Reply::Text(WRONG_OBJECT.into()));
+    let (status, code, e) = error_of(generate(&admin, &id, "add loyalty points").await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "token_budget")
+    );
+    assert!(
+        e["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nothing was saved")
+    );
+    assert_eq!(
+        fake.requests().len(),
+        2,
+        "stopped before the third attempt of five"
+    );
+    assert!(versions(&admin, &id).await.is_empty());
+}
