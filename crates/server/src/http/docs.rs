@@ -52,6 +52,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         "AI model configuration",
         include_str!("../../../../docs/ai-models.md"),
     ),
+    (
+        "module-development",
+        "AI module development",
+        include_str!("../../../../docs/module-development.md"),
+    ),
     ("api", "API", include_str!("../../../../docs/api.md")),
     (
         "architecture",
