@@ -64,6 +64,14 @@ fn json_rejection(r: JsonRejection) -> ApiError {
 /// `axum::extract::Path` with a 400 in the API's shape.
 pub struct ApiPath<T>(pub T);
 
+/// For `#[serde(default, deserialize_with = "double_option")]`: tells an absent field
+/// (`None`: leave unchanged) from `null` (`Some(None)`: clear it).
+pub fn double_option<'de, D: serde::Deserializer<'de>, T: serde::Deserialize<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    <Option<T> as serde::Deserialize>::deserialize(d).map(Some)
+}
+
 impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
     type Rejection = ApiError;
 

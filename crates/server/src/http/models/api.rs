@@ -9,7 +9,7 @@ use access::{Access, Permission};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use store::models::ModelConfig;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
@@ -102,22 +102,15 @@ pub struct ModelList {
     pub items: Vec<ModelView>,
 }
 
-/// Distinguishes an absent field (leave unchanged) from `null` (clear it).
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ParamsBody {
     /// 0–2; `null` clears it (the provider's default applies).
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<f64>)]
     pub temperature: Option<Option<f64>>,
     /// 1–1000000; `null` clears it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<i64>)]
     pub max_tokens: Option<Option<i64>>,
     /// One try, connect to last byte: 100–600000 ms (default 120000).
@@ -161,7 +154,7 @@ pub struct PatchModel {
     pub base_url: Option<String>,
     pub model: Option<String>,
     /// A new key replaces the stored one; `null` removes it.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<String>)]
     pub api_key: Option<Option<String>>,
     pub params: Option<ParamsBody>,

@@ -8,7 +8,7 @@ use access::{Access, Permission};
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use store::users::User;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
@@ -83,19 +83,12 @@ pub struct CreateUser {
     pub business_roles: Vec<String>,
 }
 
-/// Distinguishes an absent field (leave unchanged) from `null` (clear it).
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
-}
-
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchUser {
     pub display_name: Option<String>,
     /// `null` clears the email.
-    #[serde(default, deserialize_with = "double_option")]
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
     pub roles: Option<Vec<String>>,
