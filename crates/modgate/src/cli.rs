@@ -59,6 +59,11 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::module_cmd::ModuleCommand,
     },
+    /// Test scenarios: run the CRM suite (and a patch's tests) in memory.
+    Test {
+        #[command(subcommand)]
+        command: crate::pure::TestCommand,
+    },
     /// The application spec: show, check, schemas.
     Spec {
         #[command(subcommand)]
@@ -136,6 +141,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
     let command = match cli.command {
         Command::Spec { command } => return Ok(crate::pure::spec(command)),
         Command::Patch { command } => return Ok(crate::pure::patch(command)),
+        Command::Test { command } => return Ok(crate::pure::test(command).await),
         other => other,
     };
     let mut cfg = load_config(&cli.global)?;
@@ -217,7 +223,9 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("created {c} customers and {o} orders");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Spec { .. } | Command::Patch { .. } => unreachable!("handled above"),
+        Command::Spec { .. } | Command::Patch { .. } | Command::Test { .. } => {
+            unreachable!("handled above")
+        }
     }
 }
 

@@ -260,3 +260,107 @@ pub fn patch(cmd: PatchCommand) -> ExitCode {
         }
     }
 }
+
+#[derive(Subcommand, Debug)]
+pub enum TestCommand {
+    /// Run the CRM suite (plus the patch's own tests) over the spec + patch, in memory.
+    /// Exit 0 when every scenario passes, 1 on failures, 2 when the input is bad.
+    Run {
+        /// A module's patch: its changes are applied and its `tests` run too.
+        #[arg(long)]
+        patch: Option<PathBuf>,
+        /// Spec to start from (default: the base CRM).
+        #[arg(long)]
+        spec: Option<PathBuf>,
+        /// Print the full report as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Also write a JUnit XML report to this file.
+        #[arg(long)]
+        junit: Option<PathBuf>,
+        /// Module coverage the gate asks for (0 to 1).
+        #[arg(long, default_value_t = 0.8)]
+        gate: f64,
+    },
+}
+
+pub async fn test(cmd: TestCommand) -> ExitCode {
+    let TestCommand::Run {
+        patch,
+        spec,
+        json,
+        junit,
+        gate,
+    } = cmd;
+    let base = match load_spec(spec.as_deref()) {
+        Ok(s) => s,
+        Err(e) => return fail(e),
+    };
+    let doc = match patch.as_deref().map(read_input).transpose() {
+        Ok(Some(bytes)) => match patch::parse(&bytes) {
+            Ok(d) => Some(d),
+            Err(r) => {
+                let why: Vec<String> = r
+                    .errors
+                    .iter()
+                    .map(|e| format!("{} {}", e.code, e.message))
+                    .collect();
+                return fail(Unreadable(format!(
+                    "the patch cannot be read: {}",
+                    why.join("; ")
+                )));
+            }
+        },
+        Ok(None) => None,
+        Err(e) => return fail(e),
+    };
+    if !(0.0..=1.0).contains(&gate) {
+        return fail(Unreadable("--gate must be between 0 and 1".into()));
+    }
+    let suite = match scenario::crm_suite() {
+        Ok(s) => s,
+        Err(e) => return fail(Unreadable(e.to_string())),
+    };
+    let report = match scenario::run_suite(&base, doc.as_ref(), suite, gate).await {
+        Ok(r) => r,
+        Err(e) => return fail(Unreadable(e.to_string())),
+    };
+    if let Some(path) = junit
+        && let Err(e) = std::fs::write(&path, report.junit())
+    {
+        return fail(Unreadable(format!("cannot write {}: {e}", path.display())));
+    }
+    if json {
+        println!("{}", pretty(&report));
+    } else {
+        for s in &report.scenarios {
+            let mark = if s.status == "passed" { "ok  " } else { "FAIL" };
+            println!("{mark} {} ({})", s.name, s.object);
+            if let Some(e) = &s.error {
+                println!("     {e}");
+            }
+        }
+        let pct = |x: f64| format!("{:.1}%", x * 100.0);
+        println!(
+            "\n{} passed, {} failed; spec coverage {}; module coverage {}",
+            report.passed,
+            report.failed,
+            pct(report.coverage.spec),
+            report
+                .coverage
+                .module
+                .map(pct)
+                .unwrap_or_else(|| "n/a".into())
+        );
+        println!(
+            "ready to submit: {}, because {}",
+            if report.gate.ready { "yes" } else { "no" },
+            report.gate.reasons.join("; ")
+        );
+    }
+    if report.failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    }
+}

@@ -189,3 +189,54 @@ fn patch_schema_is_json_schema() {
     assert!(v["$schema"].as_str().unwrap().contains("json-schema.org"));
     assert!(v["properties"]["operations"].is_object());
 }
+
+#[test]
+fn test_run_reports_the_crm_suite_and_the_gate() {
+    let out = modgate(&["test", "run"], None);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("ready to submit: yes"), "{text}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let patch = dir.path().join("lax.json");
+    std::fs::write(
+        &patch,
+        r#"{"dsl":"modgate.patch/v1","title":"Lax emails","operations":[
+            {"scope":"object","op":"update","target":{"object":"Customer","field":"email"},"value":{"unique":false}}]}"#,
+    )
+    .unwrap();
+    let junit = dir.path().join("junit.xml");
+    let out = modgate(
+        &[
+            "test",
+            "run",
+            "--patch",
+            patch.to_str().unwrap(),
+            "--json",
+            "--junit",
+            junit.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(v["failed"].as_u64().unwrap() >= 1);
+    assert_eq!(v["gate"]["ready"], false);
+    assert!(
+        v["coverage"]["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["kind"] == "constraint")
+    );
+    let xml = std::fs::read_to_string(&junit).unwrap();
+    assert!(xml.contains("<failure") && xml.contains("customer email must be an email and unique"));
+
+    let out = modgate(&["test", "run", "--patch", "/nonexistent.json"], None);
+    assert_eq!(out.status.code(), Some(2));
+}
