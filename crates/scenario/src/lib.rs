@@ -9,5 +9,6 @@ pub mod run;
 mod suite;
 
 pub use format::{FormatError, Scenario, parse};
-pub use report::{Gate, Report, SuiteError, run_suite};
+pub use report::{Gate, Report, SuiteError, junit, run_suite, run_suite_with};
+pub use run::ScenarioResult;
 pub use suite::crm_suite;

@@ -79,6 +79,17 @@ pub async fn run_suite(
     suite: Vec<Scenario>,
     threshold: f64,
 ) -> Result<Report, SuiteError> {
+    run_suite_with(base, patch, suite, threshold, &mut |_| {}).await
+}
+
+/// [`run_suite`], reporting each scenario's result as it is collected.
+pub async fn run_suite_with(
+    base: &Spec,
+    patch: Option<&patch::PatchDocument>,
+    suite: Vec<Scenario>,
+    threshold: f64,
+    on_result: &mut (dyn FnMut(&ScenarioResult) + Send),
+) -> Result<Report, SuiteError> {
     let candidate = match patch {
         Some(doc) => patch::apply(base, doc).map_err(SuiteError::Patch)?,
         None => base.clone(),
@@ -99,7 +110,9 @@ pub async fn run_suite(
         .collect();
     let mut results = Vec::new();
     for t in tasks {
-        results.push(t.await.expect("a scenario task does not panic"));
+        let r = t.await.expect("a scenario task does not panic");
+        on_result(&r);
+        results.push(r);
     }
     let module_keys: BTreeSet<String> = match patch {
         Some(_) => coverage::changed(base, &spec)
@@ -227,38 +240,51 @@ fn xml_escape(s: &str) -> String {
         .replace('"', "&quot;")
 }
 
+/// JUnit XML from a report in its JSON form (as stored): one testcase per scenario.
+pub fn junit(report: &serde_json::Value) -> String {
+    let scenarios = report["scenarios"].as_array().cloned().unwrap_or_default();
+    let failed = scenarios.iter().filter(|s| s["status"] != "passed").count();
+    let mut out = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{n}\" failures=\"{failed}\">\n<testsuite name=\"modgate\" tests=\"{n}\" failures=\"{failed}\">\n",
+        n = scenarios.len()
+    );
+    let text = |v: &serde_json::Value| xml_escape(v.as_str().unwrap_or_default());
+    for s in &scenarios {
+        out.push_str(&format!(
+            "  <testcase classname=\"{}\" name=\"{}\"",
+            text(&s["object"]),
+            text(&s["name"])
+        ));
+        if s["status"] == "passed" {
+            out.push_str("/>\n");
+            continue;
+        }
+        let steps: Vec<String> = s["steps"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|st| {
+                format!(
+                    "{} {} {}",
+                    st["index"],
+                    st["status"].as_str().unwrap_or(""),
+                    st["step"].as_str().unwrap_or("")
+                )
+            })
+            .collect();
+        out.push_str(&format!(
+            ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>\n",
+            text(&s["error"]),
+            xml_escape(&steps.join("\n"))
+        ));
+    }
+    out.push_str("</testsuite>\n</testsuites>\n");
+    out
+}
+
 impl Report {
     /// JUnit XML: one testcase per scenario.
     pub fn junit(&self) -> String {
-        let mut out = format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites tests=\"{}\" failures=\"{}\">\n<testsuite name=\"modgate\" tests=\"{}\" failures=\"{}\">\n",
-            self.scenarios.len(),
-            self.failed,
-            self.scenarios.len(),
-            self.failed
-        );
-        for s in &self.scenarios {
-            out.push_str(&format!(
-                "  <testcase classname=\"{}\" name=\"{}\"",
-                xml_escape(&s.object),
-                xml_escape(&s.name)
-            ));
-            match &s.error {
-                None => out.push_str("/>\n"),
-                Some(e) => out.push_str(&format!(
-                    ">\n    <failure message=\"{}\">{}</failure>\n  </testcase>\n",
-                    xml_escape(e),
-                    xml_escape(
-                        &s.steps
-                            .iter()
-                            .map(|st| format!("{} {} {}", st.index, st.status, st.step))
-                            .collect::<Vec<_>>()
-                            .join("\n")
-                    )
-                )),
-            }
-        }
-        out.push_str("</testsuite>\n</testsuites>\n");
-        out
+        junit(&serde_json::to_value(self).expect("a report serialises"))
     }
 }

@@ -54,6 +54,8 @@ pub struct Config {
     pub ai_token_budget: u64,
     /// Attempts per generation: the first plus repairs after the validator's report.
     pub ai_max_attempts: u32,
+    /// Module coverage (0–1) a version's latest test run needs to be ready to submit.
+    pub test_gate: f64,
     /// The first admin's password; random (and printed once) when unset.
     pub admin_password: Option<Secret>,
     /// Key material for encrypting secrets at rest; generated into the data dir when unset.
@@ -75,6 +77,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             ai_token_budget: 400_000,
             ai_max_attempts: 3,
+            test_gate: 0.8,
             admin_password: None,
             secret_key: None,
         }
@@ -97,6 +100,7 @@ struct FileLayer {
     log_format: Option<LogFormat>,
     ai_token_budget: Option<u64>,
     ai_max_attempts: Option<u32>,
+    test_gate: Option<f64>,
 }
 
 /// A configuration problem, naming the key and where it came from.
@@ -118,6 +122,7 @@ const ENV_KEYS: &[&str] = &[
     "MODGATE_LOG_FORMAT",
     "MODGATE_AI_TOKEN_BUDGET",
     "MODGATE_AI_MAX_ATTEMPTS",
+    "MODGATE_TEST_GATE",
     "MODGATE_ADMIN_PASSWORD",
     "MODGATE_SECRET_KEY",
     "MODGATE_CONFIG",
@@ -176,7 +181,8 @@ impl Config {
             login_lock_secs,
             log_format,
             ai_token_budget,
-            ai_max_attempts
+            ai_max_attempts,
+            test_gate
         );
         if f.database_url.is_some() {
             self.database_url = f.database_url;
@@ -219,6 +225,7 @@ impl Config {
             "MODGATE_AI_TOKEN_BUDGET" => {
                 self.ai_token_budget = parse(name, value, "a whole number of tokens")?
             }
+            "MODGATE_TEST_GATE" => self.test_gate = parse(name, value, "a number between 0 and 1")?,
             "MODGATE_AI_MAX_ATTEMPTS" => {
                 self.ai_max_attempts = parse(name, value, "a whole number of attempts")?
             }
@@ -250,6 +257,9 @@ impl Config {
     fn check(&self) -> Result<(), ConfigError> {
         if self.session_ttl_hours == 0 {
             return Err(ConfigError("session_ttl_hours: must be at least 1".into()));
+        }
+        if !(0.0..=1.0).contains(&self.test_gate) {
+            return Err(ConfigError("test_gate: must be between 0 and 1".into()));
         }
         if !(1..=10).contains(&self.ai_max_attempts) {
             return Err(ConfigError(

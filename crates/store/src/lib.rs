@@ -19,6 +19,7 @@ pub mod records;
 pub mod roles;
 pub mod sessions;
 pub mod spec_versions;
+pub mod test_runs;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;

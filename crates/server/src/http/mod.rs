@@ -18,6 +18,7 @@ pub mod modules;
 pub mod openapi;
 pub mod patch;
 pub mod routing;
+pub mod test_runs;
 pub mod users;
 
 use crate::error::ApiError;
@@ -45,6 +46,7 @@ pub fn routes() -> Routes {
         .merge(menus::routes())
         .merge(models::routes())
         .merge(modules::routes())
+        .merge(test_runs::routes())
         .merge(audit::routes())
         .merge(home::routes())
         .merge(assets::routes())

@@ -35,6 +35,9 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "models/test_script.html",
     "modules/list.html",
     "modules/workspace.html",
+    "test_runs/page.html",
+    "test_runs/export.html",
+    "test_runs/report_body.html",
     "audit.html",
     "docs.html",
     "crm/list.html",
@@ -69,6 +72,18 @@ fn format_ms(ms: i64) -> String {
 }
 
 /// Renders a template; a failure is a bug, logged, and shown as a plain error page.
+/// A template rendered to a string (exports); a render error becomes a short notice
+/// (and a log line) rather than a panic.
+pub fn render_string(name: &str, ctx: Value) -> String {
+    VIEWS
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .unwrap_or_else(|e| {
+            tracing::error!(template = name, error = %e, "template failed to render");
+            "<!doctype html><p>The report could not be rendered.</p>".to_owned()
+        })
+}
+
 pub fn render(name: &str, ctx: Value) -> Response {
     match VIEWS.get_template(name).and_then(|t| t.render(ctx)) {
         Ok(html) => Html(html).into_response(),

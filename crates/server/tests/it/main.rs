@@ -12,4 +12,5 @@ mod menus;
 mod models;
 mod modules;
 mod patch_api;
+mod test_runs;
 mod users;

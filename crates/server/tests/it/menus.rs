@@ -36,6 +36,7 @@ async fn the_menu_shows_what_the_user_may_open() {
         [
             "/admin/ai-models",
             "/admin/ai-modules/develop",
+            "/admin/ai-modules/test",
             "/admin/audit",
             "/admin/users",
             "/admin/menus"
@@ -51,7 +52,11 @@ async fn the_menu_shows_what_the_user_may_open() {
         .json()
         .await
         .unwrap();
-    assert_eq!(paths(&rev), ["/admin/audit"]);
+    assert_eq!(
+        paths(&rev),
+        ["/admin/ai-modules/test", "/admin/audit"],
+        "review is permitted too, but its page does not exist yet, so it stays hidden"
+    );
     let dev: Value = app
         .login("dev", "dev-password")
         .await
@@ -64,8 +69,7 @@ async fn the_menu_shows_what_the_user_may_open() {
         .unwrap();
     assert_eq!(
         paths(&dev),
-        ["/admin/ai-modules/develop"],
-        "testing is permitted too, but its page does not exist yet, so it stays hidden"
+        ["/admin/ai-modules/develop", "/admin/ai-modules/test"]
     );
 
     let items: Value = admin
@@ -88,11 +92,11 @@ async fn the_menu_shows_what_the_user_may_open() {
         .unwrap();
     assert_eq!(models["pageExists"], true);
     assert_eq!(models["permission"], "models.manage");
-    let testing = items
+    let review = items
         .iter()
-        .find(|i| i["path"] == "/admin/ai-modules/test")
+        .find(|i| i["path"] == "/admin/ai-modules/review")
         .unwrap();
-    assert_eq!(testing["pageExists"], false, "no page yet, so hidden");
+    assert_eq!(review["pageExists"], false, "no page yet, so hidden");
 }
 
 #[tokio::test]
@@ -134,7 +138,11 @@ async fn admins_relabel_reorder_hide_and_repermission() {
         .json()
         .await
         .unwrap();
-    assert!(paths(&m).is_empty());
+    assert_eq!(
+        paths(&m),
+        ["/admin/ai-modules/test"],
+        "the hidden audit item is gone"
+    );
     let r = admin
         .patch("/api/menu-items/system.audit")
         .json(&json!({ "visible": true, "permission": "users.manage" }))
@@ -150,7 +158,11 @@ async fn admins_relabel_reorder_hide_and_repermission() {
         .json()
         .await
         .unwrap();
-    assert!(paths(&m).is_empty(), "the item now needs users.manage");
+    assert_eq!(
+        paths(&m),
+        ["/admin/ai-modules/test"],
+        "the audit item now needs users.manage"
+    );
 
     let (s, _, b) = error_of(
         admin
