@@ -6,11 +6,13 @@
 //! min / max / max length / values / reference), adding an object with fields (plus
 //! its list and form pages and a menu item), adding a state or transition, adding a
 //! menu item, and granting or revoking a role's actions on an object. A new request
-//! extends the module's current patch. Anything else is refused with a list of what
+//! extends the module's current patch; a new field or object comes with a basic
+//! create/read test scenario in the patch's `tests`. Anything else is refused with a list of what
 //! it can do — it never invents a patch.
 
 mod glossary;
 mod request;
+mod scenarios;
 
 pub use request::{FieldSpec, Intent, NotUnderstood, humanize, intent, is_chinese, sentences};
 
@@ -112,6 +114,19 @@ pub fn respond(
         };
         if let Ok(next) = patch::apply(&spec_now, &step) {
             spec_now = next;
+            // A basic create/read scenario for what was added (DESIGN §7).
+            let test = match &intent {
+                Intent::AddField { object, field } => {
+                    scenarios::for_field(&spec_now, object, &field.name)
+                }
+                Intent::AddObject { name, .. } => scenarios::for_object(&spec_now, name),
+                _ => None,
+            };
+            if let Some(t) = test
+                && !doc.tests.iter().any(|x| x["name"] == t["name"])
+            {
+                doc.tests.push(t);
+            }
         }
         doc.operations.append(&mut step.operations);
     }

@@ -130,3 +130,42 @@ async fn malformed_module_tests_are_refused_naming_the_step() {
     let text = e.to_string();
     assert!(text.contains("broken") && text.contains("step 2"), "{text}");
 }
+
+#[tokio::test]
+async fn the_offline_engine_writes_a_passing_scenario_for_what_it_adds() {
+    let base = spec::base_spec();
+    for request in [
+        "add an integer field loyaltyPoints to Customer with min 0",
+        "add a decimal field discount to Order between 0 and 100",
+        "add a date field eta to OrderTracking",
+        "add an enum field channel to FinancialTransaction with values bank, card",
+        "add an object Campaign with fields name (string, required), budget (decimal), startsOn (date)",
+        "给客户添加一个整数字段 积分，默认值 0",
+    ] {
+        let doc = offline::respond(&base, None, request).unwrap();
+        assert_eq!(doc.tests.len(), 1, "{request}");
+        let r = report(Some(&doc)).await;
+        let own: Vec<_> = r
+            .scenarios
+            .iter()
+            .filter(|s| s.source == "module")
+            .collect();
+        assert_eq!(own.len(), 1);
+        assert_eq!(own[0].status, "passed", "{request}: {:?}", own[0].error);
+        assert_eq!(r.failed, 0, "{request}");
+    }
+    let doc = offline::respond(
+        &base,
+        None,
+        "add an integer field loyaltyPoints to Customer",
+    )
+    .unwrap();
+    let r = report(Some(&doc)).await;
+    let write = r
+        .coverage
+        .items
+        .iter()
+        .find(|i| i.id == "Customer.loyaltyPoints.write")
+        .unwrap();
+    assert!(write.covered && write.by.iter().any(|b| b.contains("loyaltyPoints")));
+}

@@ -27,7 +27,11 @@ static SYSTEM: LazyLock<String> = LazyLock::new(|| {
          - A new field is not shown anywhere until a page lists it: update the object's list columns and form sections.\n\
          - Security levels: L1 additive and safe; L2 can reject, hide or expose existing data (new required/unique constraints on existing fields, narrowing, removals, grants) and needs a person's confirmation; L3 is blocked (e.g. deleting objects with data, changing immutable objects). Prefer L1.\n\
          - When you are given the module's current patch, return it refined: keep what still applies and add what the request asks for.\n\
-         - \"tests\" may hold test scenarios; keep any that exist.\n\n\
+         - \"tests\" holds test scenarios for what the patch changes; keep those that exist and add one per new field or object: \
+           {{\"name\", \"object\", \"steps\": [{{\"create\": \"Customer\", \"as\": \"c\", \"data\": {{…}}, \"expect\": {{…}}}}, {{\"read\": \"c\"}}, \
+           {{\"update\": {{\"record\": \"c\", \"data\": {{…}}}}, \"expect_error\": {{\"code\": \"validation\", \"field\": \"…\", \"rule\": \"min\"}}}}, \
+           {{\"transition\": {{\"record\": \"c\", \"name\": \"…\"}}}}, {{\"list\": {{\"object\": \"…\", \"filter\": {{…}}}}, \"expect\": {{\"count\": 1}}}}]}}; \
+           \"${{c.id}}\" refers to an earlier record; \"as_role\" acts as a business role. Cover each new constraint passing and failing.\n\n\
          The JSON Schema of a patch document:\n{schema}\n\n\
          Example (a field shown on the customer pages, and a menu item):\n{EXAMPLE_FIELD}\n\n\
          Example (a new object with pages, a menu item and a grant):\n{EXAMPLE_OBJECT}\n\n\

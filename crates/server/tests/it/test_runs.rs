@@ -41,12 +41,17 @@ async fn run(admin: &Session, id: &str) -> Value {
 async fn a_field_without_scenarios_passes_the_suite_but_not_the_gate() {
     let app = spawn().await;
     let admin = app.admin().await;
-    let id = module_with(
-        &admin,
-        "Loyalty",
-        Some("add an integer field loyaltyPoints to Customer with min 0"),
-    )
-    .await;
+    let id = module_with(&admin, "Loyalty", None).await;
+    let patch = json!({ "dsl": "modgate.patch/v1", "title": "Loyalty", "operations": [
+        { "scope": "object", "op": "add", "target": { "object": "Customer", "field": "loyaltyPoints" },
+          "value": { "type": "integer", "label": "Loyalty points", "min": 0 } } ], "tests": [] });
+    let saved = admin
+        .post(&format!("/api/modules/{id}/versions"))
+        .json(&json!({ "patch": patch, "message": "no scenarios", "baseVersion": 0 }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(saved.status(), StatusCode::CREATED);
     let r = run(&admin, &id).await;
     assert_eq!(r["status"], "passed");
     assert_eq!(r["failed"], 0);
@@ -141,6 +146,36 @@ async fn a_field_without_scenarios_passes_the_suite_but_not_the_gate() {
             && body.contains("format=junit")
     );
     assert!(body.contains("Customer.loyaltyPoints.write"));
+}
+
+#[tokio::test]
+async fn the_offline_engines_own_scenario_runs_with_the_suite() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let id = module_with(
+        &admin,
+        "Loyalty",
+        Some("add an integer field loyaltyPoints to Customer with min 0"),
+    )
+    .await;
+    let r = run(&admin, &id).await;
+    assert_eq!(r["status"], "passed");
+    let own: Vec<&Value> = r["report"]["scenarios"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["source"] == "module")
+        .collect();
+    assert_eq!(own.len(), 1);
+    assert_eq!(own[0]["status"], "passed");
+    let items = r["report"]["coverage"]["items"].as_array().unwrap();
+    let write = items
+        .iter()
+        .find(|i| i["id"] == "Customer.loyaltyPoints.write")
+        .unwrap();
+    assert_eq!(write["covered"], true);
+    // Its own scenario plus the CRM suite cover enough of what it changes to pass.
+    assert_eq!(r["ready"], true, "{}", r["report"]["gate"]);
 }
 
 #[tokio::test]
