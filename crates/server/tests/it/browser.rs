@@ -532,3 +532,74 @@ async fn a_developer_generates_edits_saves_diffs_and_restores_a_module() {
     wd.quit().await.unwrap();
     result
 }
+
+#[tokio::test]
+async fn a_developer_runs_the_tests_and_reads_the_report() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let resp = admin
+        .post("/api/modules")
+        .json(&serde_json::json!({ "name": "Loyalty" }))
+        .send()
+        .await
+        .unwrap();
+    let id = resp.json::<serde_json::Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let r = admin
+        .post(&format!("/api/modules/{id}/generate"))
+        .json(&serde_json::json!({ "prompt": "add an integer field loyaltyPoints to Customer with min 0" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    app.create_user(&admin, "tess", &["developer"]).await;
+    let wd = browser(&driver).await;
+    let result = async {
+        login(&wd, &app.base, "tess", "tess-password").await;
+        click(&wd, By::Css("a[data-menu-path='/admin/ai-modules/test']")).await;
+        click(&wd, By::Id("run-tests")).await;
+        // Progress streams in, then the page shows the stored report.
+        text_eventually(&wd, By::Id("gate"), "Ready to submit").await;
+        let summary = wd
+            .find(By::Id("report-summary"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(summary.contains("passed"), "{summary}");
+        let passed = wd
+            .find_all(By::Css("tr.scenario[data-status='passed']"))
+            .await
+            .unwrap()
+            .len();
+        assert!(passed >= 40, "{passed} scenarios passed");
+        assert!(
+            wd.find_all(By::Css("tr.scenario[data-status='failed']"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        wd.find(By::Css("svg#trend polyline"))
+            .await
+            .expect("the trend chart");
+        wd.find(By::Css(".bar .fill")).await.expect("coverage bars");
+        let href = wd
+            .find(By::Id("export-junit"))
+            .await
+            .unwrap()
+            .attr("href")
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(href.contains("format=junit"));
+    }
+    .await;
+    wd.quit().await.unwrap();
+    result
+}
