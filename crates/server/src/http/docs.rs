@@ -57,6 +57,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         "AI module development",
         include_str!("../../../../docs/module-development.md"),
     ),
+    (
+        "testing",
+        "Testing modules",
+        include_str!("../../../../docs/testing.md"),
+    ),
     ("api", "API", include_str!("../../../../docs/api.md")),
     (
         "architecture",
