@@ -40,4 +40,16 @@ run "GET /healthz (no auth, no database)" "$BASE/healthz"
 run "GET /readyz (database ping)" "$BASE/readyz"
 run "GET /api/me (bearer token; identity cached for 5 s)" -H "Authorization: Bearer $TOKEN" "$BASE/api/me"
 run "GET /api/audit?perPage=20 (bearer, filtered page + count)" -H "Authorization: Bearer $TOKEN" "$BASE/api/audit?perPage=20&action=auth"
+# A patch's dry run (parse, validate against the live spec, diff): the editor calls it
+# as a person types.
+cat > "$DATA/dry-run.lua" <<LUA
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer $TOKEN"
+local f = io.open("examples/patches/object-loyalty-points.json", "r")
+wrk.body = f:read("*a")
+f:close()
+LUA
+run "POST /api/patch/dry-run (4-operation patch, bearer)" -s "$DATA/dry-run.lua" "$BASE/api/patch/dry-run"
+run "GET /api/models (bearer)" -H "Authorization: Bearer $TOKEN" "$BASE/api/models"
 echo "== server peak RSS: $(grep VmHWM /proc/$SERVER/status | awk '{print $2, $3}')"
