@@ -18,6 +18,7 @@ pub mod modules;
 pub mod openapi;
 pub mod patch;
 pub mod routing;
+pub mod sse;
 pub mod test_runs;
 pub mod users;
 

@@ -9,11 +9,10 @@ use access::{Access, Permission};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
-use std::convert::Infallible;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
@@ -235,26 +234,7 @@ async fn generate(
             let _ = tx.send(ev);
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|ev| (Ok::<_, Infallible>(ev), rx))
-    });
-    // Dropping the stream (client gone) drops `rx`; the task then sees its sends fail.
-    let guard = CancelOnDrop(cancel);
-    let stream = futures_util::StreamExt::map(stream, move |ev| {
-        let _ = &guard;
-        ev
-    });
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response())
-}
-
-struct CancelOnDrop(llm::CancellationToken);
-
-impl Drop for CancelOnDrop {
-    fn drop(&mut self) {
-        self.0.cancel();
-    }
+    Ok(crate::http::sse::respond(rx, Some(cancel)))
 }
 
 /// The module's versions, newest first.

@@ -8,11 +8,10 @@ use access::{Access, Permission};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
-use std::convert::Infallible;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
@@ -129,12 +128,7 @@ async fn start_run(
             let _ = tx.send(ev);
         }
     });
-    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
-        rx.recv().await.map(|ev| (Ok::<_, Infallible>(ev), rx))
-    });
-    Ok(Sse::new(stream)
-        .keep_alive(KeepAlive::default())
-        .into_response())
+    Ok(crate::http::sse::respond(rx, None))
 }
 
 /// One run with its report, as JSON, JUnit XML or a standalone HTML page.

@@ -1,0 +1,32 @@
+//! Server-sent events from a background task: the task sends events into a channel;
+//! the response streams them until the task drops its sender.
+
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use std::convert::Infallible;
+use tokio::sync::mpsc::UnboundedReceiver;
+
+/// Cancels a token when dropped: dropping the response stream (the client went away)
+/// tells the task to stop.
+struct CancelOnDrop(Option<llm::CancellationToken>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        if let Some(t) = &self.0 {
+            t.cancel();
+        }
+    }
+}
+
+/// The response for a channel of events; `cancel` is cancelled when the client leaves.
+pub fn respond(rx: UnboundedReceiver<Event>, cancel: Option<llm::CancellationToken>) -> Response {
+    let guard = CancelOnDrop(cancel);
+    let stream = futures_util::stream::unfold((rx, guard), |(mut rx, guard)| async move {
+        rx.recv()
+            .await
+            .map(|ev| (Ok::<_, Infallible>(ev), (rx, guard)))
+    });
+    Sse::new(stream)
+        .keep_alive(KeepAlive::default())
+        .into_response()
+}
