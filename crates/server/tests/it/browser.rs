@@ -401,6 +401,18 @@ async fn admin_adds_kimi_tests_it_retries_and_makes_it_the_default() {
         click(&wd, By::Css(".test-result button.retry")).await;
         let ok = text_eventually(&wd, By::Css(".test-result .flash"), "Connected").await;
         assert!(ok.contains("kimi-k2.6") && ok.contains("ms"), "{ok}");
+        // The provider's live model list is offered; picking one fills the form.
+        click(&wd, By::Css("button.pick-model")).await;
+        assert_eq!(
+            wd.find(By::Id("model"))
+                .await
+                .unwrap()
+                .value()
+                .await
+                .unwrap()
+                .as_deref(),
+            Some("kimi-k2.6")
+        );
 
         // The page never carries the key, only its mask.
         wd.goto(format!("{}/admin/ai-models", app.base))
