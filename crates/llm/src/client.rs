@@ -113,10 +113,6 @@ impl Client {
         self
     }
 
-    pub fn params(&self) -> Params {
-        self.params
-    }
-
     fn scrub(&self, e: LlmError) -> LlmError {
         match &self.key {
             Some(k) => e.scrub(k.expose(), &k.mask()),

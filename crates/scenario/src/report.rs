@@ -137,7 +137,7 @@ fn coverage_of(spec: &Spec, results: &[ScenarioResult], module: &BTreeSet<String
     let mut by: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for r in results {
         let mut hits = r.hits.clone();
-        hits.extend(page_hits(spec, &r.hits).into_keys());
+        hits.extend(page_hits(spec, &r.hits));
         // A menu item is exercised when its page is.
         fn menu_hits(nodes: &[spec::MenuNode], hits: &mut BTreeSet<String>) {
             for n in nodes {

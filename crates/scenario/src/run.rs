@@ -7,7 +7,7 @@ use runtime::{Actor, Engine, FilterOp, ListQuery, MemoryStore, RuntimeError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use spec::Spec;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
 use std::str::FromStr;
 
 #[derive(Debug, Clone, Serialize)]
@@ -480,8 +480,8 @@ pub async fn run_scenario(spec: &Spec, scenario: &Scenario) -> ScenarioResult {
 /// Pages and menu items count as exercised when their object was used the way the
 /// page shows it: a list page by a list, a form by a create or update, a detail page
 /// by a read. (Their definitions are checked against the spec by the integrity check.)
-pub fn page_hits(spec: &Spec, hits: &BTreeSet<String>) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+pub fn page_hits(spec: &Spec, hits: &BTreeSet<String>) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
     for (id, page) in &spec.pages {
         let o = page.object();
         let needed: &[&str] = match page.kind() {
@@ -493,7 +493,7 @@ pub fn page_hits(spec: &Spec, hits: &BTreeSet<String>) -> BTreeMap<String, Vec<S
             .iter()
             .any(|v| hits.contains(&format!("object:{o}.{v}")))
         {
-            out.entry(format!("page:{id}")).or_default();
+            out.insert(format!("page:{id}"));
         }
     }
     out

@@ -86,20 +86,11 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Stops a request that runs too long (408) — except a model generation, which runs
-/// for as long as its model's own timeouts and attempts allow and reports progress.
-async fn request_timeout(limit: Duration, req: Request, next: Next) -> Response {
-    if is_generation(req.uri().path()) {
-        return next.run(req).await;
-    }
-    match tokio::time::timeout(limit, next.run(req)).await {
-        Ok(resp) => resp,
-        Err(_) => StatusCode::REQUEST_TIMEOUT.into_response(),
-    }
-}
-
-fn is_generation(path: &str) -> bool {
-    path.starts_with("/api/modules/") && path.ends_with("/generate")
+/// Hands the request timeout to the route guards (`routing::guard`), which apply it
+/// to every route not registered as long-running.
+async fn request_timeout(limit: Duration, mut req: Request, next: Next) -> Response {
+    req.extensions_mut().insert(routing::RequestTimeout(limit));
+    next.run(req).await
 }
 
 async fn not_found(req: Request) -> Response {

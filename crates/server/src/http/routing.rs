@@ -32,7 +32,15 @@ pub struct RouteInfo {
     pub path: String,
     pub access: Access,
     pub surface: Surface,
+    /// Streams for as long as its own bounds allow (a model generation): exempt from
+    /// the request timeout.
+    pub long_running: bool,
 }
+
+/// The server's request timeout, put on every request by the outer layers; each
+/// route's guard applies it unless the route was registered as long-running.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestTimeout(pub std::time::Duration);
 
 /// Routes under construction, with their access table and OpenAPI paths.
 pub struct Routes {
@@ -76,10 +84,21 @@ fn methods_of(item: &utoipa::openapi::PathItem) -> Vec<Method> {
 impl Routes {
     /// Adds JSON API handlers (from `utoipa_axum::routes!`), all requiring `access`.
     /// Their OpenAPI description comes from their `#[utoipa::path]` attributes.
-    pub fn api(
+    pub fn api(self, access: Access, routes: UtoipaMethodRouter<AppState>) -> Self {
+        self.add_api(access, routes, false)
+    }
+
+    /// Like [`Routes::api`], for handlers that stream progress for as long as their own
+    /// bounds (model timeouts, attempts, token budget) allow: no request timeout.
+    pub fn api_long_running(self, access: Access, routes: UtoipaMethodRouter<AppState>) -> Self {
+        self.add_api(access, routes, true)
+    }
+
+    fn add_api(
         mut self,
         access: Access,
         (schemas, paths, method_router): UtoipaMethodRouter<AppState>,
+        long_running: bool,
     ) -> Self {
         let mut path_names = Vec::new();
         for (path, item) in paths.paths.iter() {
@@ -90,6 +109,7 @@ impl Routes {
                     path: path.clone(),
                     access,
                     surface: Surface::Api,
+                    long_running,
                 });
             }
         }
@@ -100,7 +120,7 @@ impl Routes {
         );
         let guarded =
             method_router.route_layer(middleware::from_fn(move |req: Request, next: Next| {
-                guard(access, Surface::Api, req, next)
+                guard(access, Surface::Api, long_running, req, next)
             }));
         self.router = self.router.route(&path_names[0], guarded);
         self.paths.merge(paths);
@@ -120,9 +140,10 @@ impl Routes {
             path: path.to_owned(),
             access,
             surface: Surface::Page,
+            long_running: false,
         });
         let guarded = axum::routing::on(filter, handler).route_layer(middleware::from_fn(
-            move |req: Request, next: Next| guard(access, Surface::Page, req, next),
+            move |req: Request, next: Next| guard(access, Surface::Page, false, req, next),
         ));
         self.router = self.router.route(path, guarded);
         self
@@ -167,36 +188,58 @@ fn urlencode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// Checks the caller against the route's declared access, then CSRF for
-/// state-changing requests made with a session cookie.
-async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Response {
+/// Checks the caller against the route's declared access and CSRF, then runs the
+/// handler within the request timeout (unless the route is long-running).
+async fn guard(
+    access: Access,
+    surface: Surface,
+    long_running: bool,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limit = req.extensions().get::<RequestTimeout>().map(|t| t.0);
+    let checked = check(access, surface, req).await;
+    let req = match checked {
+        Ok(req) => req,
+        Err(resp) => return resp,
+    };
+    match limit {
+        Some(limit) if !long_running => tokio::time::timeout(limit, next.run(req))
+            .await
+            .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response()),
+        _ => next.run(req).await,
+    }
+}
+
+/// The access and CSRF checks: the request back when it may proceed, else the answer.
+async fn check(access: Access, surface: Surface, req: Request) -> Result<Request, Response> {
     let user = req.extensions().get::<CurrentUser>().cloned();
     match (access, &user) {
         (Access::Public, _) => {}
-        (_, None) => return deny(surface, ApiError::unauthorized(), &req),
+        (_, None) => return Err(deny(surface, ApiError::unauthorized(), &req)),
         (Access::Authenticated, Some(_)) => {}
         (Access::Permission(p), Some(u)) => {
             if !u.can(p) {
-                return deny(
+                return Err(deny(
                     surface,
                     ApiError::forbidden(format!("this needs the '{p}' permission")),
                     &req,
-                );
+                ));
             }
         }
     }
     if is_safe(req.method()) {
-        return next.run(req).await;
+        return Ok(req);
     }
     let expected = match &user {
         Some(u) => match &u.via {
-            auth::AuthVia::Bearer { .. } => return next.run(req).await,
+            auth::AuthVia::Bearer { .. } => return Ok(req),
             auth::AuthVia::Session { csrf, .. } => csrf.clone(),
         },
         // Anonymous state changes: only the login form has one, protected by a
         // double-submit cookie. The JSON login needs a JSON content type, which a
         // cross-site form cannot send.
-        None if surface == Surface::Api => return next.run(req).await,
+        None if surface == Surface::Api => return Ok(req),
         None => {
             auth::current::cookie_value(req.headers(), auth::LOGIN_CSRF_COOKIE).unwrap_or_default()
         }
@@ -207,7 +250,7 @@ async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Re
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     if csrf::matches(&expected, header_token.as_deref()) {
-        return next.run(req).await;
+        return Ok(req);
     }
     let csrf_error = || {
         ApiError::new(
@@ -217,7 +260,7 @@ async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Re
         )
     };
     if surface == Surface::Api {
-        return csrf_error().into_response();
+        return Err(csrf_error().into_response());
     }
     // A form post: read the body (already bounded by the body limit), check `_csrf`,
     // and hand the same bytes on to the handler.
@@ -227,14 +270,14 @@ async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Re
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     if !is_form {
-        return deny(surface, csrf_error(), &req);
+        return Err(deny(surface, csrf_error(), &req));
     }
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
         Ok(b) => b,
         Err(_) => {
             let req = Request::from_parts(parts, Body::empty());
-            return deny(
+            return Err(deny(
                 surface,
                 ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
@@ -242,14 +285,14 @@ async fn guard(access: Access, surface: Surface, req: Request, next: Next) -> Re
                     "the form is too large",
                 ),
                 &req,
-            );
+            ));
         }
     };
     let ok = csrf::matches(&expected, csrf::form_token(&bytes).as_deref());
     let req = Request::from_parts(parts, Body::from(bytes));
     if ok {
-        next.run(req).await
+        Ok(req)
     } else {
-        deny(surface, csrf_error(), &req)
+        Err(deny(surface, csrf_error(), &req))
     }
 }

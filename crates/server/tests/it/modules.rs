@@ -563,3 +563,39 @@ async fn the_token_budget_stops_a_runaway_repair_loop() {
     );
     assert!(versions(&admin, &id).await.is_empty());
 }
+
+#[tokio::test]
+async fn a_generation_runs_past_the_request_timeout_and_only_it_does() {
+    let long: Vec<String> = server::http::routes()
+        .table
+        .iter()
+        .filter(|r| r.long_running)
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(long, ["POST /api/modules/{id}/generate"]);
+
+    let app = crate::harness::spawn_with(|c| c.request_timeout_secs = 1).await;
+    let admin = app.admin().await;
+    let fake = FakeLlm::start().await;
+    let resp = admin
+        .post("/api/models")
+        .json(&json!({ "name": "Slow", "provider": "kimi", "baseUrl": fake.base_url(Protocol::OpenAi),
+            "apiKey": "sk-gateway-test-000000000000", "params": { "retries": 0, "timeoutMs": 1500 } }))
+        .send()
+        .await
+        .unwrap();
+    let model = resp.json::<Value>().await.unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let id = create_module(&admin, "Slow", Some(&model)).await;
+    fake.always(Reply::Hang);
+    // The model's own 1.5 s timeout ends it, not the server's 1 s request timeout.
+    let (status, code, e) = error_of(generate(&admin, &id, "add loyalty points").await).await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_GATEWAY, "model_error"),
+        "{e}"
+    );
+    assert_eq!(e["error"]["details"]["kind"], "timeout");
+}

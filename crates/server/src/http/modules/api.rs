@@ -21,7 +21,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .api(dev, routes!(list_modules, create_module))
         .api(dev, routes!(get_module, patch_module))
-        .api(dev, routes!(generate))
+        .api_long_running(dev, routes!(generate))
         .api(dev, routes!(list_versions, create_version))
         .api(dev, routes!(get_version))
         .api(dev, routes!(confirm_version))
