@@ -160,3 +160,43 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for PageForm<T> {
             })
     }
 }
+
+/// An urlencoded form body, read as the pages need it: repeated keys kept
+/// (`roles=a&roles=b`, which serde's map extractor cannot hold), missing keys empty.
+#[derive(Debug, Clone, Default)]
+pub struct FormFields(std::collections::BTreeMap<String, Vec<String>>);
+
+impl FormFields {
+    pub fn parse(body: &[u8]) -> FormFields {
+        let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
+        let mut m: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+        for (k, v) in pairs {
+            m.entry(k).or_default().push(v);
+        }
+        FormFields(m)
+    }
+
+    /// The first value of a field, or "" when it was not sent.
+    pub fn one(&self, k: &str) -> String {
+        self.0
+            .get(k)
+            .and_then(|v| v.first())
+            .cloned()
+            .unwrap_or_default()
+    }
+
+    /// Every value of a repeated field.
+    pub fn all(&self, k: &str) -> Vec<String> {
+        self.0.get(k).cloned().unwrap_or_default()
+    }
+
+    /// A checkbox sent with `value="true"`.
+    pub fn checked(&self, k: &str) -> bool {
+        self.one(k) == "true"
+    }
+
+    /// Each field's first value, to show a form again as it was typed.
+    pub fn firsts(&self) -> std::collections::BTreeMap<String, String> {
+        self.0.keys().map(|k| (k.clone(), self.one(k))).collect()
+    }
+}

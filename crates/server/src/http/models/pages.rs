@@ -1,7 +1,7 @@
 use super::service::{self, ModelInput, ParamsInput};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::http::extract::RequestMeta;
+use crate::http::extract::{FormFields, RequestMeta};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
@@ -42,26 +42,15 @@ fn presets() -> Value {
     Value::from(Serde(all))
 }
 
-fn form_fields(body: &[u8]) -> BTreeMap<String, String> {
-    serde_urlencoded::from_bytes::<Vec<(String, String)>>(body)
-        .unwrap_or_default()
-        .into_iter()
-        .collect()
-}
-
-fn field(f: &BTreeMap<String, String>, k: &str) -> String {
-    f.get(k).cloned().unwrap_or_default()
-}
-
 /// A number field: empty means "not set"; text that is not a number becomes a field
 /// error instead of being silently dropped.
 fn number<T: std::str::FromStr>(
-    f: &BTreeMap<String, String>,
+    f: &FormFields,
     k: &str,
     bad: &mut Vec<(String, String)>,
     api_name: &str,
 ) -> Option<T> {
-    let v = field(f, k);
+    let v = f.one(k);
     let v = v.trim();
     if v.is_empty() {
         return None;
@@ -76,14 +65,14 @@ fn number<T: std::str::FromStr>(
 }
 
 /// The form as a service input. The key field left blank keeps the stored key.
-fn input_of(f: &BTreeMap<String, String>, editing: bool) -> (ModelInput, Vec<(String, String)>) {
+fn input_of(f: &FormFields, editing: bool) -> (ModelInput, Vec<(String, String)>) {
     let mut bad = Vec::new();
     let temperature = number::<f64>(f, "temperature", &mut bad, "params.temperature");
     let max_tokens = number::<i64>(f, "max_tokens", &mut bad, "params.maxTokens");
     let timeout_ms = number::<i64>(f, "timeout_ms", &mut bad, "params.timeoutMs");
     let retries = number::<i64>(f, "retries", &mut bad, "params.retries");
-    let key = field(f, "api_key");
-    let api_key = if field(f, "remove_key") == "true" {
+    let key = f.one("api_key");
+    let api_key = if f.checked("remove_key") {
         Some(None)
     } else if key.trim().is_empty() {
         if editing { None } else { Some(None) }
@@ -91,10 +80,10 @@ fn input_of(f: &BTreeMap<String, String>, editing: bool) -> (ModelInput, Vec<(St
         Some(Some(key))
     };
     let input = ModelInput {
-        name: Some(field(f, "name")),
-        provider: Some(field(f, "provider")),
-        base_url: Some(field(f, "base_url")),
-        model: Some(field(f, "model")),
+        name: Some(f.one("name")),
+        provider: Some(f.one("provider")),
+        base_url: Some(f.one("base_url")),
+        model: Some(f.one("model")),
         api_key,
         params: Some(ParamsInput {
             temperature: Some(temperature),
@@ -102,7 +91,7 @@ fn input_of(f: &BTreeMap<String, String>, editing: bool) -> (ModelInput, Vec<(St
             timeout_ms,
             retries,
         }),
-        enabled: Some(field(f, "enabled") == "true"),
+        enabled: Some(f.checked("enabled")),
     };
     (input, bad)
 }
@@ -165,12 +154,12 @@ fn form_of(m: &ModelConfig) -> Value {
     }
 }
 
-fn form_as_typed(f: &BTreeMap<String, String>) -> Value {
+fn form_as_typed(f: &FormFields) -> Value {
     context! {
-        name => field(f, "name"), provider => field(f, "provider"), base_url => field(f, "base_url"),
-        model => field(f, "model"), enabled => field(f, "enabled") == "true",
-        temperature => field(f, "temperature"), max_tokens => field(f, "max_tokens"),
-        timeout_ms => field(f, "timeout_ms"), retries => field(f, "retries"),
+        name => f.one("name"), provider => f.one("provider"), base_url => f.one("base_url"),
+        model => f.one("model"), enabled => f.checked("enabled"),
+        temperature => f.one("temperature"), max_tokens => f.one("max_tokens"),
+        timeout_ms => f.one("timeout_ms"), retries => f.one("retries"),
     }
 }
 
@@ -235,7 +224,7 @@ async fn create(
     meta: RequestMeta,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let f = form_fields(&body);
+    let f = FormFields::parse(&body);
     let (input, bad) = input_of(&f, false);
     let result = if bad.is_empty() {
         service::create(&state, &actor, &meta, input).await
@@ -319,7 +308,7 @@ async fn update(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let f = form_fields(&body);
+    let f = FormFields::parse(&body);
     let (input, bad) = input_of(&f, true);
     let result = if bad.is_empty() {
         service::update(&state, &actor, &meta, &id, input).await
@@ -362,9 +351,9 @@ async fn set_enabled(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let f = form_fields(&body);
+    let f = FormFields::parse(&body);
     let input = ModelInput {
-        enabled: Some(field(&f, "enabled") == "true"),
+        enabled: Some(f.checked("enabled")),
         ..ModelInput::default()
     };
     match service::update(&state, &actor, &meta, &id, input).await {

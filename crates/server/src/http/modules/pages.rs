@@ -1,7 +1,7 @@
 use super::service::{self, VersionView};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::http::extract::RequestMeta;
+use crate::http::extract::{FormFields, RequestMeta};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
@@ -85,24 +85,22 @@ async fn create(
     meta: RequestMeta,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let f: BTreeMap<String, String> = serde_urlencoded::from_bytes::<Vec<(String, String)>>(&body)
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let get = |k: &str| f.get(k).map(String::as_str).unwrap_or("");
-    let model = Some(get("model_id")).filter(|m| !m.is_empty());
+    let f = FormFields::parse(&body);
+    let model = Some(f.one("model_id")).filter(|m| !m.is_empty());
     match service::create(
         &state,
         &actor,
         &meta,
-        get("name"),
-        Some(get("description")),
-        model,
+        &f.one("name"),
+        Some(&f.one("description")),
+        model.as_deref(),
     )
     .await
     {
         Ok(m) => Ok(Redirect::to(&format!("/admin/ai-modules/develop/{}", m.id)).into_response()),
-        Err(e) if e.status.is_client_error() => render_list(&state, &page, f, Some(e)).await,
+        Err(e) if e.status.is_client_error() => {
+            render_list(&state, &page, f.firsts(), Some(e)).await
+        }
         Err(e) => Err(e.into()),
     }
 }

@@ -1,7 +1,7 @@
 use super::service::{self, CreateInput, UpdateInput};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::http::extract::RequestMeta;
+use crate::http::extract::{FormFields, RequestMeta};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
@@ -37,24 +37,6 @@ fn all_roles() -> Value {
         .map(|r| json!({ "name": r.as_str(), "label": r.label() }))
         .collect();
     Value::from(Serde(&roles))
-}
-
-/// Form fields arrive as repeated keys (`roles=a&roles=b`), which serde's map form
-/// extractor cannot hold; collect them by name.
-fn form_fields(body: &[u8]) -> BTreeMap<String, Vec<String>> {
-    let pairs: Vec<(String, String)> = serde_urlencoded::from_bytes(body).unwrap_or_default();
-    let mut m: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    for (k, v) in pairs {
-        m.entry(k).or_default().push(v);
-    }
-    m
-}
-
-fn one(f: &BTreeMap<String, Vec<String>>, k: &str) -> String {
-    f.get(k)
-        .and_then(|v| v.first())
-        .cloned()
-        .unwrap_or_default()
 }
 
 fn split_list(s: &str) -> Vec<String> {
@@ -108,22 +90,22 @@ async fn create(
     meta: RequestMeta,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let f = form_fields(&body);
-    let roles = f.get("roles").cloned().unwrap_or_default();
+    let f = FormFields::parse(&body);
+    let roles = f.all("roles");
     let input = CreateInput {
-        username: one(&f, "username"),
-        password: one(&f, "password"),
-        display_name: Some(one(&f, "display_name")),
-        email: Some(one(&f, "email")),
+        username: f.one("username"),
+        password: f.one("password"),
+        display_name: Some(f.one("display_name")),
+        email: Some(f.one("email")),
         roles: roles.clone(),
-        business_roles: split_list(&one(&f, "business_roles")),
+        business_roles: split_list(&f.one("business_roles")),
     };
     match service::create(&state, &actor, &meta, input).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
         Err(e) if e.status.is_client_error() => {
             let form = context! {
-                username => one(&f, "username"), display_name => one(&f, "display_name"),
-                email => one(&f, "email"), roles => roles, business_roles => one(&f, "business_roles"),
+                username => f.one("username"), display_name => f.one("display_name"),
+                email => f.one("email"), roles => roles, business_roles => f.one("business_roles"),
             };
             let mut resp = page.render(
                 "users/new.html",
@@ -145,11 +127,11 @@ fn form_of_user(user: &User) -> Value {
     }
 }
 
-fn form_as_typed(f: &BTreeMap<String, Vec<String>>) -> Value {
+fn form_as_typed(f: &FormFields) -> Value {
     context! {
-        display_name => one(f, "display_name"), email => one(f, "email"),
-        roles => f.get("roles").cloned().unwrap_or_default(),
-        business_roles => one(f, "business_roles"), active => one(f, "active") == "true",
+        display_name => f.one("display_name"), email => f.one("email"),
+        roles => f.all("roles"),
+        business_roles => f.one("business_roles"), active => f.checked("active"),
     }
 }
 
@@ -193,13 +175,13 @@ async fn update(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let f = form_fields(&body);
+    let f = FormFields::parse(&body);
     let input = UpdateInput {
-        display_name: Some(one(&f, "display_name")),
-        email: Some(Some(one(&f, "email"))),
-        roles: Some(f.get("roles").cloned().unwrap_or_default()),
-        business_roles: Some(split_list(&one(&f, "business_roles"))),
-        active: Some(one(&f, "active") == "true"),
+        display_name: Some(f.one("display_name")),
+        email: Some(Some(f.one("email"))),
+        roles: Some(f.all("roles")),
+        business_roles: Some(split_list(&f.one("business_roles"))),
+        active: Some(f.checked("active")),
     };
     match service::update(&state, &actor, &meta, &id, input).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
@@ -218,8 +200,8 @@ async fn reset_password(
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let f = form_fields(&body);
-    match service::reset_password(&state, &actor, &meta, &id, &one(&f, "password")).await {
+    let f = FormFields::parse(&body);
+    match service::reset_password(&state, &actor, &meta, &id, &f.one("password")).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
         Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
             render_edit(&state, &page, &id, None, Some(e)).await
