@@ -1,8 +1,9 @@
-use access::PlatformRole;
 use anyhow::Context;
+use app::accounts::users::{self, CreateInput};
+use app::audit::{self, Walk};
+use app::config::LogFormat;
+use app::{App, AppError, Caller, Config};
 use clap::{Args, Parser, Subcommand};
-use server::Config;
-use server::config::LogFormat;
 use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -137,8 +138,15 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
-    // Spec and patch commands are pure: no config, no database.
+    // Spec and patch commands are pure: no config, no database (but `spec verify`,
+    // which compares the stored live spec).
     let command = match cli.command {
+        Command::Spec {
+            command: crate::pure::SpecCommand::Verify,
+        } => {
+            let cfg = load_config(&cli.global)?;
+            return spec_verify(cfg).await;
+        }
         Command::Spec { command } => return Ok(crate::pure::spec(command)),
         Command::Patch { command } => return Ok(crate::pure::patch(command)),
         Command::Test { command } => return Ok(crate::pure::test(command).await),
@@ -155,10 +163,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Module { command } => crate::module_cmd::run(cfg, command).await,
         Command::Migrate => {
-            server::startup::open_database(&cfg).await?;
+            app::open_database(&cfg).await?;
             println!(
                 "migrations applied to {}",
-                server::startup::redact_url(&cfg.effective_database_url())
+                cfg.effective_database_url().redacted()
             );
             Ok(ExitCode::SUCCESS)
         }
@@ -183,7 +191,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
                 None
             };
             user_add(
-                &cfg,
+                cfg,
                 username,
                 roles,
                 business_roles,
@@ -196,19 +204,21 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Audit {
             command: AuditCommand::Verify,
         } => {
-            let db = server::startup::open_database(&cfg).await?;
-            let v = store::audit::verify(&db).await?;
-            match v.first_broken {
-                None => {
-                    println!("audit chain intact: {} rows verified", v.rows_checked);
-                    Ok(ExitCode::SUCCESS)
-                }
-                Some((seq, why)) => {
+            let app = App::open(cfg).await?;
+            let v = audit::verify(&app, &Caller::cli_operator(), Walk::Full)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            match (v.broken_at, v.reason) {
+                (Some(seq), Some(why)) => {
                     println!(
                         "audit chain BROKEN at row {seq}: {why} ({} rows before it verified)",
                         v.rows_checked
                     );
                     Ok(ExitCode::from(1))
+                }
+                _ => {
+                    println!("audit chain intact: {} rows verified", v.rows_checked);
+                    Ok(ExitCode::SUCCESS)
                 }
             }
         }
@@ -216,10 +226,8 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             customers,
             orders_per_customer,
         } => {
-            let db = server::startup::open_database(&cfg).await?;
-            let live = server::live::LiveSpec::load(&db).await?.get();
-            let (c, o) = seed_demo(&db, &live.spec, customers, orders_per_customer).await?;
-            store::records::analyze(&db).await?;
+            let app = App::open(cfg).await?;
+            let (c, o) = app::seed::demo(&app, customers, orders_per_customer).await?;
             println!("created {c} customers and {o} orders");
             Ok(ExitCode::SUCCESS)
         }
@@ -243,8 +251,36 @@ async fn serve(cfg: Config) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// `modgate spec verify`: whether the stored live spec is what the base CRM and the
+/// published modules compose to. Exit 0 when it is, 1 naming the differences.
+async fn spec_verify(cfg: Config) -> anyhow::Result<ExitCode> {
+    let db = app::open_database(&cfg).await?;
+    let drift = app::live::verify(&db)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    db.close().await;
+    println!("{}", drift.message());
+    Ok(if drift.holds() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The command-line flag a field of the user form arrives in.
+fn flag_of(field: &str) -> &str {
+    match field {
+        "username" => "--username",
+        "roles" => "--role",
+        "businessRoles" => "--business-role",
+        "email" => "--email",
+        "displayName" => "--display-name",
+        other => other,
+    }
+}
+
 async fn user_add(
-    cfg: &Config,
+    cfg: Config,
     username: String,
     roles: Vec<String>,
     business_roles: Vec<String>,
@@ -252,108 +288,37 @@ async fn user_add(
     email: Option<String>,
     password: Option<String>,
 ) -> anyhow::Result<ExitCode> {
-    use server::http::users::service;
-    let fail = |field: &str, m: String| -> anyhow::Result<ExitCode> {
-        eprintln!("error: {field}: {m}");
-        Ok(ExitCode::from(2))
-    };
-    let username = match service::parse_username(&username) {
-        Ok(u) => u,
-        Err(m) => return fail("--username", m),
-    };
-    let roles: Vec<PlatformRole> = match service::parse_roles(&roles) {
-        Ok(r) => r,
-        Err(m) => return fail("--role", m),
-    };
-    let business_roles = match service::parse_business_roles(&business_roles) {
-        Ok(r) => r,
-        Err(m) => return fail("--business-role", m),
-    };
-    let email = match service::parse_email(email.as_deref().unwrap_or("")) {
-        Ok(e) => e,
-        Err(m) => return fail("--email", m),
-    };
-    let display_name =
-        match service::parse_display_name(display_name.as_deref().unwrap_or(""), &username) {
-            Ok(d) => d,
-            Err(m) => return fail("--display-name", m),
-        };
     let (password, generated) = match password {
         Some(p) => (p, false),
-        None => (server::auth::secrets::random_token()[..20].to_owned(), true),
+        None => (app::seed::random_password(), true),
     };
-    if let Err(m) = server::auth::password::check_policy(&password) {
-        return fail("password", m);
-    }
-    let db = server::startup::open_database(cfg).await?;
-    server::seed::run(&db, cfg.admin_password.as_ref().map(|s| s.expose())).await?;
-    let new = store::users::NewUser {
-        username: username.clone(),
+    let (app, _) = App::open_seeded(cfg).await?;
+    let input = CreateInput {
+        username,
+        password: password.clone(),
         display_name,
         email,
-        password_hash: server::auth::password::hash(&password).await?,
         roles,
         business_roles,
     };
-    let mut tx = db.begin().await?;
-    let user = match store::users::insert(&mut tx, &new).await {
-        Ok(u) => u,
-        Err(store::StoreError::Conflict(_)) => {
-            eprintln!("error: a user named '{username}' already exists");
-            return Ok(ExitCode::from(1));
+    match users::create(&app, &Caller::cli_operator(), input).await {
+        Ok(user) => {
+            println!("created user {} ({})", user.username, user.id);
+            if generated {
+                println!("password: {password}");
+            }
+            Ok(ExitCode::SUCCESS)
         }
-        Err(e) => return Err(e.into()),
-    };
-    let mut e = store::audit::NewEntry::new("user.create", store::audit::Outcome::Success);
-    e.actor = Some("cli".into());
-    e.resource_type = Some("user".into());
-    e.resource_id = Some(user.id.clone());
-    e.details = serde_json::json!({ "username": user.username, "roles": user.roles, "businessRoles": user.business_roles });
-    store::audit::append(&mut tx, e).await?;
-    tx.commit().await?;
-    println!("created user {} ({})", user.username, user.id);
-    if generated {
-        println!("password: {password}");
-    }
-    Ok(ExitCode::SUCCESS)
-}
-
-const CURRENCIES: [&str; 3] = ["CNY", "USD", "EUR"];
-
-async fn seed_demo(
-    db: &store::Db,
-    spec: &spec::Spec,
-    customers: u64,
-    per: u64,
-) -> anyhow::Result<(u64, u64)> {
-    let e = runtime::Engine::new(spec, db);
-    let actor = runtime::Actor::admin("seed");
-    let tiers = ["bronze", "silver", "gold"];
-    let mut orders = 0;
-    for i in 0..customers {
-        let data = serde_json::json!({
-            "name": format!("Customer {i}"),
-            "email": format!("customer{i}@demo.test"),
-            "company": format!("Company {}", i % 997),
-            "tier": tiers[(i % 3) as usize],
-            "creditLimit": format!("{}.00", 1000 + (i % 50) * 100),
-        });
-        let c = e
-            .create(&actor, "Customer", data.as_object().expect("an object"))
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
-        for j in 0..per {
-            let data = serde_json::json!({
-                "customer": c.id,
-                "amount": format!("{}.{:02}", 10 + (i * 7 + j * 13) % 5000, (i + j) % 100),
-                "currency": CURRENCIES[(j % 3) as usize],
-                "orderDate": format!("2026-{:02}-{:02}", 1 + (j % 12), 1 + (i % 28)),
-            });
-            e.create(&actor, "Order", data.as_object().expect("an object"))
-                .await
-                .map_err(|e| anyhow::anyhow!("{e}"))?;
-            orders += 1;
+        Err(AppError::Invalid(p)) => {
+            for f in &p.fields {
+                eprintln!("error: {}: {}", flag_of(&f.field), f.message);
+            }
+            Ok(ExitCode::from(2))
         }
+        Err(e @ AppError::Conflict(_)) => {
+            eprintln!("error: {e}");
+            Ok(ExitCode::from(1))
+        }
+        Err(e) => Err(anyhow::anyhow!("{e}")),
     }
-    Ok((customers, orders))
 }

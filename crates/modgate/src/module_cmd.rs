@@ -1,13 +1,9 @@
 //! `modgate module …`: module development from the command line, through the same
 //! Patch Gateway the page and the API use.
 
-use access::Permission;
+use app::gateway::{self, Ask, Progress};
+use app::{App, AppError, Config};
 use clap::Subcommand;
-use server::Config;
-use server::ai::gateway::{self, Ask, Progress};
-use server::auth::CurrentUser;
-use server::auth::current::AuthVia;
-use server::http::extract::RequestMeta;
 use std::io::Write;
 use std::process::ExitCode;
 
@@ -36,49 +32,20 @@ pub async fn run(cfg: Config, command: ModuleCommand) -> anyhow::Result<ExitCode
         user,
         model,
     } = command;
-    let (state, _) = server::startup::open_state(cfg).await?;
-    let Some((u, _)) = store::users::credentials(&state.db, &user).await? else {
-        eprintln!("error: no user named '{user}'");
+    let (app, _) = App::open_seeded(cfg).await?;
+    let Some(by) = app::accounts::identity::cli_user(&app, &user)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    else {
+        eprintln!("error: no active user named '{user}'");
         return Ok(ExitCode::from(2));
     };
-    let actor = CurrentUser {
-        permissions: u
-            .roles
-            .iter()
-            .flat_map(|r| r.permissions().iter().copied())
-            .collect(),
-        id: u.id,
-        username: u.username,
-        display_name: u.display_name,
-        roles: u.roles,
-        business_roles: u.business_roles,
-        via: AuthVia::Bearer {
-            token_id: "cli".into(),
-        },
-    };
-    if !u.active || !actor.can(Permission::ModulesDevelop) {
-        eprintln!(
-            "error: '{user}' may not develop modules (needs an active account with modules.develop)"
-        );
-        return Ok(ExitCode::from(2));
-    }
-    let id = match store::modules::get(&state.db, &module).await? {
-        Some(m) => m.id,
-        None => match store::modules::list(&state.db)
-            .await?
-            .into_iter()
-            .find(|m| m.slug == module)
-        {
-            Some(m) => m.id,
-            None => {
-                eprintln!("error: no module with id or slug '{module}'");
-                return Ok(ExitCode::from(2));
-            }
-        },
-    };
-    let meta = RequestMeta {
-        client_addr: Some("cli".into()),
-        ..RequestMeta::default()
+    let id = match app::modules::find_by_id_or_slug(&app, &by, &module).await {
+        Ok(m) => m.id,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit_code(&e));
+        }
     };
     let mut progress = |p: Progress| {
         let mut err = std::io::stderr();
@@ -128,24 +95,28 @@ pub async fn run(cfg: Config, command: ModuleCommand) -> anyhow::Result<ExitCode
         prompt: &prompt,
         model_id: model.as_deref(),
     };
-    match gateway::generate(&state, &actor, &meta, ask, &mut progress, &cancel).await {
+    match gateway::generate(&app, &by, ask, &mut progress, &cancel).await {
         Ok(g) => {
             eprintln!();
             println!("{}", serde_json::to_string_pretty(&g)?);
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => {
-            eprintln!("\nerror: {}", e.message);
-            Ok(
-                if e.status.is_client_error()
-                    && e.code != "generation_failed"
-                    && e.code != "not_understood"
-                {
-                    ExitCode::from(2)
-                } else {
-                    ExitCode::from(1)
-                },
-            )
+            eprintln!("\nerror: {e}");
+            Ok(exit_code(&e))
         }
+    }
+}
+
+/// 1 when the generation ran and produced nothing to save (the model's answers, a
+/// provider failure, a fault of ours); 2 when the command was asked something it
+/// cannot do (a bad module, prompt, model or permission).
+fn exit_code(e: &AppError) -> ExitCode {
+    match e {
+        AppError::NoAnswer(_)
+        | AppError::Upstream(_)
+        | AppError::Unavailable { .. }
+        | AppError::Internal(_) => ExitCode::from(1),
+        _ => ExitCode::from(2),
     }
 }

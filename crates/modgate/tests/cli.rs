@@ -214,7 +214,7 @@ async fn module_generate_goes_through_the_gateway() {
             name: "Loyalty".into(),
             slug: "loyalty".into(),
             description: String::new(),
-            status: "draft".into(),
+            status: store::ModuleStatus::Draft,
             model_id: None,
             owner: "admin".into(),
             current_version: 0,

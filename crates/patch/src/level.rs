@@ -24,3 +24,29 @@ impl fmt::Display for Level {
         })
     }
 }
+
+impl std::str::FromStr for Level {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "L1" => Ok(Level::L1),
+            "L2" => Ok(Level::L2),
+            "L3" => Ok(Level::L3),
+            other => Err(format!("'{other}' is not a security level (L1, L2 or L3)")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Level;
+
+    #[test]
+    fn levels_read_back_as_written() {
+        for l in [Level::L1, Level::L2, Level::L3] {
+            assert_eq!(l.to_string().parse::<Level>(), Ok(l));
+        }
+        assert!("l1".parse::<Level>().is_err());
+    }
+}

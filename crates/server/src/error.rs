@@ -1,18 +1,20 @@
-//! The HTTP layer's one error type. Clients get `{"error":{"code","message","details"}}`
-//! with a fitting status; internal causes are logged (inside the request's span, which
-//! carries the request id) and never echoed.
+//! The HTTP layer's one error type and the one place where the application layer's
+//! errors become HTTP answers. Clients get `{"error":{"code","message","details"}}`
+//! with a fitting status; internal causes are logged (inside the request's span,
+//! which carries the request id) and never echoed.
 
+use app::AppError;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::{Value, json};
-use store::StoreError;
+use serde_json::{Map, Value, json};
 
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub code: &'static str,
     pub message: String,
-    pub details: Value,
+    /// Always an object (empty when there is nothing to add).
+    pub details: Map<String, Value>,
 }
 
 impl ApiError {
@@ -21,13 +23,8 @@ impl ApiError {
             status,
             code,
             message: message.into(),
-            details: Value::Null,
+            details: Map::new(),
         }
-    }
-
-    pub fn with_details(mut self, details: Value) -> Self {
-        self.details = details;
-        self
     }
 
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -48,21 +45,6 @@ impl ApiError {
             "not_found",
             format!("{} not found", what.into()),
         )
-    }
-
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
-    }
-
-    /// A field-level validation failure: 422 with `details.fields[{field, message}]`.
-    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
-        let message = message.into();
-        Self::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "validation",
-            format!("{field}: {message}"),
-        )
-        .with_details(json!({ "fields": [ { "field": field, "message": message } ] }))
     }
 
     pub fn internal() -> Self {
@@ -96,63 +78,96 @@ impl IntoResponse for ApiError {
     }
 }
 
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(what) => ApiError::conflict(format!("{what} already exists")),
-            StoreError::NotFound(what) => ApiError::not_found(what),
-            other => {
-                tracing::error!(error = %other, "storage failure");
-                ApiError::internal()
-            }
-        }
+/// The status an application error is answered with.
+pub fn status_of(e: &AppError) -> StatusCode {
+    match e {
+        AppError::NotFound { .. } => StatusCode::NOT_FOUND,
+        AppError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+        AppError::Invalid(_) | AppError::NoAnswer(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        AppError::Conflict(_) => StatusCode::CONFLICT,
+        AppError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        AppError::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+        AppError::Throttled { .. } => StatusCode::TOO_MANY_REQUESTS,
+        AppError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
+        AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
+        AppError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+        AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
 
-impl From<anyhow::Error> for ApiError {
-    fn from(e: anyhow::Error) -> Self {
-        tracing::error!(error = %e, "internal failure");
-        ApiError::internal()
+impl From<AppError> for ApiError {
+    fn from(e: AppError) -> Self {
+        if let AppError::Internal(cause) = &e {
+            tracing::error!(error = %format!("{cause:#}"), "internal failure");
+            return ApiError::internal();
+        }
+        ApiError {
+            status: status_of(&e),
+            code: e.code(),
+            message: e.to_string(),
+            details: e.details(),
+        }
     }
 }
 
 /// Result of a JSON API handler.
 pub type ApiResult<T> = Result<T, ApiError>;
 
-impl From<runtime::RuntimeError> for ApiError {
-    fn from(e: runtime::RuntimeError) -> Self {
-        use runtime::RuntimeError as R;
-        let message = e.to_string();
-        match e {
-            R::UnknownObject { .. } | R::NotFound { .. } => {
-                ApiError::new(StatusCode::NOT_FOUND, "not_found", message)
-            }
-            R::Forbidden { .. } => ApiError::new(StatusCode::FORBIDDEN, "forbidden", message),
-            R::Validation(fields) => {
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message)
-                    .with_details(serde_json::json!({ "fields": fields }))
-            }
-            R::VersionConflict { current, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "version_conflict", message)
-                    .with_details(serde_json::json!({ "currentVersion": current }))
-            }
-            R::InvalidTransition {
-                state, transition, ..
-            } => ApiError::new(StatusCode::CONFLICT, "invalid_transition", message)
-                .with_details(serde_json::json!({ "state": state, "transition": transition })),
-            R::Immutable { .. } => ApiError::new(StatusCode::CONFLICT, "immutable", message),
-            R::Restricted {
-                by_object,
-                by_field,
-                count,
-                ..
-            } => ApiError::new(StatusCode::CONFLICT, "restricted", message).with_details(
-                serde_json::json!({ "referencedBy": by_object, "field": by_field, "count": count }),
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_kind_of_application_error_has_its_status_and_details_stay_objects() {
+        let cases: Vec<(AppError, u16)> = vec![
+            (AppError::not_found("user x"), 404),
+            (AppError::bad_request("page: no"), 400),
+            (AppError::invalid("name", "is required"), 422),
+            (AppError::conflict("taken"), 409),
+            (
+                AppError::Forbidden {
+                    code: "forbidden",
+                    reason: "no".into(),
+                },
+                403,
             ),
-            R::Storage(m) => {
-                tracing::error!(error = %m, "record storage failure");
-                ApiError::internal()
-            }
+            (
+                AppError::Unauthenticated {
+                    message: "no".into(),
+                },
+                401,
+            ),
+            (
+                AppError::Throttled {
+                    message: "wait".into(),
+                    retry_after_secs: 3,
+                },
+                429,
+            ),
+            (
+                AppError::PreconditionFailed {
+                    message: "stale".into(),
+                    current_version: 2,
+                },
+                412,
+            ),
+            (
+                AppError::Upstream(llm::LlmError::new(llm::ErrorKind::Timeout, "slow")),
+                502,
+            ),
+            (
+                AppError::Unavailable {
+                    message: "down".into(),
+                },
+                503,
+            ),
+            (AppError::Internal(anyhow::anyhow!("secret cause")), 500),
+        ];
+        for (e, status) in cases {
+            let api = ApiError::from(e);
+            assert_eq!(api.status.as_u16(), status, "{api}");
+            assert!(api.body()["error"]["details"].is_object(), "{api}");
+            assert!(!api.message.contains("secret cause"));
         }
     }
 }

@@ -1,54 +1,19 @@
 //! Building and running the server; tests use the same path with port 0.
 
-use crate::config::Config;
-use crate::secret::InstanceSecret;
-use crate::seed::{self, SeedOutcome};
 use crate::state::AppState;
 use crate::{http, views};
 use anyhow::Context;
+use app::seed::SeedOutcome;
+use app::{App, Config};
 use axum::http::Method;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use store::Db;
 use tokio::net::TcpListener;
 
-/// Connects to the configured database and applies migrations.
-pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
-    if config.database_url.is_none() {
-        std::fs::create_dir_all(&config.data_dir)
-            .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
-    }
-    let url = config.effective_database_url();
-    let db = Db::connect(&url)
-        .await
-        .with_context(|| format!("cannot open database {}", redact_url(&url)))?;
-    db.migrate().await.context("database migration failed")?;
-    Ok(db)
-}
-
-/// A database URL with any password removed, fit for logs.
-pub fn redact_url(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => {
-            let cred = &url[s + 3..at];
-            match cred.split_once(':') {
-                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
-                None => url.to_owned(),
-            }
-        }
-        _ => url.to_owned(),
-    }
-}
-
-/// Everything a request handler can reach, without a listener: the migrated and
-/// seeded database, the instance secret, the live spec. The server and the command
-/// line's service commands (such as `module generate`) share it.
-pub async fn open_state(config: Config) -> anyhow::Result<(AppState, SeedOutcome)> {
-    let db = open_database(&config).await?;
-    let seeded = seed::run(&db, config.admin_password.as_ref().map(|s| s.expose())).await?;
-    let secret = InstanceSecret::load_or_create(&config)?;
-    let live = Arc::new(crate::live::LiveSpec::load(&db).await?);
+/// The handlers' state over an opened application: the page paths that exist are
+/// read off the route table.
+pub fn state_of(app: App) -> AppState {
     let page_paths = http::routes()
         .table
         .iter()
@@ -57,15 +22,10 @@ pub async fn open_state(config: Config) -> anyhow::Result<(AppState, SeedOutcome
         .collect();
     // Compile templates now, so a broken one fails start-up rather than a request.
     let _ = &*views::VIEWS;
-    let state = AppState {
-        db,
-        config: Arc::new(config),
-        secret: Arc::new(secret),
+    AppState {
+        app,
         page_paths: Arc::new(page_paths),
-        live,
-        identities: Arc::default(),
-    };
-    Ok((state, seeded))
+    }
 }
 
 /// A server bound to its port, with its database migrated and seeded.
@@ -77,11 +37,17 @@ pub struct Application {
 impl Application {
     pub async fn build(config: Config) -> anyhow::Result<(Application, SeedOutcome)> {
         let bind = config.bind;
-        let (state, seeded) = open_state(config).await?;
+        let (app, seeded) = App::open_seeded(config).await?;
         let listener = TcpListener::bind(bind)
             .await
             .with_context(|| format!("cannot listen on {bind}"))?;
-        Ok((Application { listener, state }, seeded))
+        Ok((
+            Application {
+                listener,
+                state: state_of(app),
+            },
+            seeded,
+        ))
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -94,21 +60,28 @@ impl Application {
         &self.state
     }
 
-    /// Serves until `shutdown` completes, then finishes in-flight requests.
+    /// Serves until `shutdown` completes, then finishes in-flight requests, stops the
+    /// live spec's poller and closes the database.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let db = self.state.db.clone();
-        self.state.live.clone().watch(db.clone());
-        let app = http::app(self.state);
-        axum::serve(
+        let app = self.state.app.clone();
+        let stop = llm::CancellationToken::new();
+        let poller = app.live.clone().watch(app.db.clone(), stop.clone());
+        let router = http::app(self.state);
+        let served = axum::serve(
             self.listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
+            router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
-        .await?;
-        db.close().await;
+        .await;
+        stop.cancel();
+        if let Err(e) = poller.await {
+            tracing::warn!(error = %e, "the live spec poller ended abnormally");
+        }
+        app.db.close().await;
+        served?;
         Ok(())
     }
 }
@@ -134,20 +107,4 @@ pub async fn shutdown_signal() {
         _ = term => {},
     }
     tracing::info!("shutting down");
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn urls_lose_their_password() {
-        assert_eq!(
-            super::redact_url("postgres://u:secret@h:5432/db"),
-            "postgres://u:***@h:5432/db"
-        );
-        assert_eq!(super::redact_url("postgres://u@h/db"), "postgres://u@h/db");
-        assert_eq!(
-            super::redact_url("sqlite:./modgate.db"),
-            "sqlite:./modgate.db"
-        );
-    }
 }

@@ -6,6 +6,7 @@
 
 mod base;
 mod code;
+mod differences;
 mod integrity;
 mod model;
 pub mod names;
@@ -14,6 +15,7 @@ pub mod value;
 
 pub use base::{BASE_OBJECTS, base_spec, base_spec_json};
 pub use code::Code;
+pub use differences::{Difference, Side, differences};
 pub use integrity::{Violation, check};
 pub use model::*;
 pub use record_schema::record_schema;

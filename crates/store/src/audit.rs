@@ -255,20 +255,71 @@ pub async fn list(
 /// The result of walking the chain.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Verification {
+    /// The walk began after this row (0: at the first row).
+    pub started_after: i64,
+    /// Rows found to hold in this walk.
     pub rows_checked: i64,
     /// The first row that does not hold, and why.
     pub first_broken: Option<(i64, String)>,
+    /// The last row that holds and its hash: where the next walk may start.
+    pub last_good: Option<(i64, String)>,
+}
+
+/// A row up to which the chain was verified to hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Checkpoint {
+    pub seq: i64,
+    pub hash: String,
+    pub verified_at: i64,
 }
 
 /// Walks the whole chain in order and reports the first row that does not hold:
 /// a changed row (its hash no longer matches), a deleted row (a gap in `seq`, or a
 /// `prev_hash` that is not its predecessor's hash), or a reordered one.
 pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
+    verify_from(db, None).await
+}
+
+/// Walks the chain from `checkpoint` on: the checkpoint row must still carry the
+/// hash it had when verified (so rows at and after it cannot have been changed or
+/// removed unseen), and every later row must hold. Rows before the checkpoint are
+/// taken as verified; a full walk ([`verify`]) checks them again.
+pub async fn verify_from(
+    db: &Db,
+    checkpoint: Option<&Checkpoint>,
+) -> Result<Verification, StoreError> {
     const BATCH: i64 = 1000;
-    let mut after = 0_i64;
+    let mut out = Verification {
+        started_after: 0,
+        rows_checked: 0,
+        first_broken: None,
+        last_good: None,
+    };
     let mut prev_hash = GENESIS.to_owned();
-    let mut expected_seq = 1_i64;
-    let mut checked = 0_i64;
+    if let Some(cp) = checkpoint {
+        let sql = format!("SELECT {COLUMNS} FROM audit_logs WHERE seq = $1");
+        let row: Option<Entry> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+            .bind(cp.seq)
+            .fetch_optional(c)
+            .await?);
+        let broken = match &row {
+            None => Some("the checkpoint row is missing: rows were deleted".to_owned()),
+            Some(r) if r.hash != cp.hash || r.hash != r.expected_hash() => Some(
+                "the checkpoint row no longer matches the hash it was verified with: the row was changed"
+                    .to_owned(),
+            ),
+            Some(_) => None,
+        };
+        if let Some(why) = broken {
+            out.first_broken = Some((cp.seq, why));
+            return Ok(out);
+        }
+        out.started_after = cp.seq;
+        out.last_good = Some((cp.seq, cp.hash.clone()));
+        prev_hash = cp.hash.clone();
+    }
+    let mut after = out.started_after;
+    let mut expected_seq = after + 1;
     loop {
         let sql = format!("SELECT {COLUMNS} FROM audit_logs WHERE seq > $1 ORDER BY seq LIMIT $2");
         let rows: Vec<Entry> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
@@ -277,10 +328,7 @@ pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
             .fetch_all(c)
             .await?);
         if rows.is_empty() {
-            return Ok(Verification {
-                rows_checked: checked,
-                first_broken: None,
-            });
+            return Ok(out);
         }
         for row in rows {
             let broken = if row.seq != expected_seq {
@@ -296,17 +344,40 @@ pub async fn verify(db: &Db) -> Result<Verification, StoreError> {
                 None
             };
             if let Some(why) = broken {
-                return Ok(Verification {
-                    rows_checked: checked,
-                    first_broken: Some((row.seq, why)),
-                });
+                out.first_broken = Some((row.seq, why));
+                return Ok(out);
             }
-            checked += 1;
+            out.rows_checked += 1;
             expected_seq += 1;
             after = row.seq;
+            out.last_good = Some((row.seq, row.hash.clone()));
             prev_hash = row.hash;
         }
     }
+}
+
+/// The newest checkpoint, if the chain was ever verified.
+pub async fn latest_checkpoint(db: &Db) -> Result<Option<Checkpoint>, StoreError> {
+    Ok(with_db!(db, c => sqlx::query_as(
+        "SELECT seq, hash, verified_at FROM audit_checkpoints ORDER BY seq DESC LIMIT 1",
+    )
+    .fetch_optional(c)
+    .await?))
+}
+
+/// Remembers that the chain holds up to row `seq` with `hash`. Saving the same row
+/// twice (two replicas verifying at once) keeps the first.
+pub async fn save_checkpoint(db: &Db, seq: i64, hash: &str) -> Result<(), StoreError> {
+    with_db!(db, c => sqlx::query(
+        "INSERT INTO audit_checkpoints (seq, hash, verified_at) VALUES ($1, $2, $3) ON CONFLICT (seq) DO NOTHING",
+    )
+    .bind(seq)
+    .bind(hash)
+    .bind(now_ms())
+    .execute(c)
+    .await?
+    .rows_affected());
+    Ok(())
 }
 
 /// How many rows the log holds (to tell a fresh install from a used one).

@@ -24,9 +24,13 @@ pub mod test_runs;
 pub mod testing;
 pub mod tokens;
 pub mod users;
+mod vocab;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;
+pub use models::ModelStatus;
+pub use modules::{ModuleStatus, VersionSource};
+pub use test_runs::RunStatus;
 
 /// Milliseconds since the Unix epoch: the one time representation in the database.
 pub fn now_ms() -> i64 {

@@ -1,8 +1,18 @@
 //! Configured AI models. The API key arrives here already encrypted: this layer
 //! never sees a key in the clear.
 
+use crate::vocab::{parse, text_enum};
 use crate::{Db, StoreError, Tx, now_ms};
 use serde::{Deserialize, Serialize};
+
+text_enum! {
+    /// What the last connection test said; `untested` after a change it depends on.
+    pub enum ModelStatus {
+        Untested => "untested",
+        Ok => "ok",
+        Failing => "failing",
+    }
+}
 
 /// Call settings of a model, stored as JSON.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -39,8 +49,7 @@ pub struct ModelConfig {
     pub params: ModelParams,
     pub enabled: bool,
     pub is_default: bool,
-    /// `untested`, `ok` or `failing`.
-    pub status: String,
+    pub status: ModelStatus,
     pub last_test_at: Option<i64>,
     pub last_latency_ms: Option<i64>,
     /// The last connection test's result (JSON).
@@ -86,6 +95,7 @@ impl TryFrom<Row> for ModelConfig {
                 None => None,
             };
         Ok(ModelConfig {
+            status: parse(&r.status, &format!("status of model {}", r.id))?,
             id: r.id,
             name: r.name,
             provider: r.provider,
@@ -96,7 +106,6 @@ impl TryFrom<Row> for ModelConfig {
             params,
             enabled: r.enabled,
             is_default: r.is_default,
-            status: r.status,
             last_test_at: r.last_test_at,
             last_latency_ms: r.last_latency_ms,
             last_result,
@@ -149,24 +158,22 @@ pub async fn insert(tx: &mut Tx, m: &ModelConfig) -> Result<(), StoreError> {
     with_tx!(tx, c => sqlx::query(
         "INSERT INTO model_config (id, name, provider, base_url, model, api_key_enc, api_key_mask, params, \
          enabled, is_default, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'untested', $11, $11)")
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)")
         .bind(&m.id).bind(&m.name).bind(&m.provider).bind(&m.base_url).bind(&m.model)
         .bind(&m.api_key_enc).bind(&m.api_key_mask).bind(params_json(&m.params))
-        .bind(m.enabled).bind(m.is_default).bind(m.created_at)
+        .bind(m.enabled).bind(m.is_default).bind(m.status.as_str()).bind(m.created_at)
         .execute(c).await
         .map_err(StoreError::conflict_on_unique("a model with this name"))?.rows_affected());
     Ok(())
 }
 
-/// Writes the editable columns of `m`. When what a test depends on changed
-/// (`retest`), the status goes back to `untested`.
-pub async fn update(tx: &mut Tx, m: &ModelConfig, retest: bool) -> Result<(), StoreError> {
+/// Writes the editable columns of `m` and its status.
+pub async fn update(tx: &mut Tx, m: &ModelConfig) -> Result<(), StoreError> {
     let n = with_tx!(tx, c => sqlx::query(
         "UPDATE model_config SET name = $1, provider = $2, base_url = $3, model = $4, api_key_enc = $5, \
-         api_key_mask = $6, params = $7, enabled = $8, \
-         status = CASE WHEN $9 THEN 'untested' ELSE status END, updated_at = $10 WHERE id = $11")
+         api_key_mask = $6, params = $7, enabled = $8, status = $9, updated_at = $10 WHERE id = $11")
         .bind(&m.name).bind(&m.provider).bind(&m.base_url).bind(&m.model).bind(&m.api_key_enc)
-        .bind(&m.api_key_mask).bind(params_json(&m.params)).bind(m.enabled).bind(retest)
+        .bind(&m.api_key_mask).bind(params_json(&m.params)).bind(m.enabled).bind(m.status.as_str())
         .bind(now_ms()).bind(&m.id)
         .execute(c).await
         .map_err(StoreError::conflict_on_unique("a model with this name"))?.rows_affected());
@@ -201,14 +208,13 @@ pub async fn set_default(tx: &mut Tx, id: &str) -> Result<(), StoreError> {
 pub async fn record_test(
     tx: &mut Tx,
     id: &str,
-    ok: bool,
+    status: ModelStatus,
     latency_ms: i64,
     result: &serde_json::Value,
 ) -> Result<(), StoreError> {
-    let status = if ok { "ok" } else { "failing" };
     with_tx!(tx, c => sqlx::query(
         "UPDATE model_config SET status = $1, last_test_at = $2, last_latency_ms = $3, last_result = $4 WHERE id = $5")
-        .bind(status).bind(now_ms()).bind(latency_ms).bind(result.to_string()).bind(id)
+        .bind(status.as_str()).bind(now_ms()).bind(latency_ms).bind(result.to_string()).bind(id)
         .execute(c).await?.rows_affected());
     Ok(())
 }

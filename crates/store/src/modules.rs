@@ -1,6 +1,31 @@
-//! AI modules and their immutable versions.
+//! AI modules and their immutable versions. Which status a module moves to is the
+//! application's lifecycle rule; this layer stores what it is told.
 
+use crate::vocab::{parse, text_enum};
 use crate::{Db, StoreError, Tx, now_ms};
+use patch::Level;
+
+text_enum! {
+    /// Where a module is in its lifecycle (docs/module-lifecycle.md).
+    pub enum ModuleStatus {
+        Draft => "draft",
+        PendingReview => "pending_review",
+        Reviewing => "reviewing",
+        Approved => "approved",
+        Published => "published",
+        Unpublished => "unpublished",
+    }
+}
+
+text_enum! {
+    /// Who made a version: a model through the gateway, a person's edit, or a restore
+    /// of an older version.
+    pub enum VersionSource {
+        Ai => "ai",
+        Manual => "manual",
+        Restore => "restore",
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Module {
@@ -8,9 +33,7 @@ pub struct Module {
     pub name: String,
     pub slug: String,
     pub description: String,
-    /// DESIGN §6: `draft`, `pending_review`, `reviewing`, `approved`, `published`,
-    /// `unpublished`.
-    pub status: String,
+    pub status: ModuleStatus,
     /// `None`: the default model.
     pub model_id: Option<String>,
     pub owner: String,
@@ -33,20 +56,22 @@ struct ModuleRow {
     updated_at: i64,
 }
 
-impl From<ModuleRow> for Module {
-    fn from(r: ModuleRow) -> Self {
-        Module {
+impl TryFrom<ModuleRow> for Module {
+    type Error = StoreError;
+
+    fn try_from(r: ModuleRow) -> Result<Self, StoreError> {
+        Ok(Module {
+            status: parse(&r.status, &format!("status of module {}", r.id))?,
             id: r.id,
             name: r.name,
             slug: r.slug,
             description: r.description,
-            status: r.status,
             model_id: r.model_id,
             owner: r.owner,
             current_version: r.current_version,
             created_at: r.created_at,
             updated_at: r.updated_at,
-        }
+        })
     }
 }
 
@@ -63,12 +88,11 @@ pub struct Version {
     pub author: String,
     pub parent_version: Option<i64>,
     pub message: String,
-    /// `ai`, `manual` or `restore`.
-    pub source: String,
+    pub source: VersionSource,
     pub prompt: Option<String>,
     pub model: Option<String>,
     pub report: String,
-    pub level: String,
+    pub level: Level,
     pub valid: bool,
     pub needs_confirmation: bool,
     pub created_at: i64,
@@ -98,9 +122,14 @@ struct VersionRow {
     confirmed_at: Option<i64>,
 }
 
-impl From<VersionRow> for Version {
-    fn from(r: VersionRow) -> Self {
-        Version {
+impl TryFrom<VersionRow> for Version {
+    type Error = StoreError;
+
+    fn try_from(r: VersionRow) -> Result<Self, StoreError> {
+        let what = |col: &str| format!("{col} of version {} of module {}", r.number, r.module_id);
+        Ok(Version {
+            source: parse(&r.source, &what("source"))?,
+            level: parse(&r.level, &what("level"))?,
             module_id: r.module_id,
             number: r.number,
             patch: r.patch,
@@ -108,17 +137,15 @@ impl From<VersionRow> for Version {
             author: r.author,
             parent_version: r.parent_version,
             message: r.message,
-            source: r.source,
             prompt: r.prompt,
             model: r.model,
             report: r.report,
-            level: r.level,
             valid: r.valid,
             needs_confirmation: r.needs_confirmation,
             created_at: r.created_at,
             confirmed_by: r.confirmed_by,
             confirmed_at: r.confirmed_at,
-        }
+        })
     }
 }
 
@@ -131,13 +158,27 @@ pub async fn list(db: &Db) -> Result<Vec<Module>, StoreError> {
     let sql = format!("SELECT {MODULE_COLUMNS} FROM ai_modules ORDER BY updated_at DESC, name");
     let rows: Vec<ModuleRow> =
         with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(c).await?);
-    Ok(rows.into_iter().map(Module::from).collect())
+    rows.into_iter().map(Module::try_from).collect()
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<Module>, StoreError> {
     let sql = format!("SELECT {MODULE_COLUMNS} FROM ai_modules WHERE id = $1");
     let row: Option<ModuleRow> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?);
-    Ok(row.map(Module::from))
+    row.map(Module::try_from).transpose()
+}
+
+/// The module as the transaction sees it (for a decision that must not race).
+pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<Module>, StoreError> {
+    let sql = format!("SELECT {MODULE_COLUMNS} FROM ai_modules WHERE id = $1");
+    let row: Option<ModuleRow> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?);
+    row.map(Module::try_from).transpose()
+}
+
+/// A module by its slug.
+pub async fn by_slug(db: &Db, slug: &str) -> Result<Option<Module>, StoreError> {
+    let sql = format!("SELECT {MODULE_COLUMNS} FROM ai_modules WHERE slug = $1");
+    let row: Option<ModuleRow> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(slug).fetch_optional(c).await?);
+    row.map(Module::try_from).transpose()
 }
 
 /// A new module (version 0: no patch yet). [`StoreError::Conflict`] when the slug
@@ -146,7 +187,7 @@ pub async fn insert(tx: &mut Tx, m: &Module) -> Result<(), StoreError> {
     with_tx!(tx, c => sqlx::query(
         "INSERT INTO ai_modules (id, name, slug, description, status, model_id, owner, current_version, created_at, updated_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, 0, $8, $8)")
-        .bind(&m.id).bind(&m.name).bind(&m.slug).bind(&m.description).bind(&m.status)
+        .bind(&m.id).bind(&m.name).bind(&m.slug).bind(&m.description).bind(m.status.as_str())
         .bind(&m.model_id).bind(&m.owner).bind(m.created_at)
         .execute(c).await
         .map_err(StoreError::conflict_on_unique("a module with this name"))?.rows_affected());
@@ -173,11 +214,11 @@ pub struct NewVersion {
     pub content_hash: String,
     pub author: String,
     pub message: String,
-    pub source: String,
+    pub source: VersionSource,
     pub prompt: Option<String>,
     pub model: Option<String>,
     pub report: String,
-    pub level: String,
+    pub level: Level,
     pub valid: bool,
     pub needs_confirmation: bool,
 }
@@ -204,21 +245,22 @@ impl From<sqlx::Error> for SaveError {
     }
 }
 
-/// Saves `v` as version `base + 1` if the module is still at `base`: the compare and
-/// the move happen in one conditional update, so of two concurrent saves from the same
-/// base exactly one wins. A new version returns the module to `draft`.
+/// Saves `v` as version `base + 1` and moves the module to `status`, if the module is
+/// still at `base`: the compare and the move happen in one conditional update, so of
+/// two concurrent saves from the same base exactly one wins.
 pub async fn save_version(
     tx: &mut Tx,
     module_id: &str,
     base: i64,
+    status: ModuleStatus,
     v: &NewVersion,
 ) -> Result<i64, SaveError> {
     let now = now_ms();
     let next = base + 1;
     let moved = with_tx!(tx, c => sqlx::query(
-        "UPDATE ai_modules SET current_version = $1, status = 'draft', updated_at = $2 \
-         WHERE id = $3 AND current_version = $4")
-        .bind(next).bind(now).bind(module_id).bind(base)
+        "UPDATE ai_modules SET current_version = $1, status = $2, updated_at = $3 \
+         WHERE id = $4 AND current_version = $5")
+        .bind(next).bind(status.as_str()).bind(now).bind(module_id).bind(base)
         .execute(c).await?.rows_affected());
     if moved == 0 {
         let cur: Option<(i64,)> = with_tx!(tx, c => sqlx::query_as(
@@ -234,7 +276,7 @@ pub async fn save_version(
          source, prompt, model, report, level, valid, needs_confirmation, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
         .bind(module_id).bind(next).bind(&v.patch).bind(&v.content_hash).bind(&v.author).bind(parent)
-        .bind(&v.message).bind(&v.source).bind(&v.prompt).bind(&v.model).bind(&v.report).bind(&v.level)
+        .bind(&v.message).bind(v.source.as_str()).bind(&v.prompt).bind(&v.model).bind(&v.report).bind(v.level.to_string())
         .bind(v.valid).bind(v.needs_confirmation).bind(now)
         .execute(c).await?.rows_affected());
     Ok(next)
@@ -243,13 +285,13 @@ pub async fn save_version(
 pub async fn versions(db: &Db, module_id: &str) -> Result<Vec<Version>, StoreError> {
     let sql = format!("{VERSION_SELECT} WHERE v.module_id = $1 ORDER BY v.number DESC");
     let rows: Vec<VersionRow> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(module_id).fetch_all(c).await?);
-    Ok(rows.into_iter().map(Version::from).collect())
+    rows.into_iter().map(Version::try_from).collect()
 }
 
 pub async fn version(db: &Db, module_id: &str, number: i64) -> Result<Option<Version>, StoreError> {
     let sql = format!("{VERSION_SELECT} WHERE v.module_id = $1 AND v.number = $2");
     let row: Option<VersionRow> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(module_id).bind(number).fetch_optional(c).await?);
-    Ok(row.map(Version::from))
+    row.map(Version::try_from).transpose()
 }
 
 /// Records a person's confirmation of an L2 version; `false` when it was confirmed

@@ -1,7 +1,7 @@
 //! The live spec's history. The newest row is the live spec; replicas notice a new
 //! one by polling the cheap `MAX(number)`.
 
-use crate::{Db, StoreError, now_ms};
+use crate::{Db, StoreError, Tx, now_ms};
 use sha2::{Digest, Sha256};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
@@ -31,23 +31,33 @@ pub async fn latest(db: &Db) -> Result<Option<SpecVersion>, StoreError> {
     .await?))
 }
 
-/// Records `content` as the new live spec, unless it equals the latest; returns the
-/// live version. Serialised so that concurrent writers get consecutive numbers.
-pub async fn record(db: &Db, content: &str, cause: &str) -> Result<SpecVersion, StoreError> {
-    let mut tx = db.begin().await?;
-    if let crate::Tx::Postgres(t) = &mut tx {
+/// The newest version as the transaction sees it.
+pub async fn latest_in(tx: &mut Tx) -> Result<Option<SpecVersion>, StoreError> {
+    Ok(with_tx!(tx, c => sqlx::query_as(
+        "SELECT number, content, hash, cause, created_at FROM spec_versions ORDER BY number DESC LIMIT 1",
+    )
+    .fetch_optional(c)
+    .await?))
+}
+
+/// Records `content` as the new live spec inside `tx`, unless it equals the latest;
+/// returns the live version and whether it is new. Writers are serialised (an advisory
+/// lock on PostgreSQL, the write lock of `BEGIN IMMEDIATE` on SQLite), so concurrent
+/// writers get consecutive numbers.
+pub async fn record_in(
+    tx: &mut Tx,
+    content: &str,
+    cause: &str,
+) -> Result<(SpecVersion, bool), StoreError> {
+    if let crate::Tx::Postgres(t) = tx {
         sqlx::query("SELECT pg_advisory_xact_lock(727003)")
             .execute(&mut **t)
             .await?;
     }
-    let last: Option<SpecVersion> = with_tx!(&mut tx, c => sqlx::query_as(
-        "SELECT number, content, hash, cause, created_at FROM spec_versions ORDER BY number DESC LIMIT 1",
-    )
-    .fetch_optional(c)
-    .await?);
+    let last = latest_in(tx).await?;
     let hash = hash_of(content);
     if let Some(l) = last.as_ref().filter(|l| l.hash == hash) {
-        return Ok(l.clone());
+        return Ok((l.clone(), false));
     }
     let v = SpecVersion {
         number: last.map(|l| l.number + 1).unwrap_or(1),
@@ -56,13 +66,22 @@ pub async fn record(db: &Db, content: &str, cause: &str) -> Result<SpecVersion, 
         cause: cause.to_owned(),
         created_at: now_ms(),
     };
-    with_tx!(&mut tx, c => sqlx::query(
+    with_tx!(tx, c => sqlx::query(
         "INSERT INTO spec_versions (number, content, hash, cause, created_at) VALUES ($1, $2, $3, $4, $5)",
     )
     .bind(v.number).bind(&v.content).bind(&v.hash).bind(&v.cause).bind(v.created_at)
     .execute(c)
     .await?
     .rows_affected());
+    Ok((v, true))
+}
+
+/// [`record_in`] in a transaction of its own. The application writes the live spec
+/// only through its `recompute`; this is for tools and tests that play a database
+/// administrator.
+pub async fn record(db: &Db, content: &str, cause: &str) -> Result<SpecVersion, StoreError> {
+    let mut tx = db.begin().await?;
+    let (v, _) = record_in(&mut tx, content, cause).await?;
     tx.commit().await?;
     Ok(v)
 }

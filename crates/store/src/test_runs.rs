@@ -1,6 +1,17 @@
 //! Test runs of module versions and their per-scenario results.
 
+use crate::vocab::{parse, text_enum};
 use crate::{Db, StoreError, Tx};
+
+text_enum! {
+    /// How a run ended: every scenario passed, some failed, or the suite could not
+    /// run at all (malformed scenarios, a patch that no longer applies).
+    pub enum RunStatus {
+        Passed => "passed",
+        Failed => "failed",
+        Error => "error",
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -8,7 +19,7 @@ pub struct TestRun {
     pub id: String,
     pub module_id: String,
     pub version: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub started_at: i64,
     pub finished_at: i64,
     pub duration_ms: i64,
@@ -40,13 +51,15 @@ struct Row {
     started_by: String,
 }
 
-impl From<Row> for TestRun {
-    fn from(r: Row) -> Self {
-        TestRun {
+impl TryFrom<Row> for TestRun {
+    type Error = StoreError;
+
+    fn try_from(r: Row) -> Result<Self, StoreError> {
+        Ok(TestRun {
+            status: parse(&r.status, &format!("status of test run {}", r.id))?,
             id: r.id,
             module_id: r.module_id,
             version: r.version,
-            status: r.status,
             started_at: r.started_at,
             finished_at: r.finished_at,
             duration_ms: r.duration_ms,
@@ -57,7 +70,7 @@ impl From<Row> for TestRun {
             ready: r.ready,
             report: r.report,
             started_by: r.started_by,
-        }
+        })
     }
 }
 
@@ -79,7 +92,7 @@ pub async fn insert(tx: &mut Tx, run: &TestRun, results: &[ScenarioRow]) -> Resu
         "INSERT INTO ai_module_tests (id, module_id, version, status, started_at, finished_at, duration_ms, passed, failed, \
          module_coverage, spec_coverage, ready, report, started_by) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)")
-        .bind(&run.id).bind(&run.module_id).bind(run.version).bind(&run.status).bind(run.started_at)
+        .bind(&run.id).bind(&run.module_id).bind(run.version).bind(run.status.as_str()).bind(run.started_at)
         .bind(run.finished_at).bind(run.duration_ms).bind(run.passed).bind(run.failed)
         .bind(run.module_coverage).bind(run.spec_coverage).bind(run.ready).bind(&run.report).bind(&run.started_by)
         .execute(c).await?.rows_affected());
@@ -99,13 +112,13 @@ pub async fn list(db: &Db, module_id: &str) -> Result<Vec<TestRun>, StoreError> 
         "SELECT {COLUMNS} FROM ai_module_tests WHERE module_id = $1 ORDER BY started_at DESC, id DESC"
     );
     let rows: Vec<Row> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(module_id).fetch_all(c).await?);
-    Ok(rows.into_iter().map(TestRun::from).collect())
+    rows.into_iter().map(TestRun::try_from).collect()
 }
 
 pub async fn get(db: &Db, id: &str) -> Result<Option<TestRun>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM ai_module_tests WHERE id = $1");
     let row: Option<Row> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?);
-    Ok(row.map(TestRun::from))
+    row.map(TestRun::try_from).transpose()
 }
 
 /// The newest run of one version.
@@ -118,5 +131,5 @@ pub async fn latest_for_version(
         "SELECT {COLUMNS} FROM ai_module_tests WHERE module_id = $1 AND version = $2 ORDER BY started_at DESC, id DESC LIMIT 1"
     );
     let row: Option<Row> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(module_id).bind(version).fetch_optional(c).await?);
-    Ok(row.map(TestRun::from))
+    row.map(TestRun::try_from).transpose()
 }

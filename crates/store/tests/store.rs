@@ -107,6 +107,66 @@ async fn verify_finds_a_deleted_row_even_with_rehashing_after_it() {
 }
 
 #[tokio::test]
+async fn verification_resumes_from_a_checkpoint_and_still_sees_what_follows_it() {
+    let (db, _t) = fresh_db().await.unwrap();
+    for i in 0..6 {
+        audit::record(&db, entry(&format!("a.{i}"))).await.unwrap();
+    }
+    assert_eq!(audit::latest_checkpoint(&db).await.unwrap(), None);
+    let full = audit::verify(&db).await.unwrap();
+    let (seq, hash) = full.last_good.clone().unwrap();
+    assert_eq!((seq, full.rows_checked, full.started_after), (6, 6, 0));
+    audit::save_checkpoint(&db, seq, &hash).await.unwrap();
+    audit::save_checkpoint(&db, seq, "ignored: the first save of a row stays")
+        .await
+        .unwrap();
+    let cp = audit::latest_checkpoint(&db).await.unwrap().unwrap();
+    assert_eq!((cp.seq, cp.hash.as_str()), (6, hash.as_str()));
+
+    for i in 6..9 {
+        audit::record(&db, entry(&format!("a.{i}"))).await.unwrap();
+    }
+    let v = audit::verify_from(&db, Some(&cp)).await.unwrap();
+    assert_eq!(v.first_broken, None);
+    assert_eq!(
+        (v.started_after, v.rows_checked),
+        (6, 3),
+        "only the new rows"
+    );
+    assert_eq!(v.last_good.unwrap().0, 9);
+
+    store::testing::lift_audit_guard(&db).await.unwrap();
+    // A row after the checkpoint: found.
+    store::testing::exec(&db, "UPDATE audit_logs SET actor = 'mallory' WHERE seq = 8")
+        .await
+        .unwrap();
+    let v = audit::verify_from(&db, Some(&cp)).await.unwrap();
+    assert_eq!(v.first_broken.map(|b| b.0), Some(8));
+    // The checkpoint row itself: found.
+    store::testing::exec(&db, "UPDATE audit_logs SET actor = 'mallory' WHERE seq = 6")
+        .await
+        .unwrap();
+    let v = audit::verify_from(&db, Some(&cp)).await.unwrap();
+    let (at, why) = v.first_broken.unwrap();
+    assert_eq!(at, 6);
+    assert!(why.contains("checkpoint"), "{why}");
+    // A row before it is the full walk's to find.
+    store::testing::exec(&db, "UPDATE audit_logs SET actor = 'mallory' WHERE seq = 2")
+        .await
+        .unwrap();
+    assert_eq!(
+        audit::verify(&db).await.unwrap().first_broken.map(|b| b.0),
+        Some(2)
+    );
+    // Removing the tail up to and past the checkpoint: found.
+    store::testing::exec(&db, "DELETE FROM audit_logs WHERE seq >= 6")
+        .await
+        .unwrap();
+    let v = audit::verify_from(&db, Some(&cp)).await.unwrap();
+    assert!(v.first_broken.unwrap().1.contains("missing"));
+}
+
+#[tokio::test]
 async fn audit_filters_match_on_both_backends() {
     let (db, _t) = fresh_db().await.unwrap();
     for a in ["auth.login", "auth.logout", "authz.check", "user.create"] {

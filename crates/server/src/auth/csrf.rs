@@ -9,7 +9,7 @@
 //! The check is made centrally by the route guard (`http::routing`), so no handler can
 //! forget it.
 
-use super::secrets::constant_time_eq;
+use app::credentials::constant_time_eq;
 
 /// Whether a presented token matches the expected one.
 pub fn matches(expected: &str, presented: Option<&str>) -> bool {

@@ -1,12 +1,10 @@
-//! Who is calling: passwords, session cookies, bearer tokens, CSRF.
+//! Who is calling, as HTTP carries it: session cookies, bearer tokens, CSRF. The
+//! credentials themselves are checked by the application layer.
 
-pub mod cache;
 pub mod csrf;
 pub mod current;
-pub mod password;
-pub mod secrets;
 
-pub use current::{AuthVia, CurrentUser, MaybeUser};
+pub use current::{CurrentUser, MaybeUser};
 
 /// Name of the session cookie.
 pub const SESSION_COOKIE: &str = "modgate_session";

@@ -1,11 +1,11 @@
 //! Extractors that turn malformed input into the API's error shape.
 
 use crate::error::ApiError;
+use app::Origin;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::{StatusCode, request::Parts};
 use serde::de::DeserializeOwned;
-use std::net::SocketAddr;
 
 /// `axum::Json` with rejections mapped: 400 malformed, 413 too large, 415 wrong
 /// content type, 422 well-formed JSON of the wrong shape (naming the field).
@@ -97,46 +97,19 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     }
 }
 
-/// Where a request came from, for the audit log.
+/// Where a request came from (request id, client address), for the audit log of
+/// callers that are not logged in yet.
 #[derive(Debug, Clone, Default)]
-pub struct RequestMeta {
-    pub request_id: Option<String>,
-    pub client_addr: Option<String>,
-}
+pub struct ClientOrigin(pub Origin);
 
-impl<S: Send + Sync> FromRequestParts<S> for RequestMeta {
+impl<S: Send + Sync> FromRequestParts<S> for ClientOrigin {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        let request_id = parts
-            .headers
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let client_addr = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string());
-        Ok(RequestMeta {
-            request_id,
-            client_addr,
-        })
-    }
-}
-
-impl RequestMeta {
-    /// An audit entry pre-filled with this request's origin and the actor.
-    pub fn audit(
-        &self,
-        actor: Option<&str>,
-        action: &str,
-        outcome: store::audit::Outcome,
-    ) -> store::audit::NewEntry {
-        let mut e = store::audit::NewEntry::new(action, outcome);
-        e.actor = actor.map(str::to_owned);
-        e.request_id = self.request_id.clone();
-        e.client_addr = self.client_addr.clone();
-        e
+        Ok(ClientOrigin(crate::auth::current::origin_of(
+            &parts.headers,
+            &parts.extensions,
+        )))
     }
 }
 

@@ -6,7 +6,6 @@ use crate::state::AppState;
 use access::Access;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
@@ -39,22 +38,8 @@ async fn healthz() -> Json<Health> {
 #[utoipa::path(get, path = "/readyz", tag = "health",
     responses((status = 200, body = Health), (status = 503, body = crate::http::openapi::ErrorBody)))]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Health>, ApiError> {
-    let backend = match state.db.backend() {
-        store::Backend::Sqlite => "sqlite",
-        store::Backend::Postgres => "postgres",
-    };
-    match state.db.ping().await {
-        Ok(()) => Ok(Json(Health {
-            status: "ok",
-            database: Some(backend),
-        })),
-        Err(e) => {
-            tracing::warn!(error = %e, "readiness check failed");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "unavailable",
-                "the database is not reachable",
-            ))
-        }
-    }
+    Ok(Json(Health {
+        status: "ok",
+        database: Some(state.app.ready().await?),
+    }))
 }

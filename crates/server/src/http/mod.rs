@@ -59,8 +59,11 @@ pub fn routes() -> Routes {
 
 /// The application's router with all layers, ready to serve.
 pub fn app(state: AppState) -> Router {
-    let timeout = Duration::from_secs(state.config.request_timeout_secs);
-    let limit = state.config.body_limit_bytes;
+    let limits = routing::RequestLimits {
+        timeout: Duration::from_secs(state.app.config.request_timeout_secs),
+        body_bytes: state.app.config.body_limit_bytes,
+    };
+    let limit = limits.body_bytes;
     let request_id = HeaderName::from_static("x-request-id");
     routes()
         .into_router()
@@ -80,16 +83,16 @@ pub fn app(state: AppState) -> Router {
                 .layer(PropagateRequestIdLayer::new(request_id))
                 .layer(CatchPanicLayer::custom(|_| ApiError::internal().into_response()))
                 .layer(middleware::from_fn(move |req: Request, next: Next| {
-                    request_timeout(timeout, req, next)
+                    request_limits(limits, req, next)
                 })),
         )
         .with_state(state)
 }
 
-/// Hands the request timeout to the route guards (`routing::guard`), which apply it
-/// to every route not registered as long-running.
-async fn request_timeout(limit: Duration, mut req: Request, next: Next) -> Response {
-    req.extensions_mut().insert(routing::RequestTimeout(limit));
+/// Hands the request limits to the route guards (`routing::guard`), which apply the
+/// timeout to every route not registered as long-running.
+async fn request_limits(limits: routing::RequestLimits, mut req: Request, next: Next) -> Response {
+    req.extensions_mut().insert(limits);
     next.run(req).await
 }
 

@@ -6,6 +6,7 @@ use crate::auth::{self, CurrentUser, csrf};
 use crate::error::ApiError;
 use crate::state::AppState;
 use access::Access;
+use app::Via;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::Request;
@@ -37,10 +38,14 @@ pub struct RouteInfo {
     pub long_running: bool,
 }
 
-/// The server's request timeout, put on every request by the outer layers; each
-/// route's guard applies it unless the route was registered as long-running.
+/// The server's request limits, put on every request by the outer layers: each
+/// route's guard applies the timeout unless the route was registered as
+/// long-running, and reads a form to check its CSRF token within the body limit.
 #[derive(Debug, Clone, Copy)]
-pub struct RequestTimeout(pub std::time::Duration);
+pub struct RequestLimits {
+    pub timeout: std::time::Duration,
+    pub body_bytes: usize,
+}
 
 /// Routes under construction, with their access table and OpenAPI paths.
 pub struct Routes {
@@ -197,14 +202,14 @@ async fn guard(
     req: Request,
     next: Next,
 ) -> Response {
-    let limit = req.extensions().get::<RequestTimeout>().map(|t| t.0);
-    let checked = check(access, surface, req).await;
+    let limits = req.extensions().get::<RequestLimits>().copied();
+    let checked = check(access, surface, limits.map(|l| l.body_bytes), req).await;
     let req = match checked {
         Ok(req) => req,
         Err(resp) => return resp,
     };
-    match limit {
-        Some(limit) if !long_running => tokio::time::timeout(limit, next.run(req))
+    match limits {
+        Some(limits) if !long_running => tokio::time::timeout(limits.timeout, next.run(req))
             .await
             .unwrap_or_else(|_| StatusCode::REQUEST_TIMEOUT.into_response()),
         _ => next.run(req).await,
@@ -212,7 +217,12 @@ async fn guard(
 }
 
 /// The access and CSRF checks: the request back when it may proceed, else the answer.
-async fn check(access: Access, surface: Surface, req: Request) -> Result<Request, Response> {
+async fn check(
+    access: Access,
+    surface: Surface,
+    body_limit: Option<usize>,
+    req: Request,
+) -> Result<Request, Response> {
     let user = req.extensions().get::<CurrentUser>().cloned();
     match (access, &user) {
         (Access::Public, _) => {}
@@ -233,8 +243,9 @@ async fn check(access: Access, surface: Surface, req: Request) -> Result<Request
     }
     let expected = match &user {
         Some(u) => match &u.via {
-            auth::AuthVia::Bearer { .. } => return Ok(req),
-            auth::AuthVia::Session { csrf, .. } => csrf.clone(),
+            Via::Session { csrf, .. } => csrf.clone(),
+            // Browsers never attach bearer tokens on their own.
+            Via::Token { .. } | Via::Cli | Via::System => return Ok(req),
         },
         // Anonymous state changes: only the login form has one, protected by a
         // double-submit cookie. The JSON login needs a JSON content type, which a
@@ -262,8 +273,8 @@ async fn check(access: Access, surface: Surface, req: Request) -> Result<Request
     if surface == Surface::Api {
         return Err(csrf_error().into_response());
     }
-    // A form post: read the body (already bounded by the body limit), check `_csrf`,
-    // and hand the same bytes on to the handler.
+    // A form post: read the body within the configured limit, check `_csrf`, and
+    // hand the same bytes on to the handler.
     let is_form = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -273,7 +284,8 @@ async fn check(access: Access, surface: Surface, req: Request) -> Result<Request
         return Err(deny(surface, csrf_error(), &req));
     }
     let (parts, body) = req.into_parts();
-    let bytes = match axum::body::to_bytes(body, 2 * 1024 * 1024).await {
+    let limit = body_limit.unwrap_or(app::Config::default().body_limit_bytes);
+    let bytes = match axum::body::to_bytes(body, limit).await {
         Ok(b) => b,
         Err(_) => {
             let req = Request::from_parts(parts, Body::empty());

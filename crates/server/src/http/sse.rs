@@ -1,6 +1,7 @@
 //! Server-sent events from a background task: the task sends events into a channel;
 //! the response streams them until the task drops its sender.
 
+use crate::error::ApiError;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use std::convert::Infallible;
@@ -29,4 +30,14 @@ pub fn respond(rx: UnboundedReceiver<Event>, cancel: Option<llm::CancellationTok
     Sse::new(stream)
         .keep_alive(KeepAlive::default())
         .into_response()
+}
+
+/// The last event of a stream that failed: `error`, with the API's error fields and
+/// the status the same failure would have had as a plain answer.
+pub fn error_event(e: ApiError) -> Event {
+    Event::default()
+        .event("error")
+        .json_data(serde_json::json!({
+            "status": e.status.as_u16(), "code": e.code, "message": e.message, "details": e.details }))
+        .unwrap_or_else(|_| Event::default().event("error").data("internal error"))
 }

@@ -2,11 +2,13 @@
 //! their names end in `.html`), the message catalogs, and the context every page
 //! shares (user, sidebar, CSRF token, language).
 
+pub mod form;
 mod i18n;
 pub mod page;
 
+pub use form::Refusal;
 pub use i18n::Lang;
-pub use page::{Page, SidebarGroup, SidebarItem};
+pub use page::Page;
 
 use crate::error::ApiError;
 use axum::extract::Request;

@@ -41,7 +41,7 @@ async fn spawn_on(db_guard: store::testing::TestDb, tweak: impl FnOnce(&mut Conf
     let mut config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
-        database_url: Some(db_guard.url.clone()),
+        database_url: Some(db_guard.url.clone().into()),
         admin_password: Some(server::config::Secret::new(ADMIN_PASSWORD)),
         ..Config::default()
     };
@@ -49,7 +49,7 @@ async fn spawn_on(db_guard: store::testing::TestDb, tweak: impl FnOnce(&mut Conf
     let (app, seeded) = Application::build(config).await.unwrap();
     assert!(seeded.generated_admin_password.is_none());
     let addr = app.local_addr();
-    let db = app.state().db.clone();
+    let db = app.state().app.db.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     tokio::spawn(app.run(async move {
         let _ = rx.await;
@@ -119,12 +119,12 @@ impl TestApp {
 
     /// A session made directly in the database, without the cost of a password check.
     pub async fn session_for(&self, user_id: &str) -> (String, String) {
-        let token = server::auth::secrets::random_token();
-        let csrf = server::auth::secrets::random_token();
+        let token = app::credentials::random_token();
+        let csrf = app::credentials::random_token();
         let mut tx = self.db.begin().await.unwrap();
         store::sessions::create(
             &mut tx,
-            &server::auth::secrets::token_hash(&token),
+            &app::credentials::token_hash(&token),
             user_id,
             &csrf,
             3_600_000,

@@ -1,16 +1,15 @@
-use super::service;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiPath, RequestMeta};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routing::Routes;
-use crate::http::users::api::rfc3339;
 use crate::state::AppState;
 use access::Access;
+use app::accounts::tokens::{self, ApiToken};
+use app::time::rfc3339;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use store::tokens::ApiToken;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -70,7 +69,7 @@ async fn list_tokens(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> ApiResult<Json<TokenList>> {
-    let items = store::tokens::list_for_user(&state.db, &user.id)
+    let items = tokens::list(&state.app, &user)
         .await?
         .into_iter()
         .map(Into::into)
@@ -84,10 +83,9 @@ async fn list_tokens(
 async fn create_token(
     State(state): State<AppState>,
     user: CurrentUser,
-    meta: RequestMeta,
     ApiJson(b): ApiJson<CreateToken>,
 ) -> ApiResult<(StatusCode, Json<CreatedToken>)> {
-    let (token, secret) = service::create(&state, &user, &meta, &b.name).await?;
+    let (token, secret) = tokens::create(&state.app, &user, &b.name).await?;
     Ok((
         StatusCode::CREATED,
         Json(CreatedToken {
@@ -103,9 +101,8 @@ async fn create_token(
 async fn revoke_token(
     State(state): State<AppState>,
     user: CurrentUser,
-    meta: RequestMeta,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    service::revoke(&state, &user, &meta, &id).await?;
+    tokens::revoke(&state.app, &user, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

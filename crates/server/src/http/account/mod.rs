@@ -2,7 +2,6 @@
 
 mod api;
 mod pages;
-pub mod service;
 
 use super::routing::Routes;
 

@@ -1,10 +1,10 @@
-use super::service;
 use crate::auth::CurrentUser;
-use crate::http::extract::{PageForm, RequestMeta};
+use crate::http::extract::PageForm;
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
 use access::Access;
+use app::accounts::tokens;
 use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
@@ -35,10 +35,10 @@ async fn render(
     new_token: Option<String>,
     error: Option<String>,
 ) -> PageResult {
-    let tokens = store::tokens::list_for_user(&state.db, &page.user.id).await?;
+    let list = tokens::list(&state.app, &page.user).await?;
     Ok(page.render(
         "account.html",
-        context! { tokens => Serde(&tokens), new_token => new_token, flash_error => error },
+        context! { tokens => Serde(&list), new_token => new_token, flash_error => error },
     ))
 }
 
@@ -56,13 +56,12 @@ async fn create(
     State(state): State<AppState>,
     page: Page,
     user: CurrentUser,
-    meta: RequestMeta,
     PageForm(f): PageForm<TokenForm>,
 ) -> PageResult {
-    match service::create(&state, &user, &meta, &f.name).await {
+    match tokens::create(&state.app, &user, &f.name).await {
         // Rendered, not redirected: the secret must not end up in a URL or be lost.
         Ok((_, secret)) => render(&state, &page, Some(secret), None).await,
-        Err(e) if e.status.is_client_error() => render(&state, &page, None, Some(e.message)).await,
+        Err(e) if e.is_callers() => render(&state, &page, None, Some(e.to_string())).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -70,9 +69,8 @@ async fn create(
 async fn revoke(
     State(state): State<AppState>,
     user: CurrentUser,
-    meta: RequestMeta,
     Path(id): Path<String>,
 ) -> PageResult {
-    service::revoke(&state, &user, &meta, &id).await?;
+    tokens::revoke(&state.app, &user, &id).await?;
     Ok(Redirect::to("/account").into_response())
 }

@@ -1,17 +1,16 @@
-use super::query::AuditQuery;
-use crate::error::{ApiError, ApiResult};
+use crate::auth::CurrentUser;
+use crate::error::ApiResult;
 use crate::http::extract::ApiQuery;
 use crate::http::routing::Routes;
-use crate::http::users::api::rfc3339;
 use crate::state::AppState;
 use access::{Access, Permission};
+use app::audit::{self, ChainStatus, EntryView, Query, Walk};
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use store::audit::{Entry, Verification};
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 pub fn routes() -> Routes {
@@ -22,154 +21,50 @@ pub fn routes() -> Routes {
         .api(read, routes!(verify))
 }
 
-/// One audit entry.
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct AuditEntryView {
-    pub seq: i64,
-    /// RFC 3339.
-    pub at: String,
-    pub actor: Option<String>,
-    pub action: String,
-    pub resource_type: Option<String>,
-    pub resource_id: Option<String>,
-    pub outcome: String,
-    #[schema(value_type = Object)]
-    pub details: serde_json::Value,
-    pub request_id: Option<String>,
-    pub client_addr: Option<String>,
-    pub prev_hash: String,
-    pub hash: String,
-}
-
-impl From<Entry> for AuditEntryView {
-    fn from(e: Entry) -> Self {
-        AuditEntryView {
-            seq: e.seq,
-            at: rfc3339(e.at),
-            actor: e.actor,
-            action: e.action,
-            resource_type: e.resource_type,
-            resource_id: e.resource_id,
-            outcome: e.outcome,
-            details: serde_json::from_str(&e.details)
-                .unwrap_or(serde_json::Value::String(e.details)),
-            request_id: e.request_id,
-            client_addr: e.client_addr,
-            prev_hash: e.prev_hash,
-            hash: e.hash,
-        }
-    }
-}
-
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct AuditPage {
-    pub items: Vec<AuditEntryView>,
+    pub items: Vec<EntryView>,
     pub total: i64,
     pub page: i64,
     pub per_page: i64,
 }
 
 /// Audit entries, newest first, filtered and paginated.
-#[utoipa::path(get, path = "/api/audit", tag = "audit", params(AuditQuery),
+#[utoipa::path(get, path = "/api/audit", tag = "audit", params(Query),
     responses((status = 200, body = AuditPage), (status = 400, body = crate::http::openapi::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<AuditQuery>,
+    by: CurrentUser,
+    ApiQuery(q): ApiQuery<Query>,
 ) -> ApiResult<Json<AuditPage>> {
-    let filter = q.filter()?;
-    let (page, per_page) = q.paging()?;
-    let (rows, total) =
-        store::audit::list(&state.db, &filter, (page - 1) * per_page, per_page).await?;
+    let p = audit::list(&state.app, &by, &q).await?;
     Ok(Json(AuditPage {
-        items: rows.into_iter().map(Into::into).collect(),
-        total,
-        page,
-        per_page,
+        items: p.entries.into_iter().map(Into::into).collect(),
+        total: p.total,
+        page: p.page,
+        per_page: p.per_page,
     }))
 }
 
-/// Most rows one export returns; narrow the filter for more.
-const EXPORT_LIMIT: i64 = 100_000;
-
-/// All matching entries as JSON Lines or CSV (oldest last, as listed), up to 100 000.
-#[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(AuditQuery),
-    responses((status = 200, description = "application/x-ndjson or text/csv"), (status = 400, body = crate::http::openapi::ErrorBody)))]
+/// All matching entries as JSON Lines or CSV (newest first, as listed), up to 100 000.
+#[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(Query),
+    responses((status = 200, description = "application/x-ndjson or text/csv",
+               content((String = "application/x-ndjson"), (String = "text/csv"))),
+              (status = 400, body = crate::http::openapi::ErrorBody)))]
 async fn export(
     State(state): State<AppState>,
-    ApiQuery(q): ApiQuery<AuditQuery>,
+    by: CurrentUser,
+    ApiQuery(q): ApiQuery<Query>,
 ) -> ApiResult<Response> {
-    let filter = q.filter()?;
-    let format = q.format.as_deref().unwrap_or("jsonl");
-    if format != "jsonl" && format != "csv" {
-        return Err(ApiError::bad_request(format!(
-            "format: '{format}' is not 'jsonl' or 'csv'"
-        )));
-    }
-    let mut rows = Vec::new();
-    let batch = 1000;
-    while (rows.len() as i64) < EXPORT_LIMIT {
-        let (page, _) = store::audit::list(&state.db, &filter, rows.len() as i64, batch).await?;
-        let done = (page.len() as i64) < batch;
-        rows.extend(page);
-        if done {
-            break;
-        }
-    }
-    let views: Vec<AuditEntryView> = rows.into_iter().map(Into::into).collect();
-    let (content_type, ext, body) = if format == "jsonl" {
-        let mut out = String::new();
-        for v in &views {
-            out.push_str(&serde_json::to_string(v).map_err(anyhow::Error::from)?);
-            out.push('\n');
-        }
-        ("application/x-ndjson", "jsonl", out)
-    } else {
-        let mut w = csv::Writer::from_writer(Vec::new());
-        w.write_record([
-            "seq",
-            "at",
-            "actor",
-            "action",
-            "resource_type",
-            "resource_id",
-            "outcome",
-            "details",
-            "request_id",
-            "client_addr",
-            "prev_hash",
-            "hash",
-        ])
-        .map_err(anyhow::Error::from)?;
-        for v in &views {
-            w.write_record([
-                v.seq.to_string(),
-                v.at.clone(),
-                v.actor.clone().unwrap_or_default(),
-                v.action.clone(),
-                v.resource_type.clone().unwrap_or_default(),
-                v.resource_id.clone().unwrap_or_default(),
-                v.outcome.clone(),
-                v.details.to_string(),
-                v.request_id.clone().unwrap_or_default(),
-                v.client_addr.clone().unwrap_or_default(),
-                v.prev_hash.clone(),
-                v.hash.clone(),
-            ])
-            .map_err(anyhow::Error::from)?;
-        }
-        let bytes = w.into_inner().map_err(|e| anyhow::anyhow!("csv: {e}"))?;
-        (
-            "text/csv; charset=utf-8",
-            "csv",
-            String::from_utf8(bytes).map_err(anyhow::Error::from)?,
-        )
-    };
-    let disposition = format!("attachment; filename=\"modgate-audit.{ext}\"");
+    let (format, body) = audit::export(&state.app, &by, &q).await?;
+    let disposition = format!(
+        "attachment; filename=\"modgate-audit.{}\"",
+        format.extension()
+    );
     Ok((
         [
-            (header::CONTENT_TYPE, content_type.to_owned()),
+            (header::CONTENT_TYPE, format.media_type().to_owned()),
             (header::CONTENT_DISPOSITION, disposition),
         ],
         body,
@@ -177,33 +72,31 @@ async fn export(
         .into_response())
 }
 
-#[derive(Serialize, ToSchema)]
-#[serde(rename_all = "camelCase")]
-pub struct ChainStatus {
-    pub ok: bool,
-    pub rows_checked: i64,
-    /// The first row that does not hold.
-    pub broken_at: Option<i64>,
-    pub reason: Option<String>,
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct VerifyQuery {
+    /// `full` (default): every row from the first; `checkpoint`: from the newest
+    /// checkpoint on.
+    pub walk: Option<String>,
 }
 
-impl From<Verification> for ChainStatus {
-    fn from(v: Verification) -> Self {
-        let (broken_at, reason) = v
-            .first_broken
-            .map(|(s, r)| (Some(s), Some(r)))
-            .unwrap_or((None, None));
-        ChainStatus {
-            ok: broken_at.is_none(),
-            rows_checked: v.rows_checked,
-            broken_at,
-            reason,
+/// Walks the hash chain and reports whether it holds; when it does, its last row
+/// becomes the checkpoint later verifications start from.
+#[utoipa::path(get, path = "/api/audit/verify", tag = "audit", params(VerifyQuery),
+    responses((status = 200, body = ChainStatus), (status = 400, body = crate::http::openapi::ErrorBody)))]
+async fn verify(
+    State(state): State<AppState>,
+    by: CurrentUser,
+    ApiQuery(q): ApiQuery<VerifyQuery>,
+) -> ApiResult<Json<ChainStatus>> {
+    let walk = match q.walk.as_deref().unwrap_or("full") {
+        "full" => Walk::Full,
+        "checkpoint" => Walk::FromCheckpoint,
+        other => {
+            return Err(crate::error::ApiError::bad_request(format!(
+                "walk: '{other}' is not 'full' or 'checkpoint'"
+            )));
         }
-    }
-}
-
-/// Walks the hash chain and reports whether it holds.
-#[utoipa::path(get, path = "/api/audit/verify", tag = "audit", responses((status = 200, body = ChainStatus)))]
-async fn verify(State(state): State<AppState>) -> ApiResult<Json<ChainStatus>> {
-    Ok(Json(store::audit::verify(&state.db).await?.into()))
+    };
+    Ok(Json(audit::verify(&state.app, &by, walk).await?))
 }

@@ -2,7 +2,6 @@
 
 mod api;
 mod pages;
-pub mod query;
 
 use super::routing::Routes;
 

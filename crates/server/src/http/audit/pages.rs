@@ -1,8 +1,8 @@
-use super::query::AuditQuery;
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
 use access::{Access, Permission};
+use app::audit::{self, Walk};
 use axum::extract::{Query, State};
 use axum::http::Method;
 use minijinja::context;
@@ -20,12 +20,12 @@ pub fn routes() -> Routes {
 async fn list(
     State(state): State<AppState>,
     page: Page,
-    Query(q): Query<AuditQuery>,
+    Query(q): Query<audit::Query>,
 ) -> PageResult {
-    let filter = q.filter()?;
-    let (n, per) = q.paging()?;
-    let (entries, total) = store::audit::list(&state.db, &filter, (n - 1) * per, per).await?;
-    let chain = store::audit::verify(&state.db).await?;
+    let p = audit::list(&state.app, &page.user, &q).await?;
+    // Resumes from the checkpoint: a page view does not walk the whole chain.
+    let chain = audit::verify(&state.app, &page.user, Walk::FromCheckpoint).await?;
+    let (entries, total, n, per) = (p.entries, p.total, p.page, p.per_page);
     let pages = ((total + per - 1) / per).max(1);
     let query = q.filter_query();
     let shown = context! {

@@ -1,10 +1,11 @@
 use super::login;
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
-use crate::http::extract::{ApiJson, RequestMeta};
+use crate::http::extract::{ApiJson, ClientOrigin};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use access::Access;
+use app::accounts::login as accounts;
 use axum::Json;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
@@ -42,17 +43,17 @@ pub struct LoginResponse {
               (status = 429, body = crate::http::openapi::ErrorBody, description = "too many failed attempts")))]
 async fn api_login(
     State(state): State<AppState>,
-    meta: RequestMeta,
+    ClientOrigin(origin): ClientOrigin,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> ApiResult<Response> {
-    let user = login::authenticate(&state, &meta, &body.username, &body.password).await?;
-    let (token, csrf) = login::start_session(&state, &meta, &user, "api").await?;
-    let cookie = login::session_cookie(&state, &token);
+    let user = accounts::authenticate(&state.app, &origin, &body.username, &body.password).await?;
+    let session = accounts::start_session(&state.app, &origin, &user, "api").await?;
+    let cookie = login::session_cookie(&state, &session.token);
     Ok((
         [(header::SET_COOKIE, cookie)],
         Json(LoginResponse {
             username: user.username,
-            csrf_token: csrf,
+            csrf_token: session.csrf,
         }),
     )
         .into_response())
@@ -60,12 +61,8 @@ async fn api_login(
 
 /// Ends the current session.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
-async fn api_logout(
-    State(state): State<AppState>,
-    meta: RequestMeta,
-    user: CurrentUser,
-) -> ApiResult<Response> {
-    login::end_session(&state, &meta, &user).await?;
+async fn api_logout(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Response> {
+    accounts::end_session(&state.app, &user).await?;
     Ok((
         StatusCode::NO_CONTENT,
         [(header::SET_COOKIE, login::session_cookie(&state, ""))],
@@ -87,7 +84,7 @@ pub struct Me {
 
 /// The caller: who they are and what they may do.
 #[utoipa::path(get, path = "/api/me", tag = "auth", responses((status = 200, body = Me), (status = 401, body = crate::http::openapi::ErrorBody)))]
-async fn me(user: CurrentUser) -> Json<Me> {
+async fn me(CurrentUser(user): CurrentUser) -> Json<Me> {
     Json(Me {
         id: user.id,
         username: user.username,

@@ -4,7 +4,7 @@ mod api;
 mod login;
 mod pages;
 
-pub use login::{session_cookie, start_session};
+pub use login::session_cookie;
 
 use super::routing::Routes;
 

@@ -1,10 +1,12 @@
 use super::login;
-use crate::auth::{self, CurrentUser, MaybeUser, secrets};
-use crate::http::extract::{PageForm, RequestMeta};
+use crate::auth::{self, CurrentUser, MaybeUser};
+use crate::http::extract::{ClientOrigin, PageForm};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{self, Lang, PageResult};
 use access::Access;
+use app::accounts::login as accounts;
+use app::credentials;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, Method, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -34,7 +36,7 @@ fn safe_next(next: Option<&str>) -> String {
 
 fn render_login(headers: &HeaderMap, username: &str, next: &str, error: Option<&str>) -> Response {
     // A fresh double-submit token per rendering of the form.
-    let csrf = secrets::random_token();
+    let csrf = credentials::random_token();
     let cookie = cookie::Cookie::build((auth::LOGIN_CSRF_COOKIE, csrf.clone()))
         .path("/login")
         .http_only(true)
@@ -75,21 +77,24 @@ struct LoginForm {
 
 async fn login_submit(
     State(state): State<AppState>,
-    meta: RequestMeta,
+    ClientOrigin(origin): ClientOrigin,
     headers: HeaderMap,
     PageForm(form): PageForm<LoginForm>,
 ) -> PageResult {
     let next = safe_next(form.next.as_deref());
-    let user = match login::authenticate(&state, &meta, &form.username, &form.password).await {
-        Ok(u) => u,
-        Err(e) if e.status.is_client_error() => {
-            let mut resp = render_login(&headers, &form.username, &next, Some(&e.message));
-            *resp.status_mut() = e.status;
-            return Ok(resp);
-        }
-        Err(e) => return Err(e.into()),
-    };
-    let (token, _) = login::start_session(&state, &meta, &user, "form").await?;
+    let user =
+        match accounts::authenticate(&state.app, &origin, &form.username, &form.password).await {
+            Ok(u) => u,
+            Err(e) if e.is_callers() => {
+                let mut resp = render_login(&headers, &form.username, &next, Some(&e.to_string()));
+                *resp.status_mut() = crate::error::status_of(&e);
+                return Ok(resp);
+            }
+            Err(e) => return Err(e.into()),
+        };
+    let token = accounts::start_session(&state.app, &origin, &user, "form")
+        .await?
+        .token;
     let mut resp = Redirect::to(&next).into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,
@@ -100,8 +105,8 @@ async fn login_submit(
     Ok(resp)
 }
 
-async fn logout(State(state): State<AppState>, meta: RequestMeta, user: CurrentUser) -> PageResult {
-    login::end_session(&state, &meta, &user).await?;
+async fn logout(State(state): State<AppState>, user: CurrentUser) -> PageResult {
+    accounts::end_session(&state.app, &user).await?;
     let mut resp = Redirect::to("/login").into_response();
     resp.headers_mut().append(
         header::SET_COOKIE,

@@ -1,15 +1,15 @@
-use super::params;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use access::Access;
+use app::records::Records;
 use axum::Json;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use runtime::{Engine, Record, RuntimeError};
+use runtime::Record;
 use serde::Serialize;
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -59,21 +59,8 @@ fn if_match(headers: &HeaderMap) -> Result<Option<i64>, ApiError> {
     })
 }
 
-/// A stale `If-Match` is a failed precondition (412), not a conflict.
-fn precondition(e: RuntimeError, conditional: bool) -> ApiError {
-    match e {
-        RuntimeError::VersionConflict { current, .. } if conditional => ApiError::new(
-            StatusCode::PRECONDITION_FAILED,
-            "precondition_failed",
-            format!("the record is now at version {current}; reload and try again"),
-        )
-        .with_details(serde_json::json!({ "currentVersion": current })),
-        e => e.into(),
-    }
-}
-
-fn record_response(e: &Engine<'_, store::Db>, r: &Record, status: StatusCode) -> Response {
-    let mut resp = (status, Json(e.view(r))).into_response();
+fn record_response(records: &Records, r: &Record, status: StatusCode) -> Response {
+    let mut resp = (status, Json(records.view(r))).into_response();
     resp.headers_mut().insert(header::ETAG, etag(r.version));
     resp
 }
@@ -89,16 +76,14 @@ async fn list(
     ApiPath(object): ApiPath<String>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<RecordList>> {
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    e.object(&object)?;
+    let records = Records::open(&state.app, &user);
     let pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
             .map_err(|_| ApiError::bad_request("the query string is malformed"))?;
-    let (q, page, per_page) = params::list_query(&e, &object, &pairs)?;
-    let p = e.list(&user.actor(), &object, &q).await?;
+    let (q, page, per_page) = records.query(&object, &pairs)?;
+    let p = records.list(&object, &q).await?;
     Ok(Json(RecordList {
-        items: p.items.iter().map(|r| e.view(r)).collect(),
+        items: p.items.iter().map(|r| records.view(r)).collect(),
         total: p.total,
         page,
         per_page,
@@ -114,10 +99,9 @@ async fn create(
     ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    let r = e.create(&user.actor(), &object, &body).await?;
-    Ok(record_response(&e, &r, StatusCode::CREATED))
+    let records = Records::open(&state.app, &user);
+    let r = records.create(&object, &body).await?;
+    Ok(record_response(&records, &r, StatusCode::CREATED))
 }
 
 /// One record, with its version as `ETag`.
@@ -128,10 +112,9 @@ async fn get_one(
     user: CurrentUser,
     ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    let r = e.get(&user.actor(), &object, &id).await?;
-    Ok(record_response(&e, &r, StatusCode::OK))
+    let records = Records::open(&state.app, &user);
+    let r = records.get(&object, &id).await?;
+    Ok(record_response(&records, &r, StatusCode::OK))
 }
 
 /// Changes the given fields (`null` clears one). Send `If-Match: "<version>"` to fail
@@ -146,13 +129,9 @@ async fn patch_one(
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    let r = e
-        .update(&user.actor(), &object, &id, &body, expected)
-        .await
-        .map_err(|err| precondition(err, expected.is_some()))?;
-    Ok(record_response(&e, &r, StatusCode::OK))
+    let records = Records::open(&state.app, &user);
+    let r = records.update(&object, &id, &body, expected).await?;
+    Ok(record_response(&records, &r, StatusCode::OK))
 }
 
 /// Deletes a record, applying `onDelete` of every reference to it.
@@ -165,11 +144,9 @@ async fn delete_one(
     ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let expected = if_match(&headers)?;
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    e.delete(&user.actor(), &object, &id, expected)
-        .await
-        .map_err(|err| precondition(err, expected.is_some()))?;
+    Records::open(&state.app, &user)
+        .delete(&object, &id, expected)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -184,11 +161,7 @@ async fn transition(
     ApiPath((object, id, name)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Response> {
     let expected = if_match(&headers)?;
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    let r = e
-        .transition(&user.actor(), &object, &id, &name, expected)
-        .await
-        .map_err(|err| precondition(err, expected.is_some()))?;
-    Ok(record_response(&e, &r, StatusCode::OK))
+    let records = Records::open(&state.app, &user);
+    let r = records.transition(&object, &id, &name, expected).await?;
+    Ok(record_response(&records, &r, StatusCode::OK))
 }

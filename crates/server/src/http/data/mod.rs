@@ -2,7 +2,6 @@
 
 mod api;
 mod pages;
-mod params;
 mod spec_api;
 
 use super::routing::Routes;

@@ -4,14 +4,15 @@ use crate::auth::CurrentUser;
 use crate::error::ApiError;
 use crate::http::routing::Routes;
 use crate::state::AppState;
-use crate::views::{Page, PageResult};
+use crate::views::{Page, PageResult, Refusal};
 use access::Access;
+use app::AppError;
+use app::records::Records;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use minijinja::context;
 use minijinja::value::Serde;
-use runtime::{Engine, RuntimeError};
 use serde_json::{Map, Value, json};
 use spec::{PageDef, Spec};
 use std::collections::BTreeMap;
@@ -81,16 +82,6 @@ fn field_info(spec: &Spec, object: &str) -> BTreeMap<String, Value> {
     m
 }
 
-fn errors_of(e: &RuntimeError) -> BTreeMap<String, String> {
-    match e {
-        RuntimeError::Validation(fs) => fs
-            .iter()
-            .map(|f| (f.field.clone(), f.message.clone()))
-            .collect(),
-        _ => BTreeMap::new(),
-    }
-}
-
 async fn list(
     State(state): State<AppState>,
     page: Page,
@@ -98,11 +89,10 @@ async fn list(
     Path(page_id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> PageResult {
-    let live = state.live.get();
-    let Some(PageDef::List(lp)) = live.spec.pages.get(&page_id) else {
+    let records = Records::open(&state.app, &user);
+    let Some(PageDef::List(lp)) = records.spec().pages.get(&page_id) else {
         return Err(ApiError::not_found(format!("list page '{page_id}'")).into());
     };
-    let e = Engine::new(&live.spec, &state.db);
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(q.as_deref().unwrap_or("")).unwrap_or_default();
     pairs.retain(|(_, v)| !v.is_empty());
@@ -116,9 +106,9 @@ async fn list(
         };
         pairs.push(("sort".into(), format!("{dir}{}", s.field)));
     }
-    let (query, n, per) = super::params::list_query(&e, &lp.object, &pairs)?;
-    let p = e.list(&user.actor(), &lp.object, &query).await?;
-    let rows: Vec<Value> = p.items.iter().map(|r| e.view(r)).collect();
+    let (query, n, per) = records.query(&lp.object, &pairs)?;
+    let p = records.list(&lp.object, &query).await?;
+    let rows: Vec<Value> = p.items.iter().map(|r| records.view(r)).collect();
     let pages = p.total.div_ceil(per).max(1);
     let filters: BTreeMap<&str, &str> = pairs
         .iter()
@@ -129,7 +119,7 @@ async fn list(
         "crm/list.html",
         context! {
             title => lp.label.clone().unwrap_or_else(|| lp.object.clone()), object => lp.object.clone(), page_id => page_id,
-            columns => lp.columns.clone(), filters => lp.filters.clone(), rows => Serde(&rows), fields => Serde(field_info(&live.spec, &lp.object)),
+            columns => lp.columns.clone(), filters => lp.filters.clone(), rows => Serde(&rows), fields => Serde(field_info(records.spec(), &lp.object)),
             values => Serde(&filters), total => p.total, page => n, pages => pages,
             query => serde_urlencoded::to_string(&keep).unwrap_or_default(),
         },
@@ -145,7 +135,7 @@ async fn render_form(
     errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> PageResult {
-    let live = state.live.get();
+    let live = state.app.live.get();
     let def = live
         .spec
         .objects
@@ -219,24 +209,24 @@ async fn create(
     Path(object): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let live = state.live.get();
-    let (input, _) = input_of(&live.spec, &object, &body);
-    let e = Engine::new(&live.spec, &state.db);
-    match e.create(&user.actor(), &object, &input).await {
+    let records = Records::open(&state.app, &user);
+    let (input, _) = input_of(records.spec(), &object, &body);
+    match records.create(&object, &input).await {
         Ok(r) => Ok(Redirect::to(&format!("/crm/o/{object}/{}", r.id)).into_response()),
-        Err(err @ RuntimeError::Validation(_)) => {
+        Err(err @ AppError::Invalid(_)) => {
+            let r = Refusal::of(&err, &[]);
             render_form(
                 &state,
                 &page,
                 &object,
                 None,
                 Value::Object(input),
-                errors_of(&err),
-                StatusCode::UNPROCESSABLE_ENTITY,
+                r.errors,
+                r.status,
             )
             .await
         }
-        Err(err) => Err(ApiError::from(err).into()),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -246,25 +236,27 @@ async fn detail(
     user: CurrentUser,
     Path((object, id)): Path<(String, String)>,
 ) -> PageResult {
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    let actor = user.actor();
-    let r = e.get(&actor, &object, &id).await?;
-    let def = &live.spec.objects[&object];
+    let records = Records::open(&state.app, &user);
+    let r = records.get(&object, &id).await?;
+    let spec = records.spec();
+    let Some(def) = spec.objects.get(&object) else {
+        return Err(ApiError::not_found(format!("object '{object}'")).into());
+    };
     let state_now = r.state(def).map(str::to_owned);
     let transitions: Vec<Value> = def
         .state_flow
         .iter()
         .flat_map(|f| f.transitions.iter())
-        .filter(|(name, t)| state_now.as_deref().is_some_and(|s| t.from.iter().any(|x| x == s)) && runtime::allowed(&live.spec, &actor, &object, runtime::Action::Transition(name)))
+        .filter(|(name, t)| state_now.as_deref().is_some_and(|s| t.from.iter().any(|x| x == s)) && records.allowed(&object, runtime::Action::Transition(name)))
         .map(|(name, t)| json!({ "name": name, "label": t.label.clone().unwrap_or_else(|| name.clone()) }))
         .collect();
     // Records of other objects that reference this one.
     let mut related = Vec::new();
-    for (other, odef) in &live.spec.objects {
+    for (other, odef) in &spec.objects {
         for (field, f) in &odef.fields {
             if f.object.as_deref() == Some(object.as_str()) && f.ty == spec::FieldType::Reference {
-                let Ok(filter) = e.filter(other, field, runtime::FilterOp::Eq, json!(id)) else {
+                let Ok(filter) = records.filter(other, field, runtime::FilterOp::Eq, json!(id))
+                else {
                     continue;
                 };
                 let q = runtime::ListQuery {
@@ -273,10 +265,10 @@ async fn detail(
                     offset: 0,
                     limit: 10,
                 };
-                if let Ok(p) = e.list(&actor, other, &q).await
+                if let Ok(p) = records.list(other, &q).await
                     && p.total > 0
                 {
-                    let items: Vec<Value> = p.items.iter().map(|x| e.view(x)).collect();
+                    let items: Vec<Value> = p.items.iter().map(|x| records.view(x)).collect();
                     related.push(json!({ "object": other, "label": odef.label, "field": field, "total": p.total, "items": items }));
                 }
             }
@@ -285,8 +277,8 @@ async fn detail(
     Ok(page.render(
         "crm/detail.html",
         context! {
-            title => def.label.clone(), object => object.clone(), record => Serde(e.view(&r)), version => r.version,
-            sections => Serde(sections(&live.spec, &object, "detail")), fields => Serde(field_info(&live.spec, &object)),
+            title => def.label.clone(), object => object.clone(), record => Serde(records.view(&r)), version => r.version,
+            sections => Serde(sections(spec, &object, "detail")), fields => Serde(field_info(spec, &object)),
             transitions => Serde(transitions), related => Serde(related),
         },
     ))
@@ -298,10 +290,9 @@ async fn edit_form(
     user: CurrentUser,
     Path((object, id)): Path<(String, String)>,
 ) -> PageResult {
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    let r = e.get(&user.actor(), &object, &id).await?;
-    let mut values = e.view(&r);
+    let records = Records::open(&state.app, &user);
+    let r = records.get(&object, &id).await?;
+    let mut values = records.view(&r);
     values["_version"] = json!(r.version);
     render_form(
         &state,
@@ -322,12 +313,12 @@ async fn update(
     Path((object, id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let live = state.live.get();
-    let (input, version) = input_of(&live.spec, &object, &body);
-    let e = Engine::new(&live.spec, &state.db);
-    match e.update(&user.actor(), &object, &id, &input, version).await {
+    let records = Records::open(&state.app, &user);
+    let (input, version) = input_of(records.spec(), &object, &body);
+    match records.update(&object, &id, &input, version).await {
         Ok(_) => Ok(Redirect::to(&format!("/crm/o/{object}/{id}")).into_response()),
-        Err(err @ RuntimeError::Validation(_)) => {
+        Err(err @ AppError::Invalid(_)) => {
+            let r = Refusal::of(&err, &[]);
             let mut values = Value::Object(input);
             values["_version"] = json!(version);
             render_form(
@@ -336,12 +327,12 @@ async fn update(
                 &object,
                 Some(&id),
                 values,
-                errors_of(&err),
-                StatusCode::UNPROCESSABLE_ENTITY,
+                r.errors,
+                r.status,
             )
             .await
         }
-        Err(err) => Err(ApiError::from(err).into()),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -350,9 +341,8 @@ async fn transition(
     user: CurrentUser,
     Path((object, id, name)): Path<(String, String, String)>,
 ) -> PageResult {
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    e.transition(&user.actor(), &object, &id, &name, None)
+    Records::open(&state.app, &user)
+        .transition(&object, &id, &name, None)
         .await?;
     Ok(Redirect::to(&format!("/crm/o/{object}/{id}")).into_response())
 }
@@ -362,10 +352,9 @@ async fn delete(
     user: CurrentUser,
     Path((object, id)): Path<(String, String)>,
 ) -> PageResult {
-    let live = state.live.get();
-    let e = Engine::new(&live.spec, &state.db);
-    e.delete(&user.actor(), &object, &id, None).await?;
-    let target = page_of(&live.spec, &object, "list")
+    let records = Records::open(&state.app, &user);
+    records.delete(&object, &id, None).await?;
+    let target = page_of(records.spec(), &object, "list")
         .map(|(p, _)| format!("/crm/{p}"))
         .unwrap_or_else(|| "/".into());
     Ok(Redirect::to(&target).into_response())

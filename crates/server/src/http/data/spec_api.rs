@@ -29,11 +29,12 @@ pub struct LiveSpecView {
 /// The live spec: the base CRM plus the published modules.
 #[utoipa::path(get, path = "/api/spec", tag = "data", responses((status = 200, body = LiveSpecView)))]
 async fn live_spec(State(state): State<AppState>) -> ApiResult<Json<LiveSpecView>> {
-    let live = state.live.get();
+    let live = state.app.live.get();
     Ok(Json(LiveSpecView {
         version: live.number,
         hash: live.hash.clone(),
-        spec: serde_json::to_value(&*live.spec).map_err(anyhow::Error::from)?,
+        spec: serde_json::to_value(&*live.spec)
+            .map_err(|e| ApiError::from(app::AppError::Internal(e.into())))?,
     }))
 }
 
@@ -44,7 +45,7 @@ async fn record_schema(
     State(state): State<AppState>,
     ApiPath(object): ApiPath<String>,
 ) -> ApiResult<Json<Value>> {
-    let live = state.live.get();
+    let live = state.app.live.get();
     spec::record_schema(&live.spec, &object)
         .map(Json)
         .ok_or_else(|| {

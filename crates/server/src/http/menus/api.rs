@@ -1,15 +1,13 @@
-use super::service::{self, MenuInput};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiPath, RequestMeta};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routing::Routes;
 use crate::state::AppState;
-use crate::views::{SidebarGroup, page::sidebar};
 use access::{Access, Permission};
+use app::menus::{self, MenuGroup, MenuInput, MenuItem};
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
-use store::menus::MenuItem;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -25,7 +23,7 @@ pub fn routes() -> Routes {
 pub struct MyMenu {
     /// Groups of items the caller may open.
     #[schema(value_type = Vec<Object>)]
-    pub groups: Vec<SidebarGroup>,
+    pub groups: Vec<MenuGroup>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -80,16 +78,18 @@ pub struct PatchMenuItem {
 /// The caller's System Management menu: only what they may open.
 #[utoipa::path(get, path = "/api/menu", tag = "menus", responses((status = 200, body = MyMenu)))]
 async fn my_menu(State(state): State<AppState>, user: CurrentUser) -> ApiResult<Json<MyMenu>> {
-    let items = store::menus::list(&state.db).await?;
     Ok(Json(MyMenu {
-        groups: sidebar(&items, &user, &state.page_paths),
+        groups: menus::visible(&state.app, &user, &state.page_paths).await?,
     }))
 }
 
 /// Every menu item, for administration.
 #[utoipa::path(get, path = "/api/menu-items", tag = "menus", responses((status = 200, body = MenuItemList)))]
-async fn list_items(State(state): State<AppState>) -> ApiResult<Json<MenuItemList>> {
-    let items = store::menus::list(&state.db)
+async fn list_items(
+    State(state): State<AppState>,
+    by: CurrentUser,
+) -> ApiResult<Json<MenuItemList>> {
+    let items = menus::list(&state.app, &by)
         .await?
         .into_iter()
         .map(|i| view(i, &state))
@@ -102,8 +102,7 @@ async fn list_items(State(state): State<AppState>) -> ApiResult<Json<MenuItemLis
     responses((status = 200, body = MenuItemView), (status = 404, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn patch_item(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<PatchMenuItem>,
 ) -> ApiResult<Json<MenuItemView>> {
@@ -113,6 +112,6 @@ async fn patch_item(
         visible: b.visible,
         permission: b.permission,
     };
-    let item = service::update(&state, &actor, &meta, &id, input).await?;
+    let item = menus::update(&state.app, &by, &id, input).await?;
     Ok(Json(view(item, &state)))
 }

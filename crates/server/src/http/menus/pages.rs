@@ -1,10 +1,11 @@
-use super::service::{self, MenuInput};
 use crate::auth::CurrentUser;
-use crate::http::extract::{PageForm, RequestMeta};
+use crate::http::extract::PageForm;
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
 use access::{Access, Permission};
+use app::AppError;
+use app::menus::{self, MenuInput};
 use axum::extract::{Path, State};
 use axum::http::Method;
 use axum::response::{IntoResponse, Redirect};
@@ -21,7 +22,7 @@ pub fn routes() -> Routes {
 }
 
 async fn render_list(state: &AppState, page: &Page, error: Option<String>) -> PageResult {
-    let items: Vec<_> = store::menus::list(&state.db)
+    let items: Vec<_> = menus::list(&state.app, &page.user)
         .await?
         .into_iter()
         .map(|i| {
@@ -64,8 +65,7 @@ struct MenuForm {
 async fn update(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     Path(id): Path<String>,
     PageForm(f): PageForm<MenuForm>,
 ) -> PageResult {
@@ -83,10 +83,10 @@ async fn update(
         visible: Some(f.visible.as_deref() == Some("true")),
         permission: Some(f.permission),
     };
-    match service::update(&state, &actor, &meta, &id, input).await {
+    match menus::update(&state.app, &by, &id, input).await {
         Ok(_) => Ok(Redirect::to("/admin/menus").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != axum::http::StatusCode::NOT_FOUND => {
-            render_list(&state, &page, Some(e.message)).await
+        Err(e) if e.is_callers() && !matches!(e, AppError::NotFound { .. }) => {
+            render_list(&state, &page, Some(e.to_string())).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,16 +1,15 @@
-use super::service::{self, ModelInput, ParamsInput, TestResult};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
-use crate::http::extract::{ApiJson, ApiPath, RequestMeta};
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routing::Routes;
-use crate::http::users::api::rfc3339;
 use crate::state::AppState;
 use access::{Access, Permission};
+use app::models::{self, ModelConfig, ModelInput, ParamsInput, TestResult};
+use app::time::rfc3339;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use store::models::ModelConfig;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -87,7 +86,7 @@ impl From<ModelConfig> for ModelView {
             },
             enabled: m.enabled,
             is_default: m.is_default,
-            status: m.status,
+            status: m.status.as_str().to_owned(),
             last_test_at: m.last_test_at.map(rfc3339),
             last_latency_ms: m.last_latency_ms,
             last_result: m.last_result,
@@ -178,8 +177,8 @@ async fn list_providers() -> Json<ProviderList> {
 
 /// All configured models, the default first.
 #[utoipa::path(get, path = "/api/models", tag = "models", responses((status = 200, body = ModelList)))]
-async fn list_models(State(state): State<AppState>) -> ApiResult<Json<ModelList>> {
-    let items = store::models::list(&state.db)
+async fn list_models(State(state): State<AppState>, by: CurrentUser) -> ApiResult<Json<ModelList>> {
+    let items = models::list(&state.app, &by)
         .await?
         .into_iter()
         .map(ModelView::from)
@@ -193,8 +192,7 @@ async fn list_models(State(state): State<AppState>) -> ApiResult<Json<ModelList>
               (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn create_model(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiJson(b): ApiJson<CreateModel>,
 ) -> ApiResult<(StatusCode, Json<ModelView>)> {
     let input = ModelInput {
@@ -206,7 +204,7 @@ async fn create_model(
         params: b.params.map(Into::into),
         enabled: b.enabled,
     };
-    let m = service::create(&state, &actor, &meta, input).await?;
+    let m = models::create(&state.app, &by, input).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
 }
 
@@ -215,9 +213,10 @@ async fn create_model(
     responses((status = 200, body = ModelView), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn get_model(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ModelView>> {
-    Ok(Json(service::get(&state, &id).await?.into()))
+    Ok(Json(models::get(&state.app, &by, &id).await?.into()))
 }
 
 /// Changes a model; a new `apiKey` rotates the key. Changing what a test depends on
@@ -227,8 +226,7 @@ async fn get_model(
               (status = 409, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn patch_model(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<PatchModel>,
 ) -> ApiResult<Json<ModelView>> {
@@ -242,9 +240,7 @@ async fn patch_model(
         enabled: b.enabled,
     };
     Ok(Json(
-        service::update(&state, &actor, &meta, &id, input)
-            .await?
-            .into(),
+        models::update(&state.app, &by, &id, input).await?.into(),
     ))
 }
 
@@ -254,11 +250,10 @@ async fn patch_model(
               (status = 409, body = crate::http::openapi::ErrorBody)))]
 async fn delete_model(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
-    service::delete(&state, &actor, &meta, &id).await?;
+    models::delete(&state.app, &by, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -269,11 +264,10 @@ async fn delete_model(
     responses((status = 200, body = TestResult), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn test_model(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<TestResult>> {
-    Ok(Json(service::test(&state, &actor, &meta, &id).await?))
+    Ok(Json(models::test(&state.app, &by, &id).await?))
 }
 
 /// Makes the model the default (the one used when a module names none).
@@ -282,13 +276,10 @@ async fn test_model(
               (status = 409, body = crate::http::openapi::ErrorBody)))]
 async fn default_model(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ModelView>> {
     Ok(Json(
-        service::make_default(&state, &actor, &meta, &id)
-            .await?
-            .into(),
+        models::make_default(&state.app, &by, &id).await?.into(),
     ))
 }

@@ -1,8 +1,7 @@
-//! AI model configuration: the JSON API, the admin pages, and the rules they share.
+//! AI model configuration: the JSON API, the admin pages.
 
 pub mod api;
 mod pages;
-pub mod service;
 
 use super::routing::Routes;
 

@@ -1,18 +1,16 @@
-use super::service::{self, ModelInput, ParamsInput};
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::http::extract::{FormFields, RequestMeta};
+use crate::http::extract::FormFields;
 use crate::http::routing::Routes;
 use crate::state::AppState;
-use crate::views::{Page, PageResult};
+use crate::views::{Page, PageResult, Refusal};
 use access::{Access, Permission};
+use app::AppError;
+use app::models::{self, ModelConfig, ModelInput, ModelParams, ParamsInput};
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
-use std::collections::BTreeMap;
-use store::models::ModelConfig;
 
 pub fn routes() -> Routes {
     let manage = Access::Permission(Permission::ModelsManage);
@@ -64,7 +62,7 @@ fn number<T: std::str::FromStr>(
     }
 }
 
-/// The form as a service input. The key field left blank keeps the stored key.
+/// The form as the application's input. The key field left blank keeps the stored key.
 fn input_of(f: &FormFields, editing: bool) -> (ModelInput, Vec<(String, String)>) {
     let mut bad = Vec::new();
     let temperature = number::<f64>(f, "temperature", &mut bad, "params.temperature");
@@ -96,52 +94,46 @@ fn input_of(f: &FormFields, editing: bool) -> (ModelInput, Vec<(String, String)>
     (input, bad)
 }
 
-/// Maps a validation error to the form's inputs (the key never goes back in a form).
-fn field_errors(e: &ApiError) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    if let Some(fields) = e.details.get("fields").and_then(|f| f.as_array()) {
-        for f in fields {
-            let key = match f["field"].as_str().unwrap_or_default() {
-                "baseUrl" => "base_url",
-                "apiKey" => "api_key",
-                "params.temperature" => "temperature",
-                "params.maxTokens" => "max_tokens",
-                "params.timeoutMs" => "timeout_ms",
-                "params.retries" => "retries",
-                other => other,
-            };
-            m.insert(
-                key.to_owned(),
-                f["message"].as_str().unwrap_or_default().to_owned(),
-            );
+/// The form's inputs for the API's field names (the key never goes back in a form).
+const INPUTS: &[(&str, &str)] = &[
+    ("baseUrl", "base_url"),
+    ("apiKey", "api_key"),
+    ("params.temperature", "temperature"),
+    ("params.maxTokens", "max_tokens"),
+    ("params.timeoutMs", "timeout_ms"),
+    ("params.retries", "retries"),
+];
+
+/// What the form shows of a refusal, together with the numbers the page could not
+/// read (`unreadable`: API field name → message), so every problem shows at once.
+fn refusal(e: Option<&AppError>, unreadable: &[(String, String)]) -> Refusal {
+    let mut r = match e {
+        Some(e) => Refusal::of(e, INPUTS),
+        None => Refusal {
+            errors: Default::default(),
+            message: String::new(),
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+        },
+    };
+    for (field, message) in unreadable {
+        let input = INPUTS
+            .iter()
+            .find(|(api, _)| api == field)
+            .map(|(_, form)| *form)
+            .unwrap_or(field);
+        r.errors.insert(input.to_owned(), message.clone());
+    }
+    if !unreadable.is_empty() {
+        r.status = StatusCode::UNPROCESSABLE_ENTITY;
+        if e.is_none_or(|e| !matches!(e, AppError::Invalid(_))) {
+            r.message = unreadable
+                .iter()
+                .map(|(f, m)| format!("{f}: {m}"))
+                .collect::<Vec<_>>()
+                .join("; ");
         }
     }
-    m
-}
-
-fn with_form_errors(e: ApiError, bad: Vec<(String, String)>) -> ApiError {
-    if bad.is_empty() {
-        return e;
-    }
-    let mut fields: Vec<serde_json::Value> = e
-        .details
-        .get("fields")
-        .and_then(|f| f.as_array())
-        .cloned()
-        .unwrap_or_default();
-    for (f, m) in &bad {
-        fields.push(serde_json::json!({ "field": f, "message": m }));
-    }
-    let message = if e.status == StatusCode::UNPROCESSABLE_ENTITY {
-        e.message.clone()
-    } else {
-        bad.iter()
-            .map(|(f, m)| format!("{f}: {m}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    };
-    ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", message)
-        .with_details(serde_json::json!({ "fields": fields }))
+    r
 }
 
 fn form_of(m: &ModelConfig) -> Value {
@@ -173,17 +165,20 @@ async fn render_list(
     state: &AppState,
     page: &Page,
     flash_ok: Option<String>,
-    error: Option<ApiError>,
+    error: Option<AppError>,
 ) -> PageResult {
-    let models: Vec<_> = store::models::list(&state.db)
+    let list: Vec<_> = models::list(&state.app, &page.user)
         .await?
         .into_iter()
         .map(super::api::ModelView::from)
         .collect();
-    let status = error.as_ref().map(|e| e.status).unwrap_or(StatusCode::OK);
+    let status = error
+        .as_ref()
+        .map(crate::error::status_of)
+        .unwrap_or(StatusCode::OK);
     let mut resp = page.render(
         "models/list.html",
-        context! { models => Serde(&models), flash_ok => flash_ok, flash_error => error.map(|e| e.message) },
+        context! { models => Serde(&list), flash_ok => flash_ok, flash_error => error.map(|e| e.to_string()) },
     );
     *resp.status_mut() = status;
     Ok(resp)
@@ -206,7 +201,7 @@ async fn new_form(page: Page, Query(q): Query<ListQuery>) -> PageResult {
         .and_then(|p| p.parse::<llm::ProviderKind>().ok())
         .unwrap_or(llm::ProviderKind::Kimi);
     let p = kind.preset();
-    let d = store::models::ModelParams::default();
+    let d = ModelParams::default();
     let form = context! {
         name => p.label, provider => p.id, base_url => p.base_url, model => p.model, enabled => true,
         temperature => "", max_tokens => "", timeout_ms => d.timeout_ms.to_string(), retries => d.retries.to_string(),
@@ -220,40 +215,31 @@ async fn new_form(page: Page, Query(q): Query<ListQuery>) -> PageResult {
 async fn create(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     body: axum::body::Bytes,
 ) -> PageResult {
     let f = FormFields::parse(&body);
     let (input, bad) = input_of(&f, false);
-    let result = if bad.is_empty() {
-        service::create(&state, &actor, &meta, input).await
+    let refused = if bad.is_empty() {
+        match models::create(&state.app, &by, input).await {
+            Ok(m) => {
+                return Ok(
+                    Redirect::to(&format!("/admin/ai-models/{}?created=1", m.id)).into_response(),
+                );
+            }
+            Err(e) if e.is_callers() => refusal(Some(&e), &[]),
+            Err(e) => return Err(e.into()),
+        }
     } else {
         // Report unreadable numbers together with whatever else is wrong.
-        match service::resolve(None, &input) {
-            Ok(_) => Err(with_form_errors(
-                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", ""),
-                bad,
-            )),
-            Err(e) => Err(with_form_errors(e, bad)),
-        }
+        refusal(models::resolve(None, &input).err().as_ref(), &bad)
     };
-    match result {
-        Ok(m) => Ok(Redirect::to(&format!("/admin/ai-models/{}?created=1", m.id)).into_response()),
-        Err(e) if e.status.is_client_error() => {
-            let mut errors = field_errors(&e);
-            if e.code == "conflict" {
-                errors.insert("name".into(), e.message.clone());
-            }
-            let mut resp = page.render(
-                "models/form.html",
-                context! { presets => presets(), form => form_as_typed(&f), model => (), errors => Serde(errors), flash_error => e.message },
-            );
-            *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(resp)
-        }
-        Err(e) => Err(e.into()),
-    }
+    let mut resp = page.render(
+        "models/form.html",
+        context! { presets => presets(), form => form_as_typed(&f), model => (), errors => Serde(refused.errors), flash_error => refused.message },
+    );
+    *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
+    Ok(resp)
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -266,20 +252,14 @@ async fn render_edit(
     page: &Page,
     id: &str,
     form: Option<Value>,
-    error: Option<ApiError>,
+    error: Option<Refusal>,
     created: bool,
 ) -> PageResult {
-    let m = service::get(state, id).await?;
+    let m = models::get(&state.app, &page.user, id).await?;
     let form = form.unwrap_or_else(|| form_of(&m));
-    let (errors, flash, status) = match &error {
-        Some(e) => {
-            let mut errs = field_errors(e);
-            if e.code == "conflict" && e.message.contains("named") {
-                errs.insert("name".into(), e.message.clone());
-            }
-            (errs, Some(e.message.clone()), e.status)
-        }
-        None => (BTreeMap::new(), None, StatusCode::OK),
+    let (errors, flash, status) = match error {
+        Some(r) => (r.errors, Some(r.message), r.status),
+        None => (Default::default(), None, StatusCode::OK),
     };
     let view = super::api::ModelView::from(m);
     let mut resp = page.render(
@@ -303,42 +283,43 @@ async fn edit_form(
 async fn update(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
     let f = FormFields::parse(&body);
     let (input, bad) = input_of(&f, true);
-    let result = if bad.is_empty() {
-        service::update(&state, &actor, &meta, &id, input).await
-    } else {
-        Err(with_form_errors(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", ""),
-            bad,
-        ))
-    };
-    match result {
-        Ok(_) => Ok(Redirect::to("/admin/ai-models?done=saved").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            render_edit(&state, &page, &id, Some(form_as_typed(&f)), Some(e), false).await
+    let refused = if bad.is_empty() {
+        match models::update(&state.app, &by, &id, input).await {
+            Ok(_) => return Ok(Redirect::to("/admin/ai-models?done=saved").into_response()),
+            Err(e) if e.is_callers() && !matches!(e, AppError::NotFound { .. }) => {
+                refusal(Some(&e), &[])
+            }
+            Err(e) => return Err(e.into()),
         }
-        Err(e) => Err(e.into()),
-    }
+    } else {
+        refusal(None, &bad)
+    };
+    render_edit(
+        &state,
+        &page,
+        &id,
+        Some(form_as_typed(&f)),
+        Some(refused),
+        false,
+    )
+    .await
 }
 
 async fn make_default(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    match service::make_default(&state, &actor, &meta, &id).await {
+    match models::make_default(&state.app, &by, &id).await {
         Ok(_) => Ok(Redirect::to("/admin/ai-models?done=default").into_response()),
-        Err(e) if e.status == StatusCode::CONFLICT => {
-            render_list(&state, &page, None, Some(e)).await
-        }
+        Err(e @ AppError::Conflict(_)) => render_list(&state, &page, None, Some(e)).await,
         Err(e) => Err(e.into()),
     }
 }
@@ -346,8 +327,7 @@ async fn make_default(
 async fn set_enabled(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
@@ -356,9 +336,9 @@ async fn set_enabled(
         enabled: Some(f.checked("enabled")),
         ..ModelInput::default()
     };
-    match service::update(&state, &actor, &meta, &id, input).await {
+    match models::update(&state.app, &by, &id, input).await {
         Ok(_) => Ok(Redirect::to("/admin/ai-models?done=saved").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
+        Err(e) if e.is_callers() && !matches!(e, AppError::NotFound { .. }) => {
             render_list(&state, &page, None, Some(e)).await
         }
         Err(e) => Err(e.into()),
@@ -368,15 +348,12 @@ async fn set_enabled(
 async fn delete(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     Path(id): Path<String>,
 ) -> PageResult {
-    match service::delete(&state, &actor, &meta, &id).await {
+    match models::delete(&state.app, &by, &id).await {
         Ok(()) => Ok(Redirect::to("/admin/ai-models?done=deleted").into_response()),
-        Err(e) if e.status == StatusCode::CONFLICT => {
-            render_list(&state, &page, None, Some(e)).await
-        }
+        Err(e @ AppError::Conflict(_)) => render_list(&state, &page, None, Some(e)).await,
         Err(e) => Err(e.into()),
     }
 }

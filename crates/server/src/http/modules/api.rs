@@ -1,11 +1,12 @@
-use super::service::{self, ModuleView, SaveInput, Source, VersionDiff, VersionView};
-use crate::ai::gateway::{self, Ask, Generated, Progress};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, ApiQuery, RequestMeta};
+use crate::http::extract::{ApiJson, ApiPath, ApiQuery};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use access::{Access, Permission};
+use app::AppError;
+use app::gateway::{self, Ask, Generated, Progress};
+use app::modules::{self, ModuleView, SaveInput, Source, VersionDiff, VersionView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -100,12 +101,13 @@ pub struct VersionList {
 
 /// All modules, most recently changed first.
 #[utoipa::path(get, path = "/api/modules", tag = "modules", responses((status = 200, body = ModuleList)))]
-async fn list_modules(State(state): State<AppState>) -> ApiResult<Json<ModuleList>> {
-    let mut items = Vec::new();
-    for m in store::modules::list(&state.db).await? {
-        items.push(service::view(&state, m).await?);
-    }
-    Ok(Json(ModuleList { items }))
+async fn list_modules(
+    State(state): State<AppState>,
+    by: CurrentUser,
+) -> ApiResult<Json<ModuleList>> {
+    Ok(Json(ModuleList {
+        items: modules::list(&state.app, &by).await?,
+    }))
 }
 
 /// Creates a module (a draft with no version yet).
@@ -114,20 +116,21 @@ async fn list_modules(State(state): State<AppState>) -> ApiResult<Json<ModuleLis
               (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn create_module(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiJson(b): ApiJson<CreateModule>,
 ) -> ApiResult<(StatusCode, Json<ModuleView>)> {
-    let m = service::create(
-        &state,
-        &actor,
-        &meta,
+    let m = modules::create(
+        &state.app,
+        &by,
         &b.name,
         b.description.as_deref(),
         b.model_id.as_deref(),
     )
     .await?;
-    Ok((StatusCode::CREATED, Json(service::view(&state, m).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(modules::view(&state.app, m).await?),
+    ))
 }
 
 /// One module.
@@ -135,10 +138,11 @@ async fn create_module(
     responses((status = 200, body = ModuleView), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn get_module(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ModuleView>> {
-    let m = service::get(&state, &id).await?;
-    Ok(Json(service::view(&state, m).await?))
+    let m = modules::get(&state.app, &by, &id).await?;
+    Ok(Json(modules::view(&state.app, m).await?))
 }
 
 /// Renames a module, changes its description or its model.
@@ -147,22 +151,20 @@ async fn get_module(
               (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn patch_module(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<PatchModule>,
 ) -> ApiResult<Json<ModuleView>> {
-    let m = service::update(
-        &state,
-        &actor,
-        &meta,
+    let m = modules::update(
+        &state.app,
+        &by,
         &id,
         b.name.as_deref(),
         b.description.as_deref(),
         b.model_id.as_ref().map(|o| o.as_deref()),
     )
     .await?;
-    Ok(Json(service::view(&state, m).await?))
+    Ok(Json(modules::view(&state.app, m).await?))
 }
 
 fn wants_stream(headers: &HeaderMap) -> bool {
@@ -181,24 +183,23 @@ fn wants_stream(headers: &HeaderMap) -> bool {
               (status = 502, body = crate::http::openapi::ErrorBody)))]
 async fn generate(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    CurrentUser(by): CurrentUser,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<GenerateBody>,
 ) -> Result<Response, ApiError> {
     let cancel = llm::CancellationToken::new();
+    let ask = Ask {
+        module_id: &id,
+        prompt: &b.prompt,
+        model_id: b.model_id.as_deref(),
+    };
     if !wants_stream(&headers) {
-        let ask = Ask {
-            module_id: &id,
-            prompt: &b.prompt,
-            model_id: b.model_id.as_deref(),
-        };
-        let g = gateway::generate(&state, &actor, &meta, ask, &mut |_| {}, &cancel).await?;
+        let g = gateway::generate(&state.app, &by, ask, &mut |_| {}, &cancel).await?;
         return Ok((StatusCode::CREATED, Json(g)).into_response());
     }
-    // Fail fast (404, 422) before the stream starts, so those stay plain errors.
-    service::get(&state, &id).await?;
+    // Fail fast (403, 404, 422) before the stream starts, so those stay plain errors.
+    gateway::precheck(&state.app, &by, ask).await?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let stop = cancel.clone();
     tokio::spawn(async move {
@@ -224,15 +225,15 @@ async fn generate(
             prompt: &b.prompt,
             model_id: b.model_id.as_deref(),
         };
-        let result = gateway::generate(&state, &actor, &meta, ask, &mut progress, &stop).await;
+        let result = gateway::generate(&state.app, &by, ask, &mut progress, &stop).await;
         let last = match result {
-            Ok(g) => Event::default().event("done").json_data(&g),
-            Err(e) => Event::default().event("error").json_data(serde_json::json!({
-                "status": e.status.as_u16(), "code": e.code, "message": e.message, "details": e.details })),
+            Ok(g) => Event::default()
+                .event("done")
+                .json_data(&g)
+                .map_err(|e| AppError::Internal(e.into())),
+            Err(e) => Err(e),
         };
-        if let Ok(ev) = last {
-            let _ = tx.send(ev);
-        }
+        let _ = tx.send(last.unwrap_or_else(|e| crate::http::sse::error_event(e.into())));
     });
     Ok(crate::http::sse::respond(rx, Some(cancel)))
 }
@@ -242,10 +243,10 @@ async fn generate(
     responses((status = 200, body = VersionList), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn list_versions(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<VersionList>> {
-    service::get(&state, &id).await?;
-    let items = store::modules::versions(&state.db, &id)
+    let items = modules::versions(&state.app, &by, &id)
         .await?
         .into_iter()
         .map(VersionView::from)
@@ -261,25 +262,24 @@ async fn list_versions(
               (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn create_version(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<CreateVersion>,
 ) -> ApiResult<(StatusCode, Json<VersionView>)> {
     let patch = match b.patch {
         Value::String(s) => s,
-        v @ Value::Object(_) => serde_json::to_string_pretty(&v).expect("JSON serialises"),
+        v @ Value::Object(_) => serde_json::to_string_pretty(&v).map_err(anyhow_internal)?,
         _ => {
-            return Err(ApiError::invalid(
+            return Err(AppError::invalid(
                 "patch",
                 "must be a patch document (an object) or its JSON text",
-            ));
+            )
+            .into());
         }
     };
-    let v = service::save_version(
-        &state,
-        &actor,
-        &meta,
+    let v = modules::save_version(
+        &state.app,
+        &by,
         &id,
         SaveInput {
             patch,
@@ -300,9 +300,12 @@ async fn create_version(
     responses((status = 200, body = VersionView), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn get_version(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath((id, n)): ApiPath<(String, i64)>,
 ) -> ApiResult<Json<VersionView>> {
-    Ok(Json(service::version_view(&state, &id, n).await?))
+    Ok(Json(
+        modules::version(&state.app, &by, &id, n).await?.into(),
+    ))
 }
 
 /// A person confirms an L2 version a model wrote.
@@ -311,11 +314,10 @@ async fn get_version(
               (status = 409, body = crate::http::openapi::ErrorBody)))]
 async fn confirm_version(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath((id, n)): ApiPath<(String, i64)>,
 ) -> ApiResult<Json<VersionView>> {
-    Ok(Json(service::confirm(&state, &actor, &meta, &id, n).await?))
+    Ok(Json(modules::confirm(&state.app, &by, &id, n).await?))
 }
 
 /// The difference between two versions: operations added and removed, the patch
@@ -325,10 +327,13 @@ async fn confirm_version(
               (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn diff(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<DiffQuery>,
 ) -> ApiResult<Json<VersionDiff>> {
-    Ok(Json(service::diff(&state, &id, q.from, q.to).await?))
+    Ok(Json(
+        modules::diff(&state.app, &by, &id, q.from, q.to).await?,
+    ))
 }
 
 /// Saves an old version's patch as a new version.
@@ -337,13 +342,16 @@ async fn diff(
               (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn restore(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<RestoreBody>,
 ) -> ApiResult<(StatusCode, Json<VersionView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(service::restore(&state, &actor, &meta, &id, b.version, b.confirm_l2).await?),
+        Json(modules::restore(&state.app, &by, &id, b.version, b.confirm_l2).await?),
     ))
+}
+
+fn anyhow_internal(e: serde_json::Error) -> ApiError {
+    AppError::Internal(e.into()).into()
 }

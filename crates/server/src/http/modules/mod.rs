@@ -1,9 +1,8 @@
-//! AI module development: modules, versions, generation through the Patch Gateway —
-//! the JSON API, the workspace pages, and the rules they share.
+//! AI module development: modules, versions, generation through the Patch Gateway:
+//! the JSON API and the workspace pages.
 
 pub mod api;
 mod pages;
-pub mod service;
 
 use super::routing::Routes;
 

@@ -1,11 +1,12 @@
-use super::service::{self, VersionView};
 use crate::auth::CurrentUser;
 use crate::error::ApiError;
-use crate::http::extract::{FormFields, RequestMeta};
+use crate::http::extract::FormFields;
 use crate::http::routing::Routes;
 use crate::state::AppState;
-use crate::views::{Page, PageResult};
+use crate::views::{Page, PageResult, Refusal};
 use access::{Access, Permission};
+use app::AppError;
+use app::modules::{self, VersionView};
 use axum::extract::{Path, Query, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect};
@@ -26,11 +27,13 @@ pub fn routes() -> Routes {
         )
 }
 
-async fn models(state: &AppState) -> Result<Vec<super::super::models::api::ModelView>, ApiError> {
-    Ok(store::models::list(&state.db)
+async fn models(
+    state: &AppState,
+    page: &Page,
+) -> Result<Vec<super::super::models::api::ModelView>, AppError> {
+    Ok(app::models::enabled(&state.app, &page.user)
         .await?
         .into_iter()
-        .filter(|m| m.enabled)
         .map(Into::into)
         .collect())
 }
@@ -39,35 +42,16 @@ async fn render_list(
     state: &AppState,
     page: &Page,
     form: BTreeMap<String, String>,
-    error: Option<ApiError>,
+    error: Option<Refusal>,
 ) -> PageResult {
-    let mut items = Vec::new();
-    for m in store::modules::list(&state.db).await? {
-        items.push(service::view(state, m).await?);
-    }
-    let (errors, flash, status) = match &error {
-        Some(e) => {
-            let mut errs = BTreeMap::new();
-            if let Some(fields) = e.details.get("fields").and_then(|f| f.as_array()) {
-                for f in fields {
-                    let key = if f["field"] == "modelId" {
-                        "model_id"
-                    } else {
-                        f["field"].as_str().unwrap_or_default()
-                    };
-                    errs.insert(
-                        key.to_owned(),
-                        f["message"].as_str().unwrap_or_default().to_owned(),
-                    );
-                }
-            }
-            (errs, Some(e.message.clone()), e.status)
-        }
+    let items = modules::list(&state.app, &page.user).await?;
+    let (errors, flash, status) = match error {
+        Some(r) => (r.errors, Some(r.message), r.status),
         None => (BTreeMap::new(), None, StatusCode::OK),
     };
     let mut resp = page.render(
         "modules/list.html",
-        context! { modules => Serde(&items), models => Serde(&models(state).await?), form => Serde(&form),
+        context! { modules => Serde(&items), models => Serde(&models(state, page).await?), form => Serde(&form),
                    errors => Serde(&errors), flash_error => flash },
     );
     *resp.status_mut() = status;
@@ -81,16 +65,14 @@ async fn list(State(state): State<AppState>, page: Page) -> PageResult {
 async fn create(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     body: axum::body::Bytes,
 ) -> PageResult {
     let f = FormFields::parse(&body);
     let model = Some(f.one("model_id")).filter(|m| !m.is_empty());
-    match service::create(
-        &state,
-        &actor,
-        &meta,
+    match modules::create(
+        &state.app,
+        &by,
         &f.one("name"),
         Some(&f.one("description")),
         model.as_deref(),
@@ -98,8 +80,9 @@ async fn create(
     .await
     {
         Ok(m) => Ok(Redirect::to(&format!("/admin/ai-modules/develop/{}", m.id)).into_response()),
-        Err(e) if e.status.is_client_error() => {
-            render_list(&state, &page, f.firsts(), Some(e)).await
+        Err(e) if e.is_callers() => {
+            let r = Refusal::of(&e, &[("modelId", "model_id")]);
+            render_list(&state, &page, f.firsts(), Some(r)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -117,8 +100,8 @@ async fn workspace(
     Path(id): Path<String>,
     Query(q): Query<WorkspaceQuery>,
 ) -> PageResult {
-    let module = service::get(&state, &id).await?;
-    let versions: Vec<VersionView> = store::modules::versions(&state.db, &id)
+    let module = modules::get(&state.app, &page.user, &id).await?;
+    let versions: Vec<VersionView> = modules::versions(&state.app, &page.user, &id)
         .await?
         .into_iter()
         .map(VersionView::from)
@@ -142,11 +125,11 @@ async fn workspace(
         .rev()
         .filter(|v| v.prompt.is_some())
         .collect();
-    let view = service::view(&state, module).await?;
+    let view = modules::view(&state.app, module).await?;
     Ok(page.render(
         "modules/workspace.html",
         context! { module => Serde(&view), versions => Serde(&versions), shown => Serde(&shown),
         conversation => Serde(&conversation), editor_text => editor_text,
-        models => Serde(&models(&state).await?) },
+        models => Serde(&models(&state, &page).await?) },
     ))
 }

@@ -1,10 +1,11 @@
-use super::service::{self, Readiness, RunView};
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiPath, ApiQuery, RequestMeta};
+use crate::http::extract::{ApiPath, ApiQuery};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use access::{Access, Permission};
+use app::AppError;
+use app::test_runs::{self, Readiness, RunView};
 use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
@@ -56,10 +57,10 @@ pub struct ReportFormat {
     responses((status = 200, body = RunList), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn list_runs(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<RunList>> {
-    crate::http::modules::service::get(&state, &id).await?;
-    let items = store::test_runs::list(&state.db, &id)
+    let items = test_runs::list(&state.app, &by, &id)
         .await?
         .iter()
         .map(RunView::from)
@@ -75,8 +76,7 @@ async fn list_runs(
               (status = 409, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn start_run(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    CurrentUser(by): CurrentUser,
     headers: HeaderMap,
     ApiPath(id): ApiPath<String>,
     body: axum::body::Bytes,
@@ -87,7 +87,7 @@ async fn start_run(
     } else {
         serde_json::from_slice::<StartRun>(&body)
             .map_err(|e| {
-                ApiError::invalid("body", format!("expected {{\"version\"?: number}}: {e}"))
+                AppError::invalid("body", format!("expected {{\"version\"?: number}}: {e}"))
             })?
             .version
     };
@@ -96,7 +96,7 @@ async fn start_run(
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.contains("text/event-stream"));
     if !stream {
-        let (run, report) = service::run(&state, &actor, &meta, &id, version, &mut |_| {}).await?;
+        let (run, report) = test_runs::run(&state.app, &by, &id, version, &mut |_| {}).await?;
         return Ok((
             StatusCode::CREATED,
             Json(RunWithReport {
@@ -106,7 +106,8 @@ async fn start_run(
         )
             .into_response());
     }
-    crate::http::modules::service::get(&state, &id).await?;
+    // Fail fast (403, 404) before the stream starts, so those stay plain errors.
+    app::modules::get(&state.app, &by, &id).await?;
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     tokio::spawn(async move {
         let progress = tx.clone();
@@ -117,16 +118,14 @@ async fn start_run(
                 let _ = progress.send(ev);
             }
         };
-        let last = match service::run(&state, &actor, &meta, &id, version, &mut on_result).await {
+        let last = match test_runs::run(&state.app, &by, &id, version, &mut on_result).await {
             Ok((run, _)) => Event::default()
                 .event("done")
-                .json_data(RunView::from(&run)),
-            Err(e) => Event::default().event("error").json_data(json!({
-                "status": e.status.as_u16(), "code": e.code, "message": e.message })),
+                .json_data(RunView::from(&run))
+                .map_err(|e| AppError::Internal(e.into())),
+            Err(e) => Err(e),
         };
-        if let Ok(ev) = last {
-            let _ = tx.send(ev);
-        }
+        let _ = tx.send(last.unwrap_or_else(|e| crate::http::sse::error_event(e.into())));
     });
     Ok(crate::http::sse::respond(rx, None))
 }
@@ -137,12 +136,11 @@ async fn start_run(
               (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn get_run(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath(run_id): ApiPath<String>,
     ApiQuery(q): ApiQuery<ReportFormat>,
 ) -> Result<Response, ApiError> {
-    let run = store::test_runs::get(&state.db, &run_id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("test run {run_id}")))?;
+    let run = test_runs::get(&state.app, &by, &run_id).await?;
     let report: Value = serde_json::from_str(&run.report).unwrap_or(Value::Null);
     let file = format!(
         "modgate-test-{}-v{}",
@@ -170,7 +168,7 @@ async fn get_run(
         )
             .into_response()),
         "html" => {
-            let module = crate::http::modules::service::get(&state, &run.module_id).await?;
+            let module = app::modules::get(&state.app, &by, &run.module_id).await?;
             let html = super::pages::standalone_html(&module.name, &RunView::from(&run), &report);
             Ok((
                 [
@@ -184,10 +182,9 @@ async fn get_run(
             )
                 .into_response())
         }
-        other => Err(ApiError::invalid(
-            "format",
-            format!("'{other}' is not json, junit or html"),
-        )),
+        other => {
+            Err(AppError::invalid("format", format!("'{other}' is not json, junit or html")).into())
+        }
     }
 }
 
@@ -197,7 +194,8 @@ async fn get_run(
     responses((status = 200, body = Readiness), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn readiness(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath((id, n)): ApiPath<(String, i64)>,
 ) -> ApiResult<Json<Readiness>> {
-    Ok(Json(service::readiness(&state, &id, n).await?))
+    Ok(Json(test_runs::readiness(&state.app, &by, &id, n).await?))
 }

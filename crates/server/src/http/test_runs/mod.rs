@@ -3,7 +3,6 @@
 
 pub mod api;
 mod pages;
-pub mod service;
 
 use super::routing::Routes;
 

@@ -1,9 +1,9 @@
-use super::service::RunView;
 use crate::error::ApiError;
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use crate::views::{Page, PageResult};
 use access::{Access, Permission};
+use app::test_runs::{RunStatus, RunView};
 use axum::extract::{Query, State};
 use axum::http::Method;
 use minijinja::value::Serde;
@@ -26,7 +26,11 @@ pub fn junit_of(report: &Json) -> String {
 /// Pass rate and coverage across runs (oldest left), as an inline SVG. Only numbers go
 /// into it, so it is safe to embed as is.
 pub fn trend_svg(runs: &[RunView]) -> String {
-    let runs: Vec<&RunView> = runs.iter().rev().filter(|r| r.status != "error").collect();
+    let runs: Vec<&RunView> = runs
+        .iter()
+        .rev()
+        .filter(|r| r.status != RunStatus::Error)
+        .collect();
     let (w, h, pad) = (640.0_f64, 160.0_f64, 24.0_f64);
     let mut svg = format!(
         "<svg xmlns=\"http://www.w3.org/2000/svg\" id=\"trend\" width=\"{w}\" height=\"{h}\" viewBox=\"0 0 {w} {h}\" role=\"img\" aria-label=\"pass rate and coverage across runs\">\
@@ -105,7 +109,7 @@ struct Q {
 }
 
 async fn page(State(state): State<AppState>, page: Page, Query(q): Query<Q>) -> PageResult {
-    let modules = store::modules::list(&state.db).await?;
+    let modules = app::modules::list(&state.app, &page.user).await?;
     let module = match q
         .module
         .as_deref()
@@ -120,7 +124,7 @@ async fn page(State(state): State<AppState>, page: Page, Query(q): Query<Q>) -> 
     let (mut runs, mut versions): (Vec<RunView>, Vec<Json>) = (Vec::new(), Vec::new());
     let mut shown: Option<(RunView, Json)> = None;
     if let Some(m) = &module {
-        let stored = store::test_runs::list(&state.db, &m.id).await?;
+        let stored = app::test_runs::list(&state.app, &page.user, &m.id).await?;
         runs = stored.iter().map(RunView::from).collect();
         let pick = match &q.run {
             Some(id) => stored.iter().find(|r| &r.id == id),
@@ -132,7 +136,7 @@ async fn page(State(state): State<AppState>, page: Page, Query(q): Query<Q>) -> 
                 serde_json::from_str(&r.report).unwrap_or(Json::Null),
             ));
         }
-        versions = store::modules::versions(&state.db, &m.id)
+        versions = app::modules::versions(&state.app, &page.user, &m.id)
             .await?
             .into_iter()
             .map(|v| serde_json::json!({ "number": v.number, "valid": v.valid, "level": v.level, "message": v.message }))
@@ -150,7 +154,7 @@ async fn page(State(state): State<AppState>, page: Page, Query(q): Query<Q>) -> 
             modules => Serde(&modules), module => Serde(&module), versions => Serde(&versions),
             runs => Serde(&runs), run => Serde(&run), report => Serde(&report),
             uncovered => Serde(&uncovered), trend => Value::from_safe_string(svg),
-            gate => state.config.test_gate,
+            gate => state.app.config.test_gate,
         },
     ))
 }

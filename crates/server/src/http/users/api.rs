@@ -1,15 +1,15 @@
-use super::service::{self, CreateInput, UpdateInput};
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{ApiJson, ApiPath, RequestMeta};
+use crate::error::ApiResult;
+use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use access::{Access, Permission};
+use app::accounts::users::{self, CreateInput, UpdateInput, User};
+use app::time::rfc3339;
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use store::users::User;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
 
@@ -35,16 +35,6 @@ pub struct UserView {
     /// RFC 3339.
     pub created_at: String,
     pub updated_at: String,
-}
-
-pub fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
 }
 
 impl From<User> for UserView {
@@ -105,8 +95,8 @@ pub struct NewPassword {
 
 /// All users.
 #[utoipa::path(get, path = "/api/users", tag = "users", responses((status = 200, body = UserList)))]
-async fn list_users(State(state): State<AppState>) -> ApiResult<Json<UserList>> {
-    let items = store::users::list(&state.db)
+async fn list_users(State(state): State<AppState>, by: CurrentUser) -> ApiResult<Json<UserList>> {
+    let items = users::list(&state.app, &by)
         .await?
         .into_iter()
         .map(UserView::from)
@@ -120,8 +110,7 @@ async fn list_users(State(state): State<AppState>) -> ApiResult<Json<UserList>> 
               (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn create_user(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiJson(b): ApiJson<CreateUser>,
 ) -> ApiResult<(StatusCode, Json<UserView>)> {
     let input = CreateInput {
@@ -132,7 +121,7 @@ async fn create_user(
         roles: b.roles,
         business_roles: b.business_roles,
     };
-    let user = service::create(&state, &actor, &meta, input).await?;
+    let user = users::create(&state.app, &by, input).await?;
     Ok((StatusCode::CREATED, Json(user.into())))
 }
 
@@ -141,12 +130,10 @@ async fn create_user(
     responses((status = 200, body = UserView), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn get_user(
     State(state): State<AppState>,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<UserView>> {
-    let user = store::users::get(&state.db, &id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
-    Ok(Json(user.into()))
+    Ok(Json(users::get(&state.app, &by, &id).await?.into()))
 }
 
 /// Changes a user's profile, roles or active flag.
@@ -155,8 +142,7 @@ async fn get_user(
               (status = 409, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn patch_user(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<PatchUser>,
 ) -> ApiResult<Json<UserView>> {
@@ -168,9 +154,7 @@ async fn patch_user(
         active: b.active,
     };
     Ok(Json(
-        service::update(&state, &actor, &meta, &id, input)
-            .await?
-            .into(),
+        users::update(&state.app, &by, &id, input).await?.into(),
     ))
 }
 
@@ -179,11 +163,10 @@ async fn patch_user(
     responses((status = 204), (status = 404, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn reset_password(
     State(state): State<AppState>,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<NewPassword>,
 ) -> ApiResult<StatusCode> {
-    service::reset_password(&state, &actor, &meta, &id, &b.password).await?;
+    users::reset_password(&state.app, &by, &id, &b.password).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,8 +1,7 @@
-//! Platform users: the JSON API, the admin pages, and the rules they share.
+//! Platform users: the JSON API, the admin pages.
 
 pub mod api;
 mod pages;
-pub mod service;
 
 use super::routing::Routes;
 

@@ -1,19 +1,17 @@
-use super::service::{self, CreateInput, UpdateInput};
 use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::http::extract::{FormFields, RequestMeta};
+use crate::http::extract::FormFields;
 use crate::http::routing::Routes;
 use crate::state::AppState;
-use crate::views::{Page, PageResult};
+use crate::views::{Page, PageResult, Refusal};
 use access::{Access, Permission, PlatformRole};
+use app::AppError;
+use app::accounts::users::{self, CreateInput, UpdateInput, User};
 use axum::extract::{Path, State};
 use axum::http::{Method, StatusCode};
 use axum::response::{IntoResponse, Redirect};
 use minijinja::value::Serde;
 use minijinja::{Value, context};
 use serde_json::json;
-use std::collections::BTreeMap;
-use store::users::User;
 
 pub fn routes() -> Routes {
     let manage = Access::Permission(Permission::UsersManage);
@@ -47,32 +45,26 @@ fn split_list(s: &str) -> Vec<String> {
         .collect()
 }
 
-/// Maps a validation error's fields to the form's inputs.
-fn field_errors(e: &ApiError) -> BTreeMap<String, String> {
-    let mut m = BTreeMap::new();
-    if let Some(fields) = e.details.get("fields").and_then(|f| f.as_array()) {
-        for f in fields {
-            let field = f["field"].as_str().unwrap_or_default();
-            let key = match field {
-                "displayName" => "display_name",
-                "businessRoles" => "business_roles",
-                other => other,
-            };
-            m.insert(
-                key.to_owned(),
-                f["message"].as_str().unwrap_or_default().to_owned(),
-            );
-        }
-    } else if e.code == "conflict" {
-        m.insert("username".into(), e.message.clone());
+/// The form's inputs for the API's field names.
+const INPUTS: &[(&str, &str)] = &[
+    ("displayName", "display_name"),
+    ("businessRoles", "business_roles"),
+];
+
+/// A refusal as the user forms show it: field errors beside their inputs; a
+/// conflict on creation is about the username, one on an edit about the active flag
+/// (the last administrator).
+fn refusal(e: &AppError, conflict_input: &str) -> Refusal {
+    let r = Refusal::of(e, INPUTS);
+    if e.fields().is_empty() {
+        r.at(conflict_input)
     } else {
-        m.insert("active".into(), e.message.clone());
+        r
     }
-    m
 }
 
 async fn list(State(state): State<AppState>, page: Page) -> PageResult {
-    let users = store::users::list(&state.db).await?;
+    let users = users::list(&state.app, &page.user).await?;
     Ok(page.render("users/list.html", context! { users => Serde(&users) }))
 }
 
@@ -86,8 +78,7 @@ async fn new_form(page: Page) -> PageResult {
 async fn create(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     body: axum::body::Bytes,
 ) -> PageResult {
     let f = FormFields::parse(&body);
@@ -100,16 +91,17 @@ async fn create(
         roles: roles.clone(),
         business_roles: split_list(&f.one("business_roles")),
     };
-    match service::create(&state, &actor, &meta, input).await {
+    match users::create(&state.app, &by, input).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(e) if e.status.is_client_error() => {
+        Err(e) if e.is_callers() => {
+            let r = refusal(&e, "username");
             let form = context! {
                 username => f.one("username"), display_name => f.one("display_name"),
                 email => f.one("email"), roles => roles, business_roles => f.one("business_roles"),
             };
             let mut resp = page.render(
                 "users/new.html",
-                context! { all_roles => all_roles(), form => form, errors => Serde(field_errors(&e)), flash_error => e.message },
+                context! { all_roles => all_roles(), form => form, errors => Serde(r.errors), flash_error => r.message },
             );
             *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
             Ok(resp)
@@ -141,15 +133,13 @@ async fn render_edit(
     page: &Page,
     id: &str,
     form: Option<Value>,
-    error: Option<ApiError>,
+    error: Option<Refusal>,
 ) -> PageResult {
-    let user = store::users::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+    let user = users::get(&state.app, &page.user, id).await?;
     let form = form.unwrap_or_else(|| form_of_user(&user));
-    let (errors, flash, status) = match &error {
-        Some(e) => (field_errors(e), Some(e.message.clone()), e.status),
-        None => (BTreeMap::new(), None, StatusCode::OK),
+    let (errors, flash, status) = match error {
+        Some(r) => (r.errors, Some(r.message), r.status),
+        None => (Default::default(), None, StatusCode::OK),
     };
     let mut resp = page.render(
         "users/edit.html",
@@ -170,8 +160,7 @@ async fn edit_form(
 async fn update(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
@@ -183,10 +172,11 @@ async fn update(
         business_roles: Some(split_list(&f.one("business_roles"))),
         active: Some(f.checked("active")),
     };
-    match service::update(&state, &actor, &meta, &id, input).await {
+    match users::update(&state.app, &by, &id, input).await {
         Ok(_) => Ok(Redirect::to("/admin/users").into_response()),
-        Err(e) if e.status.is_client_error() && e.status != StatusCode::NOT_FOUND => {
-            render_edit(&state, &page, &id, Some(form_as_typed(&f)), Some(e)).await
+        Err(e) if e.is_callers() && !matches!(e, AppError::NotFound { .. }) => {
+            let r = refusal(&e, "active");
+            render_edit(&state, &page, &id, Some(form_as_typed(&f)), Some(r)).await
         }
         Err(e) => Err(e.into()),
     }
@@ -195,16 +185,15 @@ async fn update(
 async fn reset_password(
     State(state): State<AppState>,
     page: Page,
-    actor: CurrentUser,
-    meta: RequestMeta,
+    by: CurrentUser,
     Path(id): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
     let f = FormFields::parse(&body);
-    match service::reset_password(&state, &actor, &meta, &id, &f.one("password")).await {
+    match users::reset_password(&state.app, &by, &id, &f.one("password")).await {
         Ok(()) => Ok(Redirect::to(&format!("/admin/users/{id}")).into_response()),
-        Err(e) if e.status == StatusCode::UNPROCESSABLE_ENTITY => {
-            render_edit(&state, &page, &id, None, Some(e)).await
+        Err(e @ AppError::Invalid(_)) => {
+            render_edit(&state, &page, &id, None, Some(Refusal::of(&e, INPUTS))).await
         }
         Err(e) => Err(e.into()),
     }

@@ -1,15 +1,16 @@
-//! The Patch Gateway (DESIGN §5): the one way a model's patch enters the system.
-//! Build the context, call the module's model, extract the JSON, validate and dry-run
-//! it against the live spec, send the report back and try again up to a bound, then
-//! save a new version — or fail clearly and save nothing. Every attempt is audited.
+//! The Patch Gateway (docs/module-development.md): the one way a model's patch
+//! enters the system. Build the context, call the module's model, extract the JSON,
+//! validate and dry-run it against the live spec, send the report back and try again
+//! up to a bound, then save a new version — or fail clearly and save nothing. Every
+//! attempt is audited.
 
-use crate::ai::{models::client_for, prompt};
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::http::extract::RequestMeta;
-use crate::http::modules::service::{self as modules, SaveInput, Source};
-use crate::state::AppState;
-use axum::http::StatusCode;
+pub mod prompt;
+
+use crate::error::{AppError, AppResult, Problem};
+use crate::models::client::client_for;
+use crate::modules::{self, SaveInput, Source};
+use crate::{App, Caller};
+use access::Permission;
 use llm::{
     CancellationToken, ChatRequest, ErrorKind, LlmError, Message, ProviderKind, StreamEvent,
 };
@@ -54,7 +55,8 @@ pub enum Progress {
 }
 
 /// A successful generation.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Generated {
     pub version: modules::VersionView,
@@ -77,38 +79,29 @@ fn truncate(s: &str, max: usize) -> String {
 
 /// The model a generation uses: the one asked for, else the module's, else the default.
 async fn pick_model(
-    state: &AppState,
+    app: &App,
     requested: Option<&str>,
     module_model: Option<&str>,
-) -> Result<ModelConfig, ApiError> {
+) -> AppResult<ModelConfig> {
     let m = match requested.or(module_model) {
-        Some(id) => store::models::get(&state.db, id)
+        Some(id) => store::models::get(&app.db, id)
             .await?
-            .ok_or_else(|| ApiError::invalid("modelId", format!("no model with id '{id}'")))?,
-        None => store::models::default_model(&state.db)
+            .ok_or_else(|| AppError::invalid("modelId", format!("no model with id '{id}'")))?,
+        None => store::models::default_model(&app.db)
             .await?
             .ok_or_else(|| {
-                ApiError::conflict(
+                AppError::conflict(
                     "no default model is configured; add one under AI Model Configuration",
                 )
             })?,
     };
     if !m.enabled {
-        return Err(ApiError::conflict(format!(
+        return Err(AppError::conflict(format!(
             "the model '{}' is disabled; enable it or choose another",
             m.name
         )));
     }
     Ok(m)
-}
-
-fn model_error(e: &LlmError) -> ApiError {
-    ApiError::new(
-        StatusCode::BAD_GATEWAY,
-        "model_error",
-        format!("the model call failed: {}", e),
-    )
-    .with_details(json!({ "kind": e.kind, "status": e.status }))
 }
 
 /// What a person asked for.
@@ -120,45 +113,53 @@ pub struct Ask<'a> {
     pub model_id: Option<&'a str>,
 }
 
-/// Generates a new version of the module from a request.
-pub async fn generate(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    ask: Ask<'_>,
-    progress: &mut (dyn FnMut(Progress) + Send),
-    cancel: &CancellationToken,
-) -> Result<Generated, ApiError> {
-    let (module_id, model_id) = (ask.module_id, ask.model_id);
+/// Checks a generation request before anything is spent on it: the caller's
+/// permission, the prompt, the module. A streamed generation calls this first, so
+/// that such refusals stay plain answers rather than events of a stream.
+pub async fn precheck(app: &App, by: &Caller, ask: Ask<'_>) -> AppResult<modules::Module> {
+    by.require(Permission::ModulesDevelop)?;
     let prompt_text = ask.prompt.trim();
     if prompt_text.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "prompt",
             "describe what the module should do",
         ));
     }
     if prompt_text.chars().count() > 8_000 {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "prompt",
             "must be at most 8000 characters",
         ));
     }
-    let module = modules::get(state, module_id).await?;
-    let model = pick_model(state, model_id, module.model_id.as_deref()).await?;
+    modules::get(app, by, ask.module_id).await
+}
+
+/// Generates a new version of the module from a request.
+pub async fn generate(
+    app: &App,
+    by: &Caller,
+    ask: Ask<'_>,
+    progress: &mut (dyn FnMut(Progress) + Send),
+    cancel: &CancellationToken,
+) -> AppResult<Generated> {
+    let module = precheck(app, by, ask).await?;
+    let (module_id, model_id) = (ask.module_id, ask.model_id);
+    let prompt_text = ask.prompt.trim();
+    let model = pick_model(app, model_id, module.model_id.as_deref()).await?;
     let base_version = module.current_version;
     let current = match base_version {
         0 => None,
-        n => store::modules::version(&state.db, module_id, n)
+        n => store::modules::version(&app.db, module_id, n)
             .await?
             .map(|v| v.patch),
     };
-    let earlier: Vec<String> = store::modules::versions(&state.db, module_id)
+    let earlier: Vec<String> = store::modules::versions(&app.db, module_id)
         .await?
         .into_iter()
         .rev()
         .filter_map(|v| v.prompt)
         .collect();
-    let live = state.live.get();
+    let live = app.live.get();
     let spec = live.spec.clone();
 
     // The built-in engine answers from the rules, against the same spec and patch.
@@ -174,14 +175,14 @@ pub async fn generate(
                 .map_err(|r| LlmError::new(ErrorKind::Provider, r.message))
         })
     };
-    let client = client_for(&state.secret, &model, responder).map_err(|e| model_error(&e))?;
+    let client = client_for(&app.secret, &model, responder).map_err(AppError::Upstream)?;
     let deterministic = model.provider == ProviderKind::Builtin.as_str();
     let max_attempts = if deterministic {
         1
     } else {
-        state.config.ai_max_attempts
+        app.config.ai_max_attempts
     };
-    let budget = state.config.ai_token_budget;
+    let budget = app.config.ai_token_budget;
 
     let mut messages = vec![Message::user(prompt::request(
         &spec,
@@ -193,15 +194,14 @@ pub async fn generate(
     let mut last_report: Option<patch::Report> = None;
     for attempt in 1..=max_attempts {
         if tokens_in + tokens_out >= budget {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
+            return Err(AppError::NoAnswer(Box::new(Problem::new(
                 "token_budget",
                 format!(
                     "stopped after {} attempts: the generation used {} of its {budget} tokens; nothing was saved",
                     attempt - 1,
                     tokens_in + tokens_out
                 ),
-            ));
+            ))));
         }
         progress(Progress::Attempt {
             attempt,
@@ -245,9 +245,8 @@ pub async fn generate(
             Ok(r) => r,
             Err(e) => {
                 audit_attempt(
-                    state,
-                    actor,
-                    meta,
+                    app,
+                    by,
                     module_id,
                     &model,
                     attempt,
@@ -260,13 +259,12 @@ pub async fn generate(
                 .await?;
                 if deterministic && e.kind == ErrorKind::Provider {
                     // The offline engine's refusal: what it can do, never a guess.
-                    return Err(ApiError::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
+                    return Err(AppError::NoAnswer(Box::new(Problem::new(
                         "not_understood",
                         e.message,
-                    ));
+                    ))));
                 }
-                return Err(model_error(&e));
+                return Err(AppError::Upstream(e));
             }
         };
         tokens_in += reply.usage.input_tokens;
@@ -291,7 +289,7 @@ pub async fn generate(
             (Some(_), true) => "valid",
         };
         audit_attempt(
-            state, actor, meta, module_id, &model, attempt, prompt_text, &sent, Some(&reply), outcome,
+            app, by, module_id, &model, attempt, prompt_text, &sent, Some(&reply), outcome,
             json!({ "errors": report.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
                     "level": report.level }),
         )
@@ -300,9 +298,8 @@ pub async fn generate(
             let doc: Value = serde_json::from_str(&json_text).unwrap_or(Value::Null);
             let pretty = serde_json::to_string_pretty(&doc).unwrap_or(json_text);
             let version = modules::save_version(
-                state,
-                actor,
-                meta,
+                app,
+                by,
                 module_id,
                 SaveInput {
                     patch: pretty,
@@ -339,23 +336,24 @@ pub async fn generate(
         .map(|e| format!("{} {}", e.code, e.message))
         .collect::<Vec<_>>()
         .join("; ");
-    Err(ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "generation_failed",
-        format!(
-            "the model did not produce a valid patch in {max_attempts} attempt{}; nothing was saved{}",
-            if max_attempts == 1 { "" } else { "s" },
-            if summary.is_empty() { " (no JSON patch in the answer)".to_owned() } else { format!(" (last errors: {summary})") }
-        ),
-    )
-    .with_details(json!({ "attempts": max_attempts, "errors": errors })))
+    Err(AppError::NoAnswer(Box::new(
+        Problem::new(
+            "generation_failed",
+            format!(
+                "the model did not produce a valid patch in {max_attempts} attempt{}; nothing was saved{}",
+                if max_attempts == 1 { "" } else { "s" },
+                if summary.is_empty() { " (no JSON patch in the answer)".to_owned() } else { format!(" (last errors: {summary})") }
+            ),
+        )
+        .detail("attempts", max_attempts)
+        .detail("errors", &errors),
+    )))
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn audit_attempt(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
+    app: &App,
+    by: &Caller,
     module_id: &str,
     model: &ModelConfig,
     attempt: u32,
@@ -364,10 +362,9 @@ async fn audit_attempt(
     reply: Option<&llm::ChatReply>,
     outcome: &str,
     extra: Value,
-) -> Result<(), ApiError> {
+) -> AppResult<()> {
     let ok = outcome == "valid";
-    let mut e = meta.audit(
-        Some(&actor.username),
+    let mut e = by.audit(
         "ai.generate",
         if ok {
             Outcome::Success
@@ -390,7 +387,7 @@ async fn audit_attempt(
         }
     }
     e.details = details;
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db.begin().await?;
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     Ok(())

@@ -3,7 +3,7 @@
 //! made through this process clears it at once; other replicas see the change when
 //! their entries expire (`TTL`).
 
-use super::CurrentUser;
+use crate::Caller;
 use std::collections::HashMap;
 use std::sync::RwLock;
 use std::time::{Duration, Instant};
@@ -15,11 +15,11 @@ const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Debug, Default)]
 pub struct IdentityCache {
-    entries: RwLock<HashMap<String, (Instant, CurrentUser)>>,
+    entries: RwLock<HashMap<String, (Instant, Caller)>>,
 }
 
 impl IdentityCache {
-    pub fn get(&self, key: &str) -> Option<CurrentUser> {
+    pub fn get(&self, key: &str) -> Option<Caller> {
         let entries = self.entries.read().unwrap_or_else(|e| e.into_inner());
         entries
             .get(key)
@@ -27,7 +27,7 @@ impl IdentityCache {
             .map(|(_, u)| u.clone())
     }
 
-    pub fn put(&self, key: String, user: CurrentUser) {
+    pub fn put(&self, key: String, user: Caller) {
         let mut entries = self.entries.write().unwrap_or_else(|e| e.into_inner());
         if entries.len() >= MAX_ENTRIES {
             entries.clear();

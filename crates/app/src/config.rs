@@ -26,6 +26,53 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// A database URL. It may carry a password, so its `Debug` form (and so every log
+/// line that prints a config) shows it redacted.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL as it is, to connect with.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL with any password replaced by `***`, fit for messages and logs.
+    pub fn redacted(&self) -> String {
+        redact_url(&self.0)
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(s: String) -> Self {
+        DatabaseUrl(s)
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({})", self.redacted())
+    }
+}
+
+/// A database URL with any password removed.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let cred = &url[s + 3..at];
+            match cred.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
 /// Log output style.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -41,7 +88,7 @@ pub struct Config {
     /// Holds the SQLite file and the generated instance secret.
     pub data_dir: PathBuf,
     /// `postgres://…` to use PostgreSQL; `None` means `sqlite:<data_dir>/modgate.db`.
-    pub database_url: Option<String>,
+    pub database_url: Option<DatabaseUrl>,
     /// Mark cookies `Secure` (set when served over https).
     pub secure_cookies: bool,
     pub session_ttl_hours: u64,
@@ -158,7 +205,7 @@ impl Config {
             cfg.apply_env(name, value)?;
         }
         if let Some(url) = env_get("DATABASE_URL").filter(|s| !s.is_empty()) {
-            cfg.database_url = Some(url);
+            cfg.database_url = Some(DatabaseUrl(url));
         }
         cfg.check()?;
         Ok((cfg, warnings))
@@ -185,7 +232,7 @@ impl Config {
             test_gate
         );
         if f.database_url.is_some() {
-            self.database_url = f.database_url;
+            self.database_url = f.database_url.map(DatabaseUrl);
         }
         Ok(())
     }
@@ -207,7 +254,9 @@ impl Config {
             }
             "MODGATE_DATA_DIR" => self.data_dir = PathBuf::from(value),
             "MODGATE_DATABASE_URL" => {
-                self.database_url = Some(value.to_owned()).filter(|s| !s.is_empty())
+                self.database_url = Some(value)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| DatabaseUrl(s.to_owned()))
             }
             "MODGATE_SECURE_COOKIES" => self.secure_cookies = parse(name, value, "true or false")?,
             "MODGATE_SESSION_TTL_HOURS" => {
@@ -279,7 +328,7 @@ impl Config {
         if self.login_max_failures < 1 {
             return Err(ConfigError("login_max_failures: must be at least 1".into()));
         }
-        if let Some(url) = &self.database_url
+        if let Some(DatabaseUrl(url)) = &self.database_url
             && !(url.starts_with("postgres://")
                 || url.starts_with("postgresql://")
                 || url.starts_with("sqlite:"))
@@ -306,10 +355,13 @@ impl Config {
     }
 
     /// The database to use: the configured URL, or the SQLite file in the data dir.
-    pub fn effective_database_url(&self) -> String {
+    pub fn effective_database_url(&self) -> DatabaseUrl {
         match &self.database_url {
             Some(u) => u.clone(),
-            None => format!("sqlite:{}", self.data_dir.join("modgate.db").display()),
+            None => DatabaseUrl(format!(
+                "sqlite:{}",
+                self.data_dir.join("modgate.db").display()
+            )),
         }
     }
 }
@@ -369,8 +421,43 @@ mod tests {
     #[test]
     fn default_database_is_sqlite_in_data_dir() {
         let (cfg, _) = Config::load(None, &env(&[("MODGATE_DATA_DIR", "/tmp/x")])).unwrap();
-        assert_eq!(cfg.effective_database_url(), "sqlite:/tmp/x/modgate.db");
+        assert_eq!(
+            cfg.effective_database_url().expose(),
+            "sqlite:/tmp/x/modgate.db"
+        );
         let (cfg, _) = Config::load(None, &env(&[("DATABASE_URL", "postgres://h/db")])).unwrap();
-        assert_eq!(cfg.effective_database_url(), "postgres://h/db");
+        assert_eq!(cfg.effective_database_url().expose(), "postgres://h/db");
+    }
+
+    #[test]
+    fn database_passwords_stay_out_of_debug_output() {
+        let (cfg, _) = Config::load(
+            None,
+            &env(&[(
+                "DATABASE_URL",
+                "postgres://modgate:s3cr3t-pw@db:5432/modgate",
+            )]),
+        )
+        .unwrap();
+        let shown = format!("{cfg:?}");
+        assert!(!shown.contains("s3cr3t-pw"), "{shown}");
+        assert!(
+            shown.contains("postgres://modgate:***@db:5432/modgate"),
+            "{shown}"
+        );
+        assert_eq!(
+            cfg.database_url.unwrap().expose(),
+            "postgres://modgate:s3cr3t-pw@db:5432/modgate"
+        );
+    }
+
+    #[test]
+    fn urls_lose_their_password() {
+        assert_eq!(
+            redact_url("postgres://u:secret@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://u@h/db"), "postgres://u@h/db");
+        assert_eq!(redact_url("sqlite:./modgate.db"), "sqlite:./modgate.db");
     }
 }

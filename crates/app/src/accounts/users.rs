@@ -1,47 +1,14 @@
-//! Parsing and the state changes behind both the API and the pages: input becomes a
-//! validated value once, and every change commits with its audit row.
+//! Platform users: input becomes a validated value once, and every change commits
+//! with its audit row. The only writer of `user.*` audit actions.
 
-use crate::auth::CurrentUser;
-use crate::auth::password;
-use crate::error::ApiError;
-use crate::http::extract::RequestMeta;
-use crate::state::AppState;
-use access::PlatformRole;
-use axum::http::StatusCode;
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::{App, Caller, credentials};
+use access::{Permission, PlatformRole};
 use serde_json::{Value, json};
 use store::audit::{self, Outcome};
-use store::users::{NewUser, User, UserChanges};
+use store::users::{NewUser, UserChanges};
 
-/// Field-level validation errors, collected so a form can show them all at once.
-#[derive(Debug, Default)]
-pub struct FieldErrors(pub Vec<(String, String)>);
-
-impl FieldErrors {
-    pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.push((field.to_owned(), message.into()));
-    }
-
-    pub fn into_result(self) -> Result<(), ApiError> {
-        if self.0.is_empty() {
-            return Ok(());
-        }
-        let summary = self
-            .0
-            .iter()
-            .map(|(f, m)| format!("{f}: {m}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let fields: Vec<Value> = self
-            .0
-            .iter()
-            .map(|(f, m)| json!({ "field": f, "message": m }))
-            .collect();
-        Err(
-            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "validation", summary)
-                .with_details(json!({ "fields": fields })),
-        )
-    }
-}
+pub use store::users::User;
 
 /// Usernames: 2–32 of `a-z 0-9 . _ -`, starting with a letter or digit; stored lower-case.
 pub fn parse_username(raw: &str) -> Result<String, String> {
@@ -129,7 +96,7 @@ pub fn parse_business_roles(raw: &[String]) -> Result<Vec<String>, String> {
 }
 
 /// A request to create a user, before parsing.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct CreateInput {
     pub username: String,
     pub password: String,
@@ -139,12 +106,20 @@ pub struct CreateInput {
     pub business_roles: Vec<String>,
 }
 
-pub async fn create(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    input: CreateInput,
-) -> Result<User, ApiError> {
+pub async fn list(app: &App, by: &Caller) -> AppResult<Vec<User>> {
+    by.require(Permission::UsersManage)?;
+    Ok(store::users::list(&app.db).await?)
+}
+
+pub async fn get(app: &App, by: &Caller, id: &str) -> AppResult<User> {
+    by.require(Permission::UsersManage)?;
+    store::users::get(&app.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("user {id}")))
+}
+
+pub async fn create(app: &App, by: &Caller, input: CreateInput) -> AppResult<User> {
+    by.require(Permission::UsersManage)?;
     let mut errs = FieldErrors::default();
     let username = parse_username(&input.username)
         .map_err(|m| errs.add("username", m))
@@ -158,7 +133,7 @@ pub async fn create(
     let email = parse_email(input.email.as_deref().unwrap_or(""))
         .map_err(|m| errs.add("email", m))
         .ok();
-    if let Err(m) = password::check_policy(&input.password) {
+    if let Err(m) = credentials::check_policy(&input.password) {
         errs.add("password", m);
     }
     let roles = parse_roles(&input.roles)
@@ -168,24 +143,31 @@ pub async fn create(
         .map_err(|m| errs.add("businessRoles", m))
         .ok();
     errs.into_result()?;
-    let new = NewUser {
-        username: username.expect("checked"),
-        display_name: display_name.expect("checked"),
-        email: email.expect("checked"),
-        password_hash: password::hash(&input.password).await?,
-        roles: roles.expect("checked"),
-        business_roles: business_roles.expect("checked"),
+    let (Some(username), Some(display_name), Some(email), Some(roles), Some(business_roles)) =
+        (username, display_name, email, roles, business_roles)
+    else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "a parsed field is missing without a field error"
+        )));
     };
-    let mut tx = state.db.begin().await?;
+    let new = NewUser {
+        username,
+        display_name,
+        email,
+        password_hash: credentials::hash(&input.password).await?,
+        roles,
+        business_roles,
+    };
+    let mut tx = app.db.begin().await?;
     let user = store::users::insert(&mut tx, &new)
         .await
         .map_err(|e| match e {
             store::StoreError::Conflict(_) => {
-                ApiError::conflict(format!("a user named '{}' already exists", new.username))
+                AppError::conflict(format!("a user named '{}' already exists", new.username))
             }
             e => e.into(),
         })?;
-    let mut e = meta.audit(Some(&actor.username), "user.create", Outcome::Success);
+    let mut e = by.audit("user.create", Outcome::Success);
     e.resource_type = Some("user".into());
     e.resource_id = Some(user.id.clone());
     e.details = json!({ "username": user.username, "roles": user.roles, "businessRoles": user.business_roles });
@@ -195,7 +177,7 @@ pub async fn create(
 }
 
 /// A request to change a user, before parsing; `None` leaves a field unchanged.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct UpdateInput {
     pub display_name: Option<String>,
     pub email: Option<Option<String>>,
@@ -204,16 +186,8 @@ pub struct UpdateInput {
     pub active: Option<bool>,
 }
 
-pub async fn update(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    id: &str,
-    input: UpdateInput,
-) -> Result<User, ApiError> {
-    let before = store::users::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
+pub async fn update(app: &App, by: &Caller, id: &str, input: UpdateInput) -> AppResult<User> {
+    let before = get(app, by, id).await?;
     let mut errs = FieldErrors::default();
     let mut ch = UserChanges::default();
     if let Some(d) = &input.display_name {
@@ -259,56 +233,42 @@ pub async fn update(
         note("active", json!(before.active), json!(v));
     }
 
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db.begin().await?;
     store::users::update(&mut tx, id, &ch).await?;
     // Nobody may lock the platform out of its own administration.
     if store::users::count_active_with_role(&mut tx, PlatformRole::Admin).await? == 0 {
-        return Err(ApiError::conflict(
+        return Err(AppError::conflict(
             "this would leave no active administrator; make someone else admin first",
         ));
     }
     if ch.active == Some(false) {
         store::sessions::delete_for_user(&mut tx, id).await?;
     }
-    let mut e = meta.audit(Some(&actor.username), "user.update", Outcome::Success);
+    let mut e = by.audit("user.update", Outcome::Success);
     e.resource_type = Some("user".into());
     e.resource_id = Some(id.to_owned());
     e.details = json!({ "username": before.username, "changes": changes });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    state.identities.clear();
-    store::users::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {id}")))
+    app.identities.clear();
+    get(app, by, id).await
 }
 
 /// Sets a new password and ends the user's sessions.
-pub async fn reset_password(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    id: &str,
-    new_password: &str,
-) -> Result<(), ApiError> {
-    let user = store::users::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("user {id}")))?;
-    password::check_policy(new_password).map_err(|m| ApiError::invalid("password", m))?;
-    let hash = password::hash(new_password).await?;
-    let mut tx = state.db.begin().await?;
+pub async fn reset_password(app: &App, by: &Caller, id: &str, new_password: &str) -> AppResult<()> {
+    let user = get(app, by, id).await?;
+    credentials::check_policy(new_password).map_err(|m| AppError::invalid("password", m))?;
+    let hash = credentials::hash(new_password).await?;
+    let mut tx = app.db.begin().await?;
     store::users::set_password(&mut tx, id, &hash).await?;
     store::sessions::delete_for_user(&mut tx, id).await?;
-    let mut e = meta.audit(
-        Some(&actor.username),
-        "user.password_reset",
-        Outcome::Success,
-    );
+    let mut e = by.audit("user.password_reset", Outcome::Success);
     e.resource_type = Some("user".into());
     e.resource_id = Some(id.to_owned());
     e.details = json!({ "username": user.username });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    state.identities.clear();
+    app.identities.clear();
     Ok(())
 }
 
@@ -343,15 +303,5 @@ mod tests {
             vec!["sales"]
         );
         assert!(parse_business_roles(&["Sales".into()]).is_err());
-    }
-
-    #[test]
-    fn field_errors_become_one_422() {
-        let mut e = FieldErrors::default();
-        e.add("username", "too short");
-        e.add("password", "too short");
-        let err = e.into_result().unwrap_err();
-        assert_eq!(err.status, StatusCode::UNPROCESSABLE_ENTITY);
-        assert_eq!(err.details["fields"].as_array().unwrap().len(), 2);
     }
 }

@@ -1,41 +1,43 @@
-//! Modules and their versions: the rules behind the API, the pages and the gateway.
-//! Every save — by a person, by the model, or a restore — goes through
-//! [`save_version`], which validates and dry-runs the patch against the live spec.
+//! Modules and their versions. Every save — by a person, by the model, or a restore
+//! — goes through [`save_version`], which validates and dry-runs the patch against
+//! the live spec and asks the [`lifecycle`] where the module goes.
 
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::http::extract::RequestMeta;
-use crate::http::users::api::rfc3339;
-use crate::http::users::service::FieldErrors;
-use crate::state::AppState;
-use axum::http::StatusCode;
+pub mod lifecycle;
+
+use crate::error::{AppError, AppResult, FieldErrors, Problem};
+use crate::time::rfc3339;
+use crate::{App, Caller};
+use access::Permission;
+use lifecycle::{Action, Facts, Refusal, VersionFacts};
+use patch::Level;
 use serde::Serialize;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 use store::audit::{self, Outcome};
-use store::modules::{Module, NewVersion, SaveError, Version};
+use store::modules::{NewVersion, SaveError};
 use store::{StoreError, new_id, now_ms};
 
-/// Who made a version.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Source {
-    Ai,
-    Manual,
-    Restore,
-}
+pub use store::modules::{Module, ModuleStatus, Version, VersionSource as Source};
 
-impl Source {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Source::Ai => "ai",
-            Source::Manual => "manual",
-            Source::Restore => "restore",
+impl From<Refusal> for AppError {
+    fn from(r: Refusal) -> Self {
+        let message = r.to_string();
+        match r {
+            Refusal::NotPermitted(_) => AppError::Forbidden {
+                code: "forbidden",
+                reason: message,
+            },
+            Refusal::NoVersion => AppError::conflict(message),
+            Refusal::InvalidVersion { .. } => {
+                AppError::Invalid(Box::new(Problem::new("invalid_version", message)))
+            }
         }
     }
 }
 
-/// A version as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A version as clients see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VersionView {
     pub number: i64,
@@ -44,11 +46,13 @@ pub struct VersionView {
     pub parent_version: Option<i64>,
     pub message: String,
     /// `ai`, `manual` or `restore`.
-    pub source: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub source: Source,
     pub prompt: Option<String>,
     pub model: Option<String>,
     /// `L1`, `L2` or `L3`.
-    pub level: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub level: Level,
     /// Invalid versions are drafts to edit; they can never be submitted.
     pub valid: bool,
     /// An L2 version a model wrote, not yet confirmed by a person.
@@ -57,11 +61,11 @@ pub struct VersionView {
     /// Whether the version may be submitted for review as far as its content goes.
     pub submittable: bool,
     pub created_at: String,
-    /// The validation report (DESIGN §4).
-    #[schema(value_type = Object)]
+    /// The validation report (docs/patch-dsl.md).
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub report: Value,
     /// The patch document (or the text as saved, when it is not JSON).
-    #[schema(value_type = Object)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub patch: Value,
 }
 
@@ -77,7 +81,7 @@ impl From<Version> for VersionView {
             source: v.source,
             prompt: v.prompt,
             model: v.model,
-            submittable: v.valid && v.level != "L3" && !unconfirmed,
+            submittable: v.valid && v.level != Level::L3 && !unconfirmed,
             level: v.level,
             valid: v.valid,
             needs_confirmation: unconfirmed,
@@ -89,15 +93,18 @@ impl From<Version> for VersionView {
     }
 }
 
-/// A module as the API shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+/// A module as clients see it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct ModuleView {
     pub id: String,
     pub name: String,
     pub slug: String,
     pub description: String,
-    pub status: String,
+    /// `draft`, `pending_review`, `reviewing`, `approved`, `published` or `unpublished`.
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: ModuleStatus,
     /// `null`: the default model.
     pub model_id: Option<String>,
     pub model_name: Option<String>,
@@ -107,9 +114,10 @@ pub struct ModuleView {
     pub updated_at: String,
 }
 
-pub async fn view(state: &AppState, m: Module) -> Result<ModuleView, ApiError> {
+/// The module with its model's name.
+pub async fn view(app: &App, m: Module) -> AppResult<ModuleView> {
     let model_name = match &m.model_id {
-        Some(id) => store::models::get(&state.db, id).await?.map(|x| x.name),
+        Some(id) => store::models::get(&app.db, id).await?.map(|x| x.name),
         None => None,
     };
     Ok(ModuleView {
@@ -127,10 +135,50 @@ pub async fn view(state: &AppState, m: Module) -> Result<ModuleView, ApiError> {
     })
 }
 
-pub async fn get(state: &AppState, id: &str) -> Result<Module, ApiError> {
-    store::modules::get(&state.db, id)
+/// Every module, most recently changed first.
+pub async fn list(app: &App, by: &Caller) -> AppResult<Vec<ModuleView>> {
+    require_reader(by)?;
+    let mut out = Vec::new();
+    for m in store::modules::list(&app.db).await? {
+        out.push(view(app, m).await?);
+    }
+    Ok(out)
+}
+
+/// Modules are read by those who develop them and by those who test them.
+fn require_reader(by: &Caller) -> AppResult<()> {
+    if by.can(Permission::ModulesTest) {
+        return Ok(());
+    }
+    by.require(Permission::ModulesDevelop)
+}
+
+pub async fn get(app: &App, by: &Caller, id: &str) -> AppResult<Module> {
+    require_reader(by)?;
+    find(app, id).await
+}
+
+async fn find(app: &App, id: &str) -> AppResult<Module> {
+    store::modules::get(&app.db, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("module {id}")))
+        .ok_or_else(|| AppError::not_found(format!("module {id}")))
+}
+
+/// A module by its id or, failing that, its slug (for the command line).
+pub async fn find_by_id_or_slug(app: &App, by: &Caller, key: &str) -> AppResult<Module> {
+    require_reader(by)?;
+    if let Some(m) = store::modules::get(&app.db, key).await? {
+        return Ok(m);
+    }
+    store::modules::by_slug(&app.db, key)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("module with id or slug '{key}'")))
+}
+
+/// The module's versions, newest first.
+pub async fn versions(app: &App, by: &Caller, module_id: &str) -> AppResult<Vec<Version>> {
+    get(app, by, module_id).await?;
+    Ok(store::modules::versions(&app.db, module_id).await?)
 }
 
 /// A URL-safe slug: ASCII words joined by `-`; names without ASCII letters get one
@@ -177,39 +225,46 @@ fn parse_description(raw: &str, errs: &mut FieldErrors) -> Option<String> {
     }
 }
 
-async fn check_model(state: &AppState, id: &str, errs: &mut FieldErrors) -> Result<(), ApiError> {
-    if store::models::get(&state.db, id).await?.is_none() {
+async fn check_model(app: &App, id: &str, errs: &mut FieldErrors) -> AppResult<()> {
+    if store::models::get(&app.db, id).await?.is_none() {
         errs.add("modelId", format!("no model with id '{id}'"));
     }
     Ok(())
 }
 
-fn slug_conflict(name: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
+fn slug_conflict(name: &str) -> impl FnOnce(StoreError) -> AppError + '_ {
     move |e| match e {
-        StoreError::Conflict(_) => {
-            ApiError::conflict(format!("a module named '{name}' already exists"))
-                .with_details(json!({ "fields": [{ "field": "name", "message": "is taken" }] }))
-        }
+        StoreError::Conflict(_) => AppError::Conflict(Box::new(
+            Problem::new(
+                "conflict",
+                format!("a module named '{name}' already exists"),
+            )
+            .field("name", "is taken"),
+        )),
         e => e.into(),
     }
 }
 
 pub async fn create(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
+    app: &App,
+    by: &Caller,
     name: &str,
     description: Option<&str>,
     model_id: Option<&str>,
-) -> Result<Module, ApiError> {
+) -> AppResult<Module> {
+    by.require(Permission::ModulesDevelop)?;
     let mut errs = FieldErrors::default();
     let name = parse_name(name, &mut errs);
     let description = parse_description(description.unwrap_or(""), &mut errs);
     if let Some(m) = model_id {
-        check_model(state, m, &mut errs).await?;
+        check_model(app, m, &mut errs).await?;
     }
     errs.into_result()?;
-    let (name, description) = (name.expect("checked"), description.expect("checked"));
+    let (Some(name), Some(description)) = (name, description) else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "a parsed field is missing without a field error"
+        )));
+    };
     let id = new_id();
     let now = now_ms();
     let m = Module {
@@ -217,18 +272,18 @@ pub async fn create(
         id,
         name,
         description,
-        status: "draft".into(),
+        status: ModuleStatus::Draft,
         model_id: model_id.map(str::to_owned),
-        owner: actor.username.clone(),
+        owner: by.username.clone(),
         current_version: 0,
         created_at: now,
         updated_at: now,
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db.begin().await?;
     store::modules::insert(&mut tx, &m)
         .await
         .map_err(slug_conflict(&m.name))?;
-    let mut e = meta.audit(Some(&actor.username), "module.create", Outcome::Success);
+    let mut e = by.audit("module.create", Outcome::Success);
     e.resource_type = Some("module".into());
     e.resource_id = Some(m.id.clone());
     e.details = json!({ "name": m.name, "modelId": m.model_id });
@@ -238,15 +293,15 @@ pub async fn create(
 }
 
 pub async fn update(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
+    app: &App,
+    by: &Caller,
     id: &str,
     name: Option<&str>,
     description: Option<&str>,
     model_id: Option<Option<&str>>,
-) -> Result<Module, ApiError> {
-    let mut m = get(state, id).await?;
+) -> AppResult<Module> {
+    by.require(Permission::ModulesDevelop)?;
+    let mut m = find(app, id).await?;
     let before = m.clone();
     let mut errs = FieldErrors::default();
     if let Some(n) = name
@@ -262,16 +317,16 @@ pub async fn update(
     }
     if let Some(mid) = model_id {
         if let Some(x) = mid {
-            check_model(state, x, &mut errs).await?;
+            check_model(app, x, &mut errs).await?;
         }
         m.model_id = mid.map(str::to_owned);
     }
     errs.into_result()?;
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db.begin().await?;
     store::modules::update_details(&mut tx, &m)
         .await
         .map_err(slug_conflict(&m.name))?;
-    let mut e = meta.audit(Some(&actor.username), "module.update", Outcome::Success);
+    let mut e = by.audit("module.update", Outcome::Success);
     e.resource_type = Some("module".into());
     e.resource_id = Some(id.to_owned());
     e.details = json!({ "name": m.name,
@@ -279,7 +334,7 @@ pub async fn update(
                      "modelId": [before.model_id, m.model_id] } });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    get(state, id).await
+    find(app, id).await
 }
 
 /// A save request, from a person's edit, the gateway or a restore.
@@ -308,36 +363,36 @@ pub fn content_hash(patch: &str) -> String {
 /// drafts marked invalid; an L2 patch saved by a person needs `confirm_l2`; one a
 /// model wrote is saved unconfirmed.
 pub async fn save_version(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
+    app: &App,
+    by: &Caller,
     module_id: &str,
     input: SaveInput,
-) -> Result<VersionView, ApiError> {
+) -> AppResult<VersionView> {
+    by.require(Permission::ModulesDevelop)?;
     let message = input.message.trim();
     if message.is_empty() {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "message",
             "say what this version changes",
         ));
     }
     if message.chars().count() > 500 {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "message",
             "must be at most 500 characters",
         ));
     }
     if input.patch.trim().is_empty() {
-        return Err(ApiError::invalid("patch", "is empty"));
+        return Err(AppError::invalid("patch", "is empty"));
     }
     if input.base_version < 0 {
-        return Err(ApiError::invalid(
+        return Err(AppError::invalid(
             "baseVersion",
             "must be 0 or a version number",
         ));
     }
-    get(state, module_id).await?;
-    let spec = state.live.get().spec.clone();
+    find(app, module_id).await?;
+    let spec = app.live.get().spec.clone();
     let dry = patch::dry_run(&spec, input.patch.as_bytes());
     let report = dry.report;
     let valid = report.valid;
@@ -349,81 +404,107 @@ pub async fn save_version(
             .filter(|o| o.level == patch::Level::L2)
             .map(|o| format!("#{} {}", o.op, o.summary))
             .collect();
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "confirmation_required",
-            format!(
-                "this patch is L2 — it can reject, hide or expose existing data ({}); save it with confirmL2 to confirm",
-                ops.join("; ")
-            ),
-        )
-        .with_details(json!({ "report": report })));
+        return Err(AppError::Invalid(Box::new(
+            Problem::new(
+                "confirmation_required",
+                format!(
+                    "this patch is L2 — it can reject, hide or expose existing data ({}); save it with confirmL2 to confirm",
+                    ops.join("; ")
+                ),
+            )
+            .detail("report", &report),
+        )));
     }
     let new = NewVersion {
         content_hash: content_hash(&input.patch),
         patch: input.patch.clone(),
-        author: actor.username.clone(),
+        author: by.username.clone(),
         message: message.to_owned(),
-        source: input.source.as_str().to_owned(),
+        source: input.source,
         prompt: input.prompt.clone(),
         model: input.model.clone(),
-        report: serde_json::to_string(&report).expect("report serialises"),
-        level: report.level.to_string(),
+        report: serde_json::to_string(&report).map_err(anyhow::Error::from)?,
+        level: report.level,
         valid,
         needs_confirmation: l2 && input.source == Source::Ai,
     };
-    let mut tx = state.db.begin().await?;
-    let number = match store::modules::save_version(&mut tx, module_id, input.base_version, &new)
-        .await
+    let mut tx = app.db.begin().await?;
+    let module = store::modules::get_in(&mut tx, module_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("module {module_id}")))?;
+    let status = lifecycle::next(
+        module.status,
+        Action::Save,
+        Facts {
+            permitted: by.can(Action::Save.permission()),
+            version: Some(VersionFacts {
+                number: input.base_version + 1,
+                valid,
+                level: report.level,
+            }),
+        },
+    )?;
+    let number = match store::modules::save_version(
+        &mut tx,
+        module_id,
+        input.base_version,
+        status,
+        &new,
+    )
+    .await
     {
         Ok(n) => n,
         Err(SaveError::Stale { current }) => {
-            return Err(ApiError::conflict(format!(
-                "the module is at version {current}, not {}: someone saved since this edit began; reload and apply your change again",
-                input.base_version
-            ))
-            .with_details(json!({ "currentVersion": current })));
+            return Err(AppError::Conflict(Box::new(
+                Problem::new(
+                    "conflict",
+                    format!(
+                        "the module is at version {current}, not {}: someone saved since this edit began; reload and apply your change again",
+                        input.base_version
+                    ),
+                )
+                .detail("currentVersion", current),
+            )));
         }
         Err(SaveError::Store(e)) => return Err(e.into()),
     };
-    let mut e = meta.audit(Some(&actor.username), "module.version", Outcome::Success);
+    let mut e = by.audit("module.version", Outcome::Success);
     e.resource_type = Some("module".into());
     e.resource_id = Some(module_id.to_owned());
     e.details = json!({ "version": number, "source": new.source, "level": new.level, "valid": valid,
         "contentHash": new.content_hash, "confirmedL2": l2 && input.confirm_l2, "message": new.message });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    version_view(state, module_id, number).await
+    find_version(app, module_id, number).await.map(Into::into)
 }
 
-pub async fn version_view(
-    state: &AppState,
-    module_id: &str,
-    n: i64,
-) -> Result<VersionView, ApiError> {
-    store::modules::version(&state.db, module_id, n)
+/// One version of a module.
+pub async fn version(app: &App, by: &Caller, module_id: &str, n: i64) -> AppResult<Version> {
+    require_reader(by)?;
+    find_version(app, module_id, n).await
+}
+
+async fn find_version(app: &App, module_id: &str, n: i64) -> AppResult<Version> {
+    store::modules::version(&app.db, module_id, n)
         .await?
-        .map(VersionView::from)
-        .ok_or_else(|| ApiError::not_found(format!("version {n} of module {module_id}")))
+        .ok_or_else(|| AppError::not_found(format!("version {n} of module {module_id}")))
 }
 
 /// Saves an old version's patch as the newest version.
 pub async fn restore(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
+    app: &App,
+    by: &Caller,
     module_id: &str,
     number: i64,
     confirm_l2: bool,
-) -> Result<VersionView, ApiError> {
-    let m = get(state, module_id).await?;
-    let old = store::modules::version(&state.db, module_id, number)
+) -> AppResult<VersionView> {
+    let m = get(app, by, module_id).await?;
+    let old = store::modules::version(&app.db, module_id, number)
         .await?
-        .ok_or_else(|| ApiError::invalid("version", format!("module has no version {number}")))?;
+        .ok_or_else(|| AppError::invalid("version", format!("module has no version {number}")))?;
     save_version(
-        state,
-        actor,
-        meta,
+        app,
+        by,
         module_id,
         SaveInput {
             patch: old.patch,
@@ -440,51 +521,46 @@ pub async fn restore(
 
 /// A person confirms an L2 version a model wrote.
 pub async fn confirm(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
+    app: &App,
+    by: &Caller,
     module_id: &str,
     number: i64,
-) -> Result<VersionView, ApiError> {
-    let v = store::modules::version(&state.db, module_id, number)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("version {number} of module {module_id}")))?;
+) -> AppResult<VersionView> {
+    by.require(Permission::ModulesDevelop)?;
+    let v = find_version(app, module_id, number).await?;
     if !v.needs_confirmation {
-        return Err(ApiError::conflict(format!(
+        return Err(AppError::conflict(format!(
             "version {number} needs no confirmation (it is {}{})",
             v.level,
             if v.valid { "" } else { ", invalid" }
         )));
     }
-    let mut tx = state.db.begin().await?;
-    if !store::modules::confirm(&mut tx, module_id, number, &actor.username).await? {
-        return Err(ApiError::conflict(format!(
+    let mut tx = app.db.begin().await?;
+    if !store::modules::confirm(&mut tx, module_id, number, &by.username).await? {
+        return Err(AppError::conflict(format!(
             "version {number} is already confirmed"
         )));
     }
-    let mut e = meta.audit(
-        Some(&actor.username),
-        "module.version_confirm",
-        Outcome::Success,
-    );
+    let mut e = by.audit("module.version_confirm", Outcome::Success);
     e.resource_type = Some("module".into());
     e.resource_id = Some(module_id.to_owned());
     e.details = json!({ "version": number, "level": v.level, "contentHash": v.content_hash });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    version_view(state, module_id, number).await
+    find_version(app, module_id, number).await.map(Into::into)
 }
 
 /// The difference between two versions (0 is the empty patch).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct VersionDiff {
     pub from: i64,
     pub to: i64,
     /// Operations in `to` that are not in `from`, and the reverse.
-    #[schema(value_type = Vec<Object>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub added_operations: Vec<Value>,
-    #[schema(value_type = Vec<Object>)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Object>))]
     pub removed_operations: Vec<Value>,
     /// Unified diff of the two patch documents.
     pub patch_diff: String,
@@ -501,23 +577,24 @@ fn patch_of(state_spec: &spec::Spec, text: &str) -> (Vec<Value>, String, Option<
 }
 
 pub async fn diff(
-    state: &AppState,
+    app: &App,
+    by: &Caller,
     module_id: &str,
     from: i64,
     to: i64,
-) -> Result<VersionDiff, ApiError> {
-    get(state, module_id).await?;
-    let live = state.live.get().spec.clone();
+) -> AppResult<VersionDiff> {
+    get(app, by, module_id).await?;
+    let live = app.live.get().spec.clone();
     let load = |n: i64| async move {
         if n == 0 {
-            return Ok::<String, ApiError>(
+            return Ok::<String, AppError>(
                 json!({ "dsl": patch::DSL_VERSION, "title": "", "operations": [] }).to_string(),
             );
         }
-        Ok(store::modules::version(&state.db, module_id, n)
+        Ok(store::modules::version(&app.db, module_id, n)
             .await?
             .ok_or_else(|| {
-                ApiError::invalid(
+                AppError::invalid(
                     if n == from { "from" } else { "to" },
                     format!("module has no version {n}"),
                 )

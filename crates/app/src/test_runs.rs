@@ -1,27 +1,32 @@
-//! Running a version's tests and keeping the result.
+//! Running a version's tests (the CRM suite and the version's own scenarios, over
+//! the live spec with the version's patch applied) and keeping the result; whether a
+//! version is ready to be submitted.
 
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::http::extract::RequestMeta;
-use crate::http::modules::service as modules;
-use crate::http::users::api::rfc3339;
-use crate::state::AppState;
-use axum::http::StatusCode;
+use crate::error::{AppError, AppResult};
+use crate::modules::lifecycle::{self, Action, Facts, VersionFacts};
+use crate::time::rfc3339;
+use crate::{App, Caller, modules};
+use access::Permission;
+use patch::Level;
 use serde::Serialize;
 use serde_json::{Value, json};
 use store::audit::{self, Outcome};
-use store::test_runs::{ScenarioRow, TestRun};
+use store::test_runs::ScenarioRow;
 use store::{new_id, now_ms};
 
-/// A run as the API lists it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub use store::test_runs::{RunStatus, TestRun};
+
+/// A run as clients list it.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct RunView {
     pub id: String,
     pub module_id: String,
     pub version: i64,
     /// `passed`, `failed` or `error`.
-    pub status: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub status: RunStatus,
     pub started_at: String,
     pub finished_at: String,
     pub duration_ms: i64,
@@ -39,7 +44,7 @@ impl From<&TestRun> for RunView {
             id: r.id.clone(),
             module_id: r.module_id.clone(),
             version: r.version,
-            status: r.status.clone(),
+            status: r.status,
             started_at: rfc3339(r.started_at),
             finished_at: rfc3339(r.finished_at),
             duration_ms: r.duration_ms,
@@ -53,46 +58,68 @@ impl From<&TestRun> for RunView {
     }
 }
 
+/// A module's runs, newest first.
+pub async fn list(app: &App, by: &Caller, module_id: &str) -> AppResult<Vec<TestRun>> {
+    by.require(Permission::ModulesTest)?;
+    modules::get(app, by, module_id).await?;
+    Ok(store::test_runs::list(&app.db, module_id).await?)
+}
+
+/// One run with its report.
+pub async fn get(app: &App, by: &Caller, run_id: &str) -> AppResult<TestRun> {
+    by.require(Permission::ModulesTest)?;
+    store::test_runs::get(&app.db, run_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("test run {run_id}")))
+}
+
 /// Runs the CRM suite and the version's own scenarios over the live spec + the
 /// version's patch, and stores the run.
 pub async fn run(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
+    app: &App,
+    by: &Caller,
     module_id: &str,
     version: Option<i64>,
     on_result: &mut (dyn FnMut(&scenario::ScenarioResult) + Send),
-) -> Result<(TestRun, Value), ApiError> {
-    let m = modules::get(state, module_id).await?;
+) -> AppResult<(TestRun, Value)> {
+    let m = modules::get(app, by, module_id).await?;
     let n = version.unwrap_or(m.current_version);
-    if n == 0 {
-        return Err(ApiError::conflict(
-            "the module has no version yet; save or generate one first",
-        ));
-    }
-    let v = store::modules::version(&state.db, module_id, n)
-        .await?
-        .ok_or_else(|| ApiError::invalid("version", format!("module has no version {n}")))?;
-    if !v.valid {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_version",
-            format!(
-                "version {n} is invalid and cannot be tested; fix the patch and save a new version"
-            ),
-        ));
-    }
+    let v = match n {
+        0 => None,
+        n => Some(
+            store::modules::version(&app.db, module_id, n)
+                .await?
+                .ok_or_else(|| {
+                    AppError::invalid("version", format!("module has no version {n}"))
+                })?,
+        ),
+    };
+    lifecycle::next(
+        m.status,
+        Action::Test,
+        Facts {
+            permitted: by.can(Action::Test.permission()),
+            version: v.as_ref().map(|v| VersionFacts {
+                number: v.number,
+                valid: v.valid,
+                level: v.level,
+            }),
+        },
+    )?;
+    let Some(v) = v else {
+        return Err(AppError::Internal(anyhow::anyhow!(
+            "the lifecycle let a test without a version through"
+        )));
+    };
     let doc = patch::parse(v.patch.as_bytes())
-        .map_err(|_| ApiError::invalid("version", "the stored patch cannot be read"))?;
-    let suite = scenario::crm_suite().map_err(|e| {
-        tracing::error!(error = %e, "the embedded CRM suite is malformed");
-        ApiError::internal()
-    })?;
-    let base = state.live.get().spec.clone();
+        .map_err(|_| AppError::invalid("version", "the stored patch cannot be read"))?;
+    let suite = scenario::crm_suite()
+        .map_err(|e| anyhow::anyhow!("the embedded CRM suite is malformed: {e}"))?;
+    let base = app.live.get().spec.clone();
     let started = now_ms();
     let clock = std::time::Instant::now();
     let outcome =
-        scenario::run_suite_with(&base, Some(&doc), suite, state.config.test_gate, on_result).await;
+        scenario::run_suite_with(&base, Some(&doc), suite, app.config.test_gate, on_result).await;
     let duration = clock.elapsed().as_millis() as i64;
     let (run, report, rows) = match outcome {
         Ok(r) => {
@@ -107,12 +134,16 @@ pub async fn run(
                     error: s.error.clone(),
                 })
                 .collect();
-            let report = serde_json::to_value(&r).expect("report serialises");
+            let report = serde_json::to_value(&r).map_err(anyhow::Error::from)?;
             let run = TestRun {
                 id: new_id(),
                 module_id: module_id.to_owned(),
                 version: n,
-                status: if r.failed == 0 { "passed" } else { "failed" }.into(),
+                status: if r.failed == 0 {
+                    RunStatus::Passed
+                } else {
+                    RunStatus::Failed
+                },
                 started_at: started,
                 finished_at: now_ms(),
                 duration_ms: duration,
@@ -122,7 +153,7 @@ pub async fn run(
                 spec_coverage: Some(r.coverage.spec),
                 ready: r.gate.ready,
                 report: report.to_string(),
-                started_by: actor.username.clone(),
+                started_by: by.username.clone(),
             };
             (run, report, rows)
         }
@@ -130,12 +161,12 @@ pub async fn run(
         // spec: a run that could not happen, recorded as such.
         Err(e) => {
             let report = json!({ "error": e.to_string(), "passed": 0, "failed": 0, "scenarios": [],
-                "gate": { "ready": false, "threshold": state.config.test_gate, "reasons": [e.to_string()] } });
+                "gate": { "ready": false, "threshold": app.config.test_gate, "reasons": [e.to_string()] } });
             let run = TestRun {
                 id: new_id(),
                 module_id: module_id.to_owned(),
                 version: n,
-                status: "error".into(),
+                status: RunStatus::Error,
                 started_at: started,
                 finished_at: now_ms(),
                 duration_ms: duration,
@@ -145,19 +176,19 @@ pub async fn run(
                 spec_coverage: None,
                 ready: false,
                 report: report.to_string(),
-                started_by: actor.username.clone(),
+                started_by: by.username.clone(),
             };
             (run, report, Vec::new())
         }
     };
-    let mut tx = state.db.begin().await?;
+    let mut tx = app.db.begin().await?;
     store::test_runs::insert(&mut tx, &run, &rows).await?;
-    let outcome = if run.status == "passed" {
+    let outcome = if run.status == RunStatus::Passed {
         Outcome::Success
     } else {
         Outcome::Failure
     };
-    let mut e = meta.audit(Some(&actor.username), "module.test", outcome);
+    let mut e = by.audit("module.test", outcome);
     e.resource_type = Some("module".into());
     e.resource_id = Some(module_id.to_owned());
     e.details = json!({ "run": run.id, "version": n, "status": run.status, "passed": run.passed, "failed": run.failed,
@@ -168,7 +199,8 @@ pub async fn run(
 }
 
 /// Whether a version may be submitted for review now, and why (not).
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Readiness {
     pub version: i64,
@@ -177,12 +209,13 @@ pub struct Readiness {
     pub run_id: Option<String>,
 }
 
-pub async fn readiness(state: &AppState, module_id: &str, n: i64) -> Result<Readiness, ApiError> {
-    let v = modules::version_view(state, module_id, n).await?;
+pub async fn readiness(app: &App, by: &Caller, module_id: &str, n: i64) -> AppResult<Readiness> {
+    by.require(Permission::ModulesTest)?;
+    let v = modules::VersionView::from(modules::version(app, by, module_id, n).await?);
     let mut reasons = Vec::new();
     if !v.valid {
         reasons.push(format!("version {n} is invalid"));
-    } else if v.level == "L3" {
+    } else if v.level == Level::L3 {
         reasons.push(format!("version {n} is L3 (blocked)"));
     }
     if v.needs_confirmation {
@@ -190,7 +223,7 @@ pub async fn readiness(state: &AppState, module_id: &str, n: i64) -> Result<Read
             "version {n} is L2 and a person has not confirmed it"
         ));
     }
-    let run = store::test_runs::latest_for_version(&state.db, module_id, n).await?;
+    let run = store::test_runs::latest_for_version(&app.db, module_id, n).await?;
     let mut ready = reasons.is_empty();
     match &run {
         None => {

@@ -1,19 +1,20 @@
-//! Parsing and the state changes behind both the model API and the pages. Saving
-//! never touches the network: the connection test is a separate step.
+//! AI model configurations: parsing, the changes with their audit rows, and the
+//! connection test. Saving never touches the network: the test is a separate step.
 
-use crate::ai::models::{client_for, seal_key};
-use crate::auth::CurrentUser;
-use crate::error::ApiError;
-use crate::http::extract::RequestMeta;
-use crate::http::users::service::FieldErrors;
-use crate::state::AppState;
+pub mod client;
+
+use crate::error::{AppError, AppResult, FieldErrors, Problem};
+use crate::{App, Caller};
+use access::Permission;
+use client::{client_for, seal_key};
 use llm::{ChatRequest, ErrorKind, LlmError, Message, ProviderKind};
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 use store::audit::{self, Outcome};
-use store::models::{ModelConfig, ModelParams};
 use store::{StoreError, new_id, now_ms};
+
+pub use store::models::{ModelConfig, ModelParams, ModelStatus};
 
 /// Call settings as given; `None` keeps the current (or default) value, and
 /// `Some(None)` clears an optional one.
@@ -142,16 +143,13 @@ fn apply_params(base: ModelParams, p: &ParamsInput, errs: &mut FieldErrors) -> M
 /// The configuration that results from `input` applied to `current` (or to nothing,
 /// for a new model), with every problem collected. The new key, when one was given,
 /// is returned separately: it is sealed only once the row id is known.
-pub(crate) struct Resolved {
+pub struct Resolved {
     pub config: ModelConfig,
     /// `Some(Some(k))`: set this key; `Some(None)`: remove it; `None`: keep.
     pub key: Option<Option<String>>,
 }
 
-pub(crate) fn resolve(
-    current: Option<&ModelConfig>,
-    input: &ModelInput,
-) -> Result<Resolved, ApiError> {
+pub fn resolve(current: Option<&ModelConfig>, input: &ModelInput) -> AppResult<Resolved> {
     let mut errs = FieldErrors::default();
     let now = now_ms();
     let mut c = current.cloned().unwrap_or_else(|| ModelConfig {
@@ -165,7 +163,7 @@ pub(crate) fn resolve(
         params: ModelParams::default(),
         enabled: true,
         is_default: false,
-        status: "untested".into(),
+        status: ModelStatus::Untested,
         last_test_at: None,
         last_latency_ms: None,
         last_result: None,
@@ -293,10 +291,10 @@ pub(crate) fn resolve(
 }
 
 /// Puts a resolved key on the row: sealed, with its mask.
-fn seal_into(state: &AppState, c: &mut ModelConfig, key: &Option<Option<String>>) {
+fn seal_into(app: &App, c: &mut ModelConfig, key: &Option<Option<String>>) {
     match key {
         Some(Some(k)) => {
-            c.api_key_enc = Some(seal_key(&state.secret, &c.id, k));
+            c.api_key_enc = Some(seal_key(&app.secret, &c.id, k));
             c.api_key_mask = Some(llm::mask(k));
         }
         Some(None) => {
@@ -307,13 +305,12 @@ fn seal_into(state: &AppState, c: &mut ModelConfig, key: &Option<Option<String>>
     }
 }
 
-fn name_conflict(name: &str) -> impl FnOnce(StoreError) -> ApiError + '_ {
+fn name_conflict(name: &str) -> impl FnOnce(StoreError) -> AppError + '_ {
     move |e| match e {
-        StoreError::Conflict(_) => {
-            ApiError::conflict(format!("a model named '{name}' already exists")).with_details(
-                json!({ "fields": [{ "field": "name", "message": format!("'{name}' is taken") }] }),
-            )
-        }
+        StoreError::Conflict(_) => AppError::Conflict(Box::new(
+            Problem::new("conflict", format!("a model named '{name}' already exists"))
+                .field("name", format!("'{name}' is taken")),
+        )),
         e => e.into(),
     }
 }
@@ -326,65 +323,83 @@ fn audit_view(c: &ModelConfig) -> Value {
     })
 }
 
-fn entry(
-    meta: &RequestMeta,
-    actor: &CurrentUser,
-    action: &str,
-    outcome: Outcome,
-    id: &str,
-) -> store::audit::NewEntry {
-    let mut e = meta.audit(Some(&actor.username), action, outcome);
+fn entry(by: &Caller, action: &str, outcome: Outcome, id: &str) -> store::audit::NewEntry {
+    let mut e = by.audit(action, outcome);
     e.resource_type = Some("model".into());
     e.resource_id = Some(id.to_owned());
     e
 }
 
-pub async fn get(state: &AppState, id: &str) -> Result<ModelConfig, ApiError> {
-    store::models::get(&state.db, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("model {id}")))
+/// Every model, the default first.
+pub async fn list(app: &App, by: &Caller) -> AppResult<Vec<ModelConfig>> {
+    by.require(Permission::ModelsManage)?;
+    Ok(store::models::list(&app.db).await?)
 }
 
-pub async fn create(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    input: ModelInput,
-) -> Result<ModelConfig, ApiError> {
+/// The enabled models, for a module's model picker.
+pub async fn enabled(app: &App, by: &Caller) -> AppResult<Vec<ModelConfig>> {
+    by.require(Permission::ModulesDevelop)?;
+    Ok(store::models::list(&app.db)
+        .await?
+        .into_iter()
+        .filter(|m| m.enabled)
+        .collect())
+}
+
+pub async fn get(app: &App, by: &Caller, id: &str) -> AppResult<ModelConfig> {
+    by.require(Permission::ModelsManage)?;
+    find(app, id).await
+}
+
+async fn find(app: &App, id: &str) -> AppResult<ModelConfig> {
+    store::models::get(&app.db, id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("model {id}")))
+}
+
+pub async fn create(app: &App, by: &Caller, input: ModelInput) -> AppResult<ModelConfig> {
+    by.require(Permission::ModelsManage)?;
     let Resolved { mut config, key } = resolve(None, &input)?;
-    seal_into(state, &mut config, &key);
-    let mut tx = state.db.begin().await?;
-    store::models::insert(&mut tx, &config)
+    seal_into(app, &mut config, &key);
+    insert(app, by, &config).await?;
+    find(app, &config.id).await
+}
+
+/// Stores a new model with its `model.create` audit row.
+async fn insert(app: &App, by: &Caller, config: &ModelConfig) -> AppResult<()> {
+    let mut tx = app.db.begin().await?;
+    store::models::insert(&mut tx, config)
         .await
         .map_err(name_conflict(&config.name))?;
-    let mut e = entry(meta, actor, "model.create", Outcome::Success, &config.id);
-    e.details = audit_view(&config);
+    let mut e = entry(by, "model.create", Outcome::Success, &config.id);
+    e.details = audit_view(config);
+    if config.is_default {
+        e.details["default"] = json!(true);
+    }
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    get(state, &config.id).await
+    Ok(())
 }
 
-pub async fn update(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    id: &str,
-    input: ModelInput,
-) -> Result<ModelConfig, ApiError> {
-    let before = get(state, id).await?;
+pub async fn update(app: &App, by: &Caller, id: &str, input: ModelInput) -> AppResult<ModelConfig> {
+    let before = get(app, by, id).await?;
     let Resolved { mut config, key } = resolve(Some(&before), &input)?;
     if before.is_default && !config.enabled {
-        return Err(ApiError::conflict(format!(
+        return Err(AppError::conflict(format!(
             "'{}' is the default model and cannot be disabled; make another model the default first",
             before.name
         )));
     }
-    seal_into(state, &mut config, &key);
+    seal_into(app, &mut config, &key);
     let key_changed = key.is_some() && config.api_key_enc != before.api_key_enc;
-    let retest = key_changed
+    // A test says nothing about what it did not test.
+    if key_changed
         || config.provider != before.provider
         || config.base_url != before.base_url
-        || config.model != before.model;
+        || config.model != before.model
+    {
+        config.status = ModelStatus::Untested;
+    }
     let (from, to) = (audit_view(&before), audit_view(&config));
     let mut changes = serde_json::Map::new();
     for (k, v) in to.as_object().into_iter().flatten() {
@@ -392,30 +407,26 @@ pub async fn update(
             changes.insert(k.clone(), json!({ "from": from[k], "to": v }));
         }
     }
-    let mut tx = state.db.begin().await?;
-    store::models::update(&mut tx, &config, retest)
+    let mut tx = app.db.begin().await?;
+    store::models::update(&mut tx, &config)
         .await
         .map_err(name_conflict(&config.name))?;
-    let mut e = entry(meta, actor, "model.update", Outcome::Success, id);
+    let mut e = entry(by, "model.update", Outcome::Success, id);
     e.details = json!({ "name": config.name, "changes": changes, "keyChanged": key_changed,
         "keyRemoved": matches!(key, Some(None)) && before.api_key_enc.is_some() });
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
-    get(state, id).await
+    find(app, id).await
 }
 
-pub async fn delete(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    id: &str,
-) -> Result<(), ApiError> {
-    let mut tx = state.db.begin().await?;
+pub async fn delete(app: &App, by: &Caller, id: &str) -> AppResult<()> {
+    by.require(Permission::ModelsManage)?;
+    let mut tx = app.db.begin().await?;
     let m = store::models::get_in(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("model {id}")))?;
+        .ok_or_else(|| AppError::not_found(format!("model {id}")))?;
     if m.is_default {
-        return Err(ApiError::conflict(format!(
+        return Err(AppError::conflict(format!(
             "'{}' is the default model; make another model the default before deleting it",
             m.name
         )));
@@ -423,54 +434,54 @@ pub async fn delete(
     let users = store::models::modules_using(&mut tx, id).await?;
     if !users.is_empty() {
         let quoted: Vec<String> = users.iter().map(|n| format!("'{n}'")).collect();
-        return Err(ApiError::conflict(format!(
-            "'{}' is used by {} module{}: {}; move them to another model first",
-            m.name,
-            users.len(),
-            if users.len() == 1 { "" } else { "s" },
-            quoted.join(", ")
-        ))
-        .with_details(json!({ "modules": users })));
+        return Err(AppError::Conflict(Box::new(
+            Problem::new(
+                "conflict",
+                format!(
+                    "'{}' is used by {} module{}: {}; move them to another model first",
+                    m.name,
+                    users.len(),
+                    if users.len() == 1 { "" } else { "s" },
+                    quoted.join(", ")
+                ),
+            )
+            .detail("modules", &users),
+        )));
     }
     store::models::delete(&mut tx, id).await?;
-    let mut e = entry(meta, actor, "model.delete", Outcome::Success, id);
+    let mut e = entry(by, "model.delete", Outcome::Success, id);
     e.details = audit_view(&m);
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     Ok(())
 }
 
-pub async fn make_default(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    id: &str,
-) -> Result<ModelConfig, ApiError> {
-    let previous = store::models::default_model(&state.db)
-        .await?
-        .map(|x| x.name);
-    let mut tx = state.db.begin().await?;
+pub async fn make_default(app: &App, by: &Caller, id: &str) -> AppResult<ModelConfig> {
+    by.require(Permission::ModelsManage)?;
+    let previous = store::models::default_model(&app.db).await?.map(|x| x.name);
+    let mut tx = app.db.begin().await?;
     let m = store::models::get_in(&mut tx, id)
         .await?
-        .ok_or_else(|| ApiError::not_found(format!("model {id}")))?;
+        .ok_or_else(|| AppError::not_found(format!("model {id}")))?;
     if !m.enabled {
-        return Err(ApiError::conflict(format!(
+        return Err(AppError::conflict(format!(
             "'{}' is disabled; enable it before making it the default",
             m.name
         )));
     }
     if !m.is_default {
         store::models::set_default(&mut tx, id).await?;
-        let mut e = entry(meta, actor, "model.default", Outcome::Success, id);
+        let mut e = entry(by, "model.default", Outcome::Success, id);
         e.details = json!({ "name": m.name, "previous": previous });
         audit::append(&mut tx, e).await?;
     }
     tx.commit().await?;
-    get(state, id).await
+    find(app, id).await
 }
 
 /// A connection test's result, as the API returns it and the page shows it.
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestResult {
     pub ok: bool,
     pub latency_ms: u64,
@@ -490,7 +501,8 @@ pub struct TestResult {
     pub tested_at: String,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestError {
     /// `auth`, `not_found`, `rate_limited`, `timeout`, `network`, `bad_response`, `provider`.
     pub kind: String,
@@ -498,7 +510,8 @@ pub struct TestError {
     pub status: Option<u16>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TestUsage {
     pub input_tokens: u64,
     pub output_tokens: u64,
@@ -516,22 +529,13 @@ fn shorten(s: &str, max: usize) -> String {
 /// Sends a minimal real request to the model and records the outcome. The answer
 /// is data (`ok: false` is a successful test of a failing model), so this returns
 /// an error only when the model does not exist.
-pub async fn test(
-    state: &AppState,
-    actor: &CurrentUser,
-    meta: &RequestMeta,
-    id: &str,
-) -> Result<TestResult, ApiError> {
-    let m = get(state, id).await?;
+pub async fn test(app: &App, by: &Caller, id: &str) -> AppResult<TestResult> {
+    let m = get(app, by, id).await?;
     // The whole test must answer within the server's request timeout.
-    let budget = Duration::from_secs(state.config.request_timeout_secs.saturating_sub(2).max(1));
+    let budget = Duration::from_secs(app.config.request_timeout_secs.saturating_sub(2).max(1));
     let started = Instant::now();
     let outcome: Result<(llm::ChatReply, Option<Vec<String>>), LlmError> = async {
-        let client = client_for(
-            &state.secret,
-            &m,
-            std::sync::Arc::new(llm::describe_offline),
-        )?;
+        let client = client_for(&app.secret, &m, std::sync::Arc::new(llm::describe_offline))?;
         let req = ChatRequest {
             system: Some("This is a connection test. Reply with the single word: ok".into()),
             messages: vec![Message::user("ping")],
@@ -554,7 +558,7 @@ pub async fn test(
         }
     }
     .await;
-    let tested_at = crate::http::users::api::rfc3339(now_ms());
+    let tested_at = crate::time::rfc3339(now_ms());
     let result = match outcome {
         Ok((reply, models)) => TestResult {
             ok: true,
@@ -586,15 +590,15 @@ pub async fn test(
             tested_at,
         },
     };
-    let stored = serde_json::to_value(&result).expect("result serialises");
-    let mut tx = state.db.begin().await?;
-    store::models::record_test(&mut tx, id, result.ok, result.latency_ms as i64, &stored).await?;
-    let outcome = if result.ok {
-        Outcome::Success
+    let stored = serde_json::to_value(&result).map_err(anyhow::Error::from)?;
+    let (status, outcome) = if result.ok {
+        (ModelStatus::Ok, Outcome::Success)
     } else {
-        Outcome::Failure
+        (ModelStatus::Failing, Outcome::Failure)
     };
-    let mut e = entry(meta, actor, "model.test", outcome, id);
+    let mut tx = app.db.begin().await?;
+    store::models::record_test(&mut tx, id, status, result.latency_ms as i64, &stored).await?;
+    let mut e = entry(by, "model.test", outcome, id);
     e.details = json!({
         "name": m.name, "provider": m.provider, "model": result.model, "latencyMs": result.latency_ms,
         "attempts": result.attempts, "error": result.error,
@@ -606,8 +610,8 @@ pub async fn test(
 
 /// On first start: the built-in offline model, as the default, so a fresh install
 /// works without a key. Idempotent; replicas racing here collide on the name.
-pub async fn seed_builtin(db: &store::Db) -> Result<(), StoreError> {
-    if store::models::count(db).await? > 0 {
+pub async fn seed_builtin(app: &App) -> AppResult<()> {
+    if store::models::count(&app.db).await? > 0 {
         return Ok(());
     }
     let now = now_ms();
@@ -622,26 +626,16 @@ pub async fn seed_builtin(db: &store::Db) -> Result<(), StoreError> {
         params: ModelParams::default(),
         enabled: true,
         is_default: true,
-        status: "untested".into(),
+        status: ModelStatus::Untested,
         last_test_at: None,
         last_latency_ms: None,
         last_result: None,
         created_at: now,
         updated_at: now,
     };
-    let mut tx = db.begin().await?;
-    match store::models::insert(&mut tx, &m).await {
-        Ok(()) => {
-            let mut e = store::audit::NewEntry::new("model.create", Outcome::Success);
-            e.actor = Some("system".into());
-            e.resource_type = Some("model".into());
-            e.resource_id = Some(m.id.clone());
-            e.details = json!({ "name": m.name, "provider": m.provider, "model": m.model, "default": true, "seed": true });
-            audit::append(&mut tx, e).await?;
-            tx.commit().await
-        }
-        Err(StoreError::Conflict(_)) => Ok(()),
-        Err(e) => Err(e),
+    match insert(app, &Caller::system(), &m).await {
+        Err(AppError::Conflict(_)) => Ok(()),
+        other => other,
     }
 }
 
@@ -657,13 +651,8 @@ mod tests {
         }
     }
 
-    fn fields(e: ApiError) -> Vec<String> {
-        e.details["fields"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|f| f["field"].as_str().unwrap().to_owned())
-            .collect()
+    fn fields(e: AppError) -> Vec<String> {
+        e.fields().iter().map(|f| f.field.clone()).collect()
     }
 
     #[test]
@@ -708,11 +697,7 @@ mod tests {
             assert!(got.contains(&f.to_owned()), "{f} missing from {got:?}");
         }
         let e = resolve(None, &input("x", "moonshot")).err().unwrap();
-        assert!(
-            e.message.contains("unknown provider 'moonshot'"),
-            "{}",
-            e.message
-        );
+        assert!(e.to_string().contains("unknown provider 'moonshot'"), "{e}");
     }
 
     #[test]

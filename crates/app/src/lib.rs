@@ -1,0 +1,110 @@
+//! Every use case of Modgate, with no HTTP: accounts and tokens, menus, the audit
+//! log, AI models and connection tests, modules and their versions, the Patch
+//! Gateway, test runs, CRM records, the live spec and seeding. The server and the
+//! command line are thin layers over this crate; a rule lives here, once.
+//!
+//! Each use case takes the [`App`] (what it may reach), a [`Caller`] (who acts, how
+//! they proved it, from where) and typed input, and returns typed output or an
+//! [`AppError`]. A change commits in one transaction with its audit row.
+
+pub mod accounts;
+pub mod audit;
+pub mod caller;
+pub mod config;
+pub mod credentials;
+pub mod error;
+pub mod gateway;
+pub mod live;
+pub mod menus;
+pub mod models;
+pub mod modules;
+pub mod patches;
+pub mod records;
+pub mod secret;
+pub mod seed;
+pub mod test_runs;
+pub mod time;
+
+pub use caller::{Caller, Origin, Via};
+pub use config::Config;
+pub use error::{AppError, AppResult, FieldError, Problem};
+
+use accounts::cache::IdentityCache;
+use anyhow::Context;
+use live::LiveSpec;
+use secret::InstanceSecret;
+use std::sync::Arc;
+use store::Db;
+
+/// What every use case may reach.
+#[derive(Clone)]
+pub struct App {
+    /// The database (SQLite or PostgreSQL).
+    pub db: Db,
+    /// Settings after all layers are applied.
+    pub config: Arc<Config>,
+    /// Key material for secrets at rest.
+    pub secret: Arc<InstanceSecret>,
+    /// The live application spec, kept current by polling `spec_versions`.
+    pub live: Arc<LiveSpec>,
+    /// Recently resolved callers, cleared on any account change made here.
+    pub identities: Arc<IdentityCache>,
+}
+
+/// Connects to the configured database and applies migrations.
+pub async fn open_database(config: &Config) -> anyhow::Result<Db> {
+    if config.database_url.is_none() {
+        std::fs::create_dir_all(&config.data_dir)
+            .with_context(|| format!("cannot create data dir {}", config.data_dir.display()))?;
+    }
+    let url = config.effective_database_url();
+    let db = Db::connect(url.expose())
+        .await
+        .with_context(|| format!("cannot open database {}", url.redacted()))?;
+    db.migrate().await.context("database migration failed")?;
+    Ok(db)
+}
+
+impl App {
+    /// Opens everything a use case needs: the migrated database, the instance secret,
+    /// the stored live spec (recorded on a fresh database). The server and the
+    /// command line both start here.
+    pub async fn open(config: Config) -> anyhow::Result<App> {
+        let db = open_database(&config).await?;
+        let secret = InstanceSecret::load_or_create(&config)?;
+        let live = Arc::new(LiveSpec::open(&db).await?);
+        Ok(App {
+            db,
+            config: Arc::new(config),
+            secret: Arc::new(secret),
+            live,
+            identities: Arc::default(),
+        })
+    }
+
+    /// [`App::open`], then what a first start needs (see [`seed::run`]).
+    pub async fn open_seeded(config: Config) -> anyhow::Result<(App, seed::SeedOutcome)> {
+        let app = App::open(config).await?;
+        let seeded = seed::run(&app).await?;
+        Ok((app, seeded))
+    }
+}
+
+impl App {
+    /// Whether the database answers: the backend's name, or `Unavailable`.
+    pub async fn ready(&self) -> AppResult<&'static str> {
+        let backend = match self.db.backend() {
+            store::Backend::Sqlite => "sqlite",
+            store::Backend::Postgres => "postgres",
+        };
+        match self.db.ping().await {
+            Ok(()) => Ok(backend),
+            Err(e) => {
+                tracing::warn!(error = %e, "readiness check failed");
+                Err(AppError::Unavailable {
+                    message: "the database is not reachable".into(),
+                })
+            }
+        }
+    }
+}

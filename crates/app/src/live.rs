@@ -1,0 +1,245 @@
+//! The live spec: the base CRM plus the patches of the published modules, in publish
+//! order, as recorded in `spec_versions`.
+//!
+//! [`recompute`] is its one writer, inside the transaction of whatever changes the
+//! published set. Start-up only loads what is stored: were the stored spec to differ
+//! from what `recompute` would produce (a new base CRM after an upgrade, a database
+//! edited by hand), the difference is logged and the stored spec keeps being served
+//! — silently rewriting it would unpublish modules. `modgate spec verify` reports the
+//! same difference. Every replica polls the cheap `MAX(number)` and swaps in a newer
+//! version, so a change reaches all of them within [`POLL`].
+
+use crate::error::{AppError, AppResult, Problem};
+use llm::CancellationToken;
+use patch::PatchDocument;
+use serde::Serialize;
+use spec::Spec;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+use store::spec_versions::SpecVersion;
+use store::{Db, Tx};
+
+/// How often replicas look for a new spec version.
+pub const POLL: Duration = Duration::from_millis(250);
+
+/// One version of the live spec.
+#[derive(Debug, Clone, Serialize)]
+pub struct Live {
+    pub number: i64,
+    pub hash: String,
+    pub spec: Arc<Spec>,
+}
+
+/// The live spec shared by every use case of this process.
+#[derive(Debug)]
+pub struct LiveSpec {
+    current: RwLock<Arc<Live>>,
+}
+
+/// The patches of the published modules, in publish order. Nothing can be published
+/// yet; the publishing use cases add their table and read it here.
+async fn published(_tx: &mut Tx) -> AppResult<Vec<PatchDocument>> {
+    Ok(Vec::new())
+}
+
+/// The spec the base CRM and the published patches compose to.
+fn compose(published: &[PatchDocument]) -> AppResult<Spec> {
+    patch::compose(&spec::base_spec(), published).map_err(|e| {
+        AppError::Conflict(Box::new(
+            Problem::new("compose_failed", e.to_string())
+                .detail("patch", e.index)
+                .detail("errors", &e.report.errors),
+        ))
+    })
+}
+
+/// The outcome of a [`recompute`].
+#[derive(Debug, Clone)]
+pub struct Recomputed {
+    pub version: SpecVersion,
+    /// Whether a new version was recorded (the composed spec differed from the last).
+    pub changed: bool,
+}
+
+/// Composes the base CRM and the published modules in publish order inside `tx`,
+/// and records a new spec version when the result differs from the stored one. The
+/// caller commits it together with the change that made it necessary.
+pub async fn recompute(tx: &mut Tx, cause: &str) -> AppResult<Recomputed> {
+    let spec = compose(&published(tx).await?)?;
+    let (version, changed) =
+        store::spec_versions::record_in(tx, &spec.to_pretty_json(), cause).await?;
+    Ok(Recomputed { version, changed })
+}
+
+/// How the stored live spec compares with what [`recompute`] would produce.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    /// The stored version compared (0 when none is stored).
+    pub stored_version: i64,
+    /// Each difference in words; empty when they agree.
+    pub differences: Vec<String>,
+}
+
+impl Drift {
+    pub fn holds(&self) -> bool {
+        self.differences.is_empty()
+    }
+
+    /// One message naming the differences, for logs and the command line.
+    pub fn message(&self) -> String {
+        if self.holds() {
+            return format!(
+                "the stored live spec (version {}) is what the base CRM and the published modules compose to",
+                self.stored_version
+            );
+        }
+        const SHOWN: usize = 10;
+        let mut list = self
+            .differences
+            .iter()
+            .take(SHOWN)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join("; ");
+        if self.differences.len() > SHOWN {
+            list.push_str(&format!("; and {} more", self.differences.len() - SHOWN));
+        }
+        format!(
+            "the stored live spec (version {}) differs from what the base CRM and the published modules compose to: {list}. \
+             It is kept and served as it is; publishing, unpublishing or rolling back a module records a new one",
+            self.stored_version
+        )
+    }
+}
+
+/// Compares the stored live spec with the composition of the base CRM and the
+/// published modules; changes nothing.
+pub async fn verify(db: &Db) -> AppResult<Drift> {
+    let mut tx = db.begin().await?;
+    let expected = compose(&published(&mut tx).await?)?;
+    let stored = store::spec_versions::latest_in(&mut tx).await?;
+    drop(tx);
+    let Some(stored) = stored else {
+        return Ok(Drift {
+            stored_version: 0,
+            differences: vec!["no live spec is stored yet".into()],
+        });
+    };
+    if stored.hash == store::spec_versions::hash_of(&expected.to_pretty_json()) {
+        return Ok(Drift {
+            stored_version: stored.number,
+            differences: Vec::new(),
+        });
+    }
+    let differences = match spec::parse(&stored.content) {
+        Ok(s) => spec::differences(&s, &expected)
+            .iter()
+            .map(|d| d.describe("the stored spec", "the composed spec"))
+            .collect(),
+        Err(e) => vec![format!("the stored spec cannot be read: {e}")],
+    };
+    // Equal in substance, different in text (say, key order): still a difference
+    // worth naming, since the hashes disagree.
+    let differences = if differences.is_empty() {
+        vec!["the same definitions, written differently".to_owned()]
+    } else {
+        differences
+    };
+    Ok(Drift {
+        stored_version: stored.number,
+        differences,
+    })
+}
+
+/// Indexes help lists; failing to create one (two replicas racing) is not fatal.
+async fn index(db: &Db, spec: &Spec) {
+    if let Err(e) = store::records::ensure_indexes(db, spec).await {
+        tracing::warn!(error = %e, "could not create record indexes");
+    }
+    if let Err(e) = store::records::analyze(db).await {
+        tracing::warn!(error = %e, "could not refresh planner statistics");
+    }
+}
+
+fn live_of(v: SpecVersion) -> anyhow::Result<Live> {
+    let spec = spec::parse(&v.content)
+        .map_err(|e| anyhow::anyhow!("stored spec version {} is invalid: {e}", v.number))?;
+    Ok(Live {
+        number: v.number,
+        hash: v.hash,
+        spec: Arc::new(spec),
+    })
+}
+
+impl LiveSpec {
+    /// Loads the stored live spec. A fresh database gets its first version from
+    /// [`recompute`]; a stored one is never rewritten here, and a drift from what
+    /// `recompute` would produce is logged as an error naming the differences.
+    pub async fn open(db: &Db) -> anyhow::Result<LiveSpec> {
+        let stored = match store::spec_versions::latest(db).await? {
+            Some(v) => {
+                match verify(db).await {
+                    Ok(d) if !d.holds() => tracing::error!("{}", d.message()),
+                    Ok(_) => {}
+                    Err(e) => tracing::error!(error = %e, "could not compare the live spec"),
+                }
+                v
+            }
+            None => {
+                let mut tx = db.begin().await?;
+                let r = recompute(&mut tx, "first start: the base CRM")
+                    .await
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
+                tx.commit().await?;
+                r.version
+            }
+        };
+        let live = live_of(stored)?;
+        index(db, &live.spec).await;
+        Ok(LiveSpec {
+            current: RwLock::new(Arc::new(live)),
+        })
+    }
+
+    pub fn get(&self) -> Arc<Live> {
+        self.current
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Swaps in the newest stored version if it is newer than ours.
+    pub async fn refresh(&self, db: &Db) -> anyhow::Result<bool> {
+        let newest = store::spec_versions::latest_number(db).await?;
+        if newest <= self.get().number {
+            return Ok(false);
+        }
+        let Some(v) = store::spec_versions::latest(db).await? else {
+            return Ok(false);
+        };
+        let cause = v.cause.clone();
+        let live = live_of(v)?;
+        index(db, &live.spec).await;
+        tracing::info!(version = live.number, cause = %cause, "live spec changed");
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(live);
+        Ok(true)
+    }
+
+    /// Polls for new versions until `stop` is cancelled; await the handle to know
+    /// the poller has ended.
+    pub fn watch(self: Arc<Self>, db: Db, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(POLL);
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tick.tick() => {}
+                }
+                if let Err(e) = self.refresh(&db).await {
+                    tracing::warn!(error = %e, "could not check for a new live spec");
+                }
+            }
+        })
+    }
+}
