@@ -1,6 +1,6 @@
 //! Platform roles and the named permissions they grant.
 //!
-//! This is the one place where a role is mapped to permissions (DESIGN §1). The store
+//! This is the one place where a role is mapped to permissions (docs/users-and-permissions.md). The store
 //! seeds these into its `role_permissions` table; the server checks permissions by name.
 
 use serde::{Deserialize, Serialize};
@@ -82,7 +82,7 @@ impl FromStr for Permission {
     }
 }
 
-/// A platform role (DESIGN §1). Business roles for CRM data are not these; they live
+/// A platform role (docs/users-and-permissions.md). Business roles for CRM data are not these; they live
 /// in the application spec.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

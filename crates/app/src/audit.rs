@@ -9,7 +9,7 @@ use access::Permission;
 use serde::{Deserialize, Serialize};
 use store::audit::{Checkpoint, Entry, Filter, Outcome, Verification};
 
-/// A filter and page as a person or client gives them, before parsing.
+/// A filter as a person or client gives it, before parsing.
 #[derive(Debug, Default, Clone, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
 #[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
@@ -21,16 +21,36 @@ pub struct Query {
     pub resource_type: Option<String>,
     pub resource_id: Option<String>,
     /// `success` or `failure`.
+    #[cfg_attr(feature = "openapi", param(pattern = "^(success|failure)?$"))]
     pub outcome: Option<String>,
-    /// Start of the time range (RFC 3339, or `YYYY-MM-DDTHH:MM` in UTC), inclusive.
+    /// Start of the time range (RFC 3339, or `YYYY-MM-DDTHH:MM` in UTC), inclusive;
+    /// empty for none.
     pub from: Option<String>,
     /// End of the time range, exclusive.
     pub to: Option<String>,
+}
+
+/// Which page of a list, as given.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+#[serde(rename_all = "camelCase")]
+pub struct Paging {
     /// 1-based page number.
+    #[cfg_attr(feature = "openapi", param(minimum = 1))]
     pub page: Option<i64>,
     /// Entries per page (1–500, default 50).
+    #[cfg_attr(feature = "openapi", param(minimum = 1, maximum = 500))]
     pub per_page: Option<i64>,
-    /// Export format: `jsonl` or `csv`.
+}
+
+/// The file format of an export, as given.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::IntoParams))]
+#[cfg_attr(feature = "openapi", into_params(parameter_in = Query))]
+pub struct Format {
+    /// `jsonl` (default) or `csv`.
+    #[cfg_attr(feature = "openapi", param(pattern = "^(jsonl|csv)?$"))]
     pub format: Option<String>,
 }
 
@@ -60,19 +80,6 @@ impl Query {
         })
     }
 
-    /// `(page, per_page)`, validated.
-    pub fn paging(&self) -> AppResult<(i64, i64)> {
-        let page = self.page.unwrap_or(1);
-        let per = self.per_page.unwrap_or(50);
-        if page < 1 {
-            return Err(AppError::bad_request("page: must be 1 or more"));
-        }
-        if !(1..=500).contains(&per) {
-            return Err(AppError::bad_request("perPage: must be between 1 and 500"));
-        }
-        Ok((page, per))
-    }
-
     /// The filter part as a query string, to carry into pager and export links.
     pub fn filter_query(&self) -> String {
         let pairs: Vec<(&str, &str)> = [
@@ -88,6 +95,21 @@ impl Query {
         .filter_map(|(k, v)| v.as_deref().filter(|s| !s.is_empty()).map(|v| (k, v)))
         .collect();
         serde_urlencoded::to_string(pairs).unwrap_or_default()
+    }
+}
+
+impl Paging {
+    /// `(page, per_page)`, validated.
+    pub fn parse(&self) -> AppResult<(i64, i64)> {
+        let page = self.page.unwrap_or(1);
+        let per = self.per_page.unwrap_or(50);
+        if page < 1 {
+            return Err(AppError::bad_request("page: must be 1 or more"));
+        }
+        if !(1..=500).contains(&per) {
+            return Err(AppError::bad_request("perPage: must be between 1 and 500"));
+        }
+        Ok((page, per))
     }
 }
 
@@ -141,10 +163,10 @@ pub struct Page {
     pub per_page: i64,
 }
 
-pub async fn list(app: &App, by: &Caller, q: &Query) -> AppResult<Page> {
+pub async fn list(app: &App, by: &Caller, q: &Query, paging: &Paging) -> AppResult<Page> {
     by.require(Permission::AuditRead)?;
     let filter = q.filter()?;
-    let (page, per_page) = q.paging()?;
+    let (page, per_page) = paging.parse()?;
     let (entries, total) =
         store::audit::list(&app.db, &filter, (page - 1) * per_page, per_page).await?;
     Ok(Page {
@@ -169,7 +191,7 @@ pub enum ExportFormat {
 impl ExportFormat {
     pub fn parse(s: Option<&str>) -> AppResult<ExportFormat> {
         match s.unwrap_or("jsonl") {
-            "jsonl" => Ok(ExportFormat::Jsonl),
+            "jsonl" | "" => Ok(ExportFormat::Jsonl),
             "csv" => Ok(ExportFormat::Csv),
             other => Err(AppError::bad_request(format!(
                 "format: '{other}' is not 'jsonl' or 'csv'"
@@ -193,10 +215,15 @@ impl ExportFormat {
 }
 
 /// All matching entries (newest first, up to [`EXPORT_LIMIT`]) as one document.
-pub async fn export(app: &App, by: &Caller, q: &Query) -> AppResult<(ExportFormat, String)> {
+pub async fn export(
+    app: &App,
+    by: &Caller,
+    q: &Query,
+    format: &Format,
+) -> AppResult<(ExportFormat, String)> {
     by.require(Permission::AuditRead)?;
     let filter = q.filter()?;
-    let format = ExportFormat::parse(q.format.as_deref())?;
+    let format = ExportFormat::parse(format.format.as_deref())?;
     let mut rows = Vec::new();
     let batch = 1000;
     while (rows.len() as i64) < EXPORT_LIMIT {
@@ -353,11 +380,11 @@ mod tests {
             ..Default::default()
         };
         assert!(q.filter().unwrap_err().to_string().starts_with("to:"));
-        let q = Query {
+        let p = Paging {
             per_page: Some(0),
             ..Default::default()
         };
-        assert!(q.paging().is_err());
+        assert!(p.parse().is_err());
         assert!(ExportFormat::parse(Some("xml")).is_err());
         assert_eq!(ExportFormat::parse(None).unwrap(), ExportFormat::Jsonl);
     }

@@ -87,6 +87,9 @@ impl Drift {
 
     /// One message naming the differences, for logs and the command line.
     pub fn message(&self) -> String {
+        if self.stored_version == 0 {
+            return "no live spec is stored yet; the first start records it".into();
+        }
         if self.holds() {
             return format!(
                 "the stored live spec (version {}) is what the base CRM and the published modules compose to",
@@ -122,7 +125,7 @@ pub async fn verify(db: &Db) -> AppResult<Drift> {
     let Some(stored) = stored else {
         return Ok(Drift {
             stored_version: 0,
-            differences: vec!["no live spec is stored yet".into()],
+            differences: Vec::new(),
         });
     };
     if stored.hash == store::spec_versions::hash_of(&expected.to_pretty_json()) {
@@ -241,5 +244,57 @@ impl LiveSpec {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn recompute_writes_in_the_callers_transaction_and_only_what_differs() {
+        let (db, _t) = store::testing::fresh_db().await.unwrap();
+        // Rolled back with its caller: nothing recorded.
+        {
+            let mut tx = db.begin().await.unwrap();
+            let r = recompute(&mut tx, "rolled back").await.unwrap();
+            assert!(r.changed);
+        }
+        assert_eq!(store::spec_versions::latest_number(&db).await.unwrap(), 0);
+
+        let mut tx = db.begin().await.unwrap();
+        let first = recompute(&mut tx, "first").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!((first.version.number, first.changed), (1, true));
+        let mut tx = db.begin().await.unwrap();
+        let again = recompute(&mut tx, "again").await.unwrap();
+        tx.commit().await.unwrap();
+        assert_eq!((again.version.number, again.changed), (1, false));
+        assert!(verify(&db).await.unwrap().holds());
+    }
+
+    #[tokio::test]
+    async fn opening_keeps_a_stored_spec_that_differs_and_says_how() {
+        let (db, _t) = store::testing::fresh_db().await.unwrap();
+        let fresh = LiveSpec::open(&db).await.unwrap();
+        assert_eq!(fresh.get().number, 1);
+        let mut other = spec::base_spec();
+        other.objects.get_mut("Order").unwrap().label = "Purchase".into();
+        store::spec_versions::record(&db, &other.to_pretty_json(), "by hand")
+            .await
+            .unwrap();
+
+        let reopened = LiveSpec::open(&db).await.unwrap();
+        let live = reopened.get();
+        assert_eq!(live.number, 2);
+        assert_eq!(live.spec.objects["Order"].label, "Purchase");
+        assert_eq!(store::spec_versions::latest_number(&db).await.unwrap(), 2);
+        let drift = verify(&db).await.unwrap();
+        assert!(!drift.holds());
+        assert_eq!(
+            drift.differences,
+            ["the definition of object Order differs"]
+        );
+        assert!(drift.message().contains("version 2"), "{}", drift.message());
     }
 }

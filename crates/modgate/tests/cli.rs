@@ -246,6 +246,30 @@ async fn module_generate_goes_through_the_gateway() {
         text(&out.stderr)
     );
 
+    // The same permission rule as the API: a reviewer may not develop modules.
+    let out = env.run(
+        &["user", "add", "--username", "rev", "--role", "reviewer"],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = env.run(
+        &[
+            "module",
+            "generate",
+            "loyalty",
+            "add a date field since to Customer",
+            "--as",
+            "rev",
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("modules.develop"),
+        "{}",
+        text(&out.stderr)
+    );
+
     let out = env.run(&["module", "generate", "loyalty", "make it nicer"], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("did not understand"));
@@ -259,4 +283,48 @@ async fn module_generate_goes_through_the_gateway() {
         None,
     );
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[tokio::test]
+async fn spec_verify_names_how_the_stored_live_spec_differs() {
+    let env = Env::new().await;
+    let out = env.run(&["spec", "verify"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("no live spec is stored yet"));
+
+    // Any command that opens the application records the first live spec.
+    let out = env.run(&["seed-demo", "--customers", "1"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = env.run(&["spec", "verify"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains("(version 1) is what the base CRM"));
+
+    let url = if env.db.url.starts_with("postgres") {
+        env.db.url.clone()
+    } else {
+        format!("sqlite:{}", env.dir.path().join("modgate.db").display())
+    };
+    let db = store::Db::connect(&url).await.unwrap();
+    let mut changed = spec::base_spec();
+    changed.objects.remove("OrderTracking");
+    changed.pages.retain(|_, p| p.object() != "OrderTracking");
+    for group in &mut changed.menus {
+        group.children.retain(|c| {
+            c.page
+                .as_deref()
+                .is_none_or(|p| changed.pages.contains_key(p))
+        });
+    }
+    store::spec_versions::record(&db, &changed.to_pretty_json(), "by hand")
+        .await
+        .unwrap();
+    db.close().await;
+    let out = env.run(&["spec", "verify"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let said = text(&out.stdout);
+    assert!(said.contains("(version 2) differs"), "{said}");
+    assert!(
+        said.contains("object 'OrderTracking' is only in the composed spec"),
+        "{said}"
+    );
 }

@@ -114,7 +114,7 @@ pub fn respond(
         };
         if let Ok(next) = patch::apply(&spec_now, &step) {
             spec_now = next;
-            // A basic create/read scenario for what was added (DESIGN §7).
+            // A basic create/read scenario for what was added (docs/testing.md).
             let test = match &intent {
                 Intent::AddField { object, field } => {
                     scenarios::for_field(&spec_now, object, &field.name)

@@ -1,5 +1,5 @@
 //! A basic create/read scenario for what a request adds, so a module written by the
-//! offline engine comes with a test of its own (DESIGN §7 format). Where no valid
+//! offline engine comes with a test of its own (docs/testing.md format). Where no valid
 //! sample value can be made with confidence (a field with a pattern), no scenario is
 //! written rather than a wrong one.
 

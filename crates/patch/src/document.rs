@@ -24,7 +24,7 @@ pub struct PatchDocument {
     pub description: Option<String>,
     /// Applied in order; all or none.
     pub operations: Vec<Operation>,
-    /// The module's test scenarios (DESIGN §7), run with the CRM suite.
+    /// The module's test scenarios (docs/testing.md), run with the CRM suite.
     #[serde(default)]
     pub tests: Vec<Value>,
 }

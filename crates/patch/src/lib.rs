@@ -1,4 +1,4 @@
-//! The Patch DSL (DESIGN §4): a module's content is one patch document — ordered
+//! The Patch DSL (docs/patch-dsl.md): a module's content is one patch document — ordered
 //! operations on the application spec. This crate parses patches, validates them
 //! against a spec (error codes, security levels), applies them atomically, and
 //! describes the result (change list, unified diff). Pure: no I/O.
@@ -119,7 +119,7 @@ impl std::fmt::Display for ComposeError {
 
 impl std::error::Error for ComposeError {}
 
-/// The live spec (DESIGN §6): `base` plus the patches of all published modules, in
+/// The live spec (docs/module-development.md): `base` plus the patches of all published modules, in
 /// publish order. Each patch is validated against the spec built so far; the first
 /// that does not apply stops the composition (publishing refuses such a change).
 pub fn compose<'a>(

@@ -42,7 +42,7 @@ pub struct OpSummary {
     pub summary: String,
 }
 
-/// The validation report (DESIGN §4), exactly as `modgate patch validate --json` and
+/// The validation report (docs/patch-dsl.md), exactly as `modgate patch validate --json` and
 /// `POST /api/patch/validate` return it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Report {

@@ -1,4 +1,4 @@
-//! Every rule, error code and level boundary of DESIGN §4, on the base CRM.
+//! Every rule, error code and level boundary of docs/patch-dsl.md, on the base CRM.
 
 use patch::{Code, Level, Validation};
 use serde_json::{Value, json};

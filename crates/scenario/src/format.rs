@@ -1,4 +1,4 @@
-//! The scenario format (DESIGN §7), in YAML or JSON. A file holds one scenario or a
+//! The scenario format (docs/testing.md), in YAML or JSON. A file holds one scenario or a
 //! list of them; malformed ones are rejected naming the file, scenario, step and why.
 
 use serde_json::{Map, Value};

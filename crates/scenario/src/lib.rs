@@ -1,4 +1,4 @@
-//! Test scenarios (DESIGN §7): the format, the runner, coverage and reports. The
+//! Test scenarios (docs/testing.md): the format, the runner, coverage and reports. The
 //! runner works in memory only — each scenario gets a fresh `MemoryStore` — so it
 //! needs no database and runs anywhere, in parallel.
 

@@ -101,19 +101,10 @@ pub async fn run_suite_with(
         }
     }
     let spec = Arc::new(candidate);
-    let tasks: Vec<_> = all
-        .into_iter()
-        .map(|s| {
-            let spec = spec.clone();
-            tokio::spawn(async move { run_scenario(&spec, &s).await })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for t in tasks {
-        let r = t.await.expect("a scenario task does not panic");
-        on_result(&r);
-        results.push(r);
-    }
+    let results = run_all(&spec, all, on_result, |spec, s| async move {
+        run_scenario(&spec, &s).await
+    })
+    .await;
     let module_keys: BTreeSet<String> = match patch {
         Some(_) => coverage::changed(base, &spec)
             .into_iter()
@@ -131,6 +122,60 @@ pub async fn run_suite_with(
         coverage,
         gate,
     })
+}
+
+/// Runs every scenario as its own task and collects the results in order. A
+/// scenario whose task panics (a bug of ours, never the module's fault) ends as a
+/// failed scenario saying so; the others run and report as usual.
+async fn run_all<F, Fut>(
+    spec: &Arc<Spec>,
+    scenarios: Vec<Scenario>,
+    on_result: &mut (dyn FnMut(&ScenarioResult) + Send),
+    run: F,
+) -> Vec<ScenarioResult>
+where
+    F: Fn(Arc<Spec>, Scenario) -> Fut,
+    Fut: std::future::Future<Output = ScenarioResult> + Send + 'static,
+{
+    let tasks: Vec<_> = scenarios
+        .into_iter()
+        .map(|s| {
+            let who = (s.name.clone(), s.object.clone(), s.source.clone());
+            (who, tokio::spawn(run(spec.clone(), s)))
+        })
+        .collect();
+    let mut results = Vec::new();
+    for ((name, object, source), task) in tasks {
+        let r = match task.await {
+            Ok(r) => r,
+            Err(e) => {
+                let why = if e.is_panic() {
+                    let payload = e.into_panic();
+                    payload
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_owned())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_else(|| "no message".to_owned())
+                } else {
+                    "it was cancelled".to_owned()
+                };
+                ScenarioResult {
+                    name,
+                    object,
+                    source,
+                    status: "failed",
+                    steps: Vec::new(),
+                    error: Some(format!(
+                        "the scenario stopped unexpectedly ({why}); this is a fault of the test runner, not of the module"
+                    )),
+                    hits: BTreeSet::new(),
+                }
+            }
+        };
+        on_result(&r);
+        results.push(r);
+    }
+    results
 }
 
 fn coverage_of(spec: &Spec, results: &[ScenarioResult], module: &BTreeSet<String>) -> Coverage {
@@ -285,6 +330,49 @@ pub fn junit(report: &serde_json::Value) -> String {
 impl Report {
     /// JUnit XML: one testcase per scenario.
     pub fn junit(&self) -> String {
-        junit(&serde_json::to_value(self).expect("a report serialises"))
+        junit(&serde_json::to_value(self).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scenario(name: &str) -> Scenario {
+        Scenario {
+            name: name.into(),
+            object: "Customer".into(),
+            steps: Vec::new(),
+            source: "test".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_panicking_scenario_fails_alone_and_the_run_goes_on() {
+        let spec = Arc::new(spec::base_spec());
+        let mut streamed = Vec::new();
+        let results = run_all(
+            &spec,
+            vec![scenario("first"), scenario("boom"), scenario("last")],
+            &mut |r| streamed.push((r.name.clone(), r.status)),
+            |spec, s| async move {
+                if s.name == "boom" {
+                    panic!("an engine bug");
+                }
+                run_scenario(&spec, &s).await
+            },
+        )
+        .await;
+        let statuses: Vec<_> = results
+            .iter()
+            .map(|r| (r.name.as_str(), r.status))
+            .collect();
+        assert_eq!(
+            statuses,
+            vec![("first", "passed"), ("boom", "failed"), ("last", "passed")]
+        );
+        let error = results[1].error.as_deref().unwrap();
+        assert!(error.contains("an engine bug"), "{error}");
+        assert_eq!(streamed.len(), 3, "every result reaches the stream");
     }
 }

@@ -5,7 +5,7 @@ use std::sync::LazyLock;
 
 const BASE_JSON: &str = include_str!("../base/crm.json");
 
-/// Objects of the base CRM: a patch may never remove them (DESIGN §4, `E_PROTECTED`).
+/// Objects of the base CRM: a patch may never remove them (docs/patch-dsl.md, `E_PROTECTED`).
 pub const BASE_OBJECTS: [&str; 4] = ["Customer", "Order", "OrderTracking", "FinancialTransaction"];
 
 static BASE: LazyLock<Spec> =

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
-/// The stable error codes of DESIGN §4. Spec integrity violations use the same
+/// The stable error codes of docs/patch-dsl.md. Spec integrity violations use the same
 /// vocabulary, so a patch that breaks the spec reports what it broke in these terms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Code {

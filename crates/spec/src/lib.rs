@@ -1,4 +1,4 @@
-//! The application spec (DESIGN §3): the one JSON document that describes the running
+//! The application spec (docs/spec.md): the one JSON document that describes the running
 //! CRM — objects and their fields, state flows, pages, business roles and menus.
 //!
 //! This crate is pure: it parses and checks specs, describes their records as JSON

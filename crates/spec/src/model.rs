@@ -113,7 +113,7 @@ impl FieldType {
         matches!(self, FieldType::Integer | FieldType::Decimal)
     }
 
-    /// Changing from `self` to `to` keeps every existing value valid (DESIGN §4's
+    /// Changing from `self` to `to` keeps every existing value valid (docs/patch-dsl.md's
     /// widening changes).
     pub fn widens_to(self, to: FieldType) -> bool {
         matches!(

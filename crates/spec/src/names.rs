@@ -1,4 +1,4 @@
-//! Identifier rules (DESIGN §3) and "did you mean" suggestions.
+//! Identifier rules (docs/spec.md) and "did you mean" suggestions.
 
 /// Fields every object has, managed by the platform and never by a patch.
 pub const SYSTEM_FIELDS: [&str; 6] = [

@@ -65,8 +65,21 @@ pub struct VersionView {
     #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub report: Value,
     /// The patch document (or the text as saved, when it is not JSON).
-    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
+    #[cfg_attr(feature = "openapi", schema(schema_with = patch_or_text))]
     pub patch: Value,
+}
+
+/// The schema of a patch as stored: a document, or the text as saved when it is not
+/// a JSON object.
+#[cfg(feature = "openapi")]
+pub fn patch_or_text() -> utoipa::openapi::schema::Object {
+    use utoipa::openapi::schema::{ObjectBuilder, SchemaType, Type};
+    ObjectBuilder::new()
+        .schema_type(SchemaType::Array(vec![Type::Object, Type::String]))
+        .description(Some(
+            "A patch document (modgate.patch/v1), or its JSON text as saved.",
+        ))
+        .build()
 }
 
 impl From<Version> for VersionView {
@@ -88,7 +101,12 @@ impl From<Version> for VersionView {
             confirmed_by: v.confirmed_by,
             created_at: rfc3339(v.created_at),
             report: serde_json::from_str(&v.report).unwrap_or(Value::Null),
-            patch: serde_json::from_str(&v.patch).unwrap_or(Value::String(v.patch)),
+            // A document when the text is a JSON object; otherwise the text as saved
+            // (a draft such as `0` or `[]` is text to fix, not a document).
+            patch: match serde_json::from_str(&v.patch) {
+                Ok(doc @ Value::Object(_)) => doc,
+                _ => Value::String(v.patch),
+            },
         }
     }
 }

@@ -1,4 +1,4 @@
-//! How risky a change to an existing definition is (DESIGN §4's levels).
+//! How risky a change to an existing definition is (docs/patch-dsl.md's levels).
 //! `Err` carries a blocking code and its message.
 
 use crate::level::Level;

@@ -8,17 +8,55 @@ use axum::http::{StatusCode, request::Parts};
 use serde::de::DeserializeOwned;
 
 /// `axum::Json` with rejections mapped: 400 malformed, 413 too large, 415 wrong
-/// content type, 422 well-formed JSON of the wrong shape (naming the field).
+/// content type, 422 well-formed JSON of the wrong shape (naming the field). Every
+/// body this API takes is a JSON object; serde would read a struct from an array
+/// too, so anything but an object is refused as the wrong shape.
 pub struct ApiJson<T>(pub T);
+
+fn is_json(req: &Request) -> bool {
+    req.headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .map(|m| m.trim().to_ascii_lowercase())
+        .is_some_and(|m| {
+            m == "application/json" || (m.starts_with("application/") && m.ends_with("+json"))
+        })
+}
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(ApiJson(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        if !is_json(&req) {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "send the body as JSON with Content-Type: application/json",
+            ));
         }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        "the request body is over the size limit",
+                    )
+                } else {
+                    ApiError::bad_request(e.body_text())
+                }
+            })?;
+        let axum::Json(v) = axum::Json::<T>::from_bytes(&bytes).map_err(json_rejection)?;
+        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "validation",
+                "invalid request body: expected a JSON object",
+            ));
+        }
+        Ok(ApiJson(v))
     }
 }
 

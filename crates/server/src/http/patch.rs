@@ -37,7 +37,7 @@ async fn schema() -> Json<Value> {
 /// sent: the report says whether the patch is valid (`valid`, `level`, `errors`,
 /// `warnings`, `operations`), exactly as `modgate patch validate --json` prints it.
 #[utoipa::path(post, path = "/api/patch/validate", tag = "patch",
-    request_body(content = Object, description = "a patch document (modgate.patch/v1), checked against the live spec; or {\"patch\", \"spec\"} to check it against another spec"),
+    request_body(content = Value, description = "any JSON: a patch document (modgate.patch/v1), checked against the live spec; or {\"patch\", \"spec\"} to check it against another spec"),
     responses((status = 200, description = "the validation report", body = Object), (status = 400, body = crate::http::openapi::ErrorBody)))]
 async fn validate(
     State(state): State<AppState>,
@@ -49,7 +49,7 @@ async fn validate(
 
 /// Validates a patch and shows what it would change; nothing is stored.
 #[utoipa::path(post, path = "/api/patch/dry-run", tag = "patch",
-    request_body(content = Object, description = "a patch document (modgate.patch/v1)"),
+    request_body(content = Value, description = "any JSON: a patch document (modgate.patch/v1), or {\"patch\", \"spec\"}; whatever is not a valid patch is reported as such"),
     responses((status = 200, body = DryRunView), (status = 400, body = crate::http::openapi::ErrorBody)))]
 async fn dry_run(
     State(state): State<AppState>,

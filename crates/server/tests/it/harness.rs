@@ -8,9 +8,12 @@ pub const ADMIN_PASSWORD: &str = "admin-password-1";
 pub struct TestApp {
     pub base: String,
     pub db: Db,
-    _db_guard: store::testing::TestDb,
-    _dir: tempfile::TempDir,
+    /// Taken by [`restart`], which moves the database to the next server.
+    db_guard: Option<store::testing::TestDb>,
+    /// The data dir (instance secret); a restart keeps it.
+    dir: Option<tempfile::TempDir>,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
 
 impl Drop for TestApp {
@@ -21,23 +24,44 @@ impl Drop for TestApp {
     }
 }
 
+/// Stops the server — waiting until it has finished, its background work included —
+/// and starts a new one on the same database: a restart.
+pub async fn restart(mut app: TestApp) -> TestApp {
+    if let Some(tx) = app.shutdown.take() {
+        let _ = tx.send(());
+    }
+    let server = app.server.take().expect("a running server");
+    // A bound, not a measurement: a server that never stops would hang the suite.
+    tokio::time::timeout(std::time::Duration::from_secs(30), server)
+        .await
+        .expect("the server stops after its shutdown signal")
+        .expect("the server task ends normally")
+        .expect("the server ends without error");
+    let guard = app.db_guard.take().expect("the database");
+    spawn_on(guard, app.dir.take(), |_| {}).await
+}
+
 pub async fn spawn() -> TestApp {
     spawn_with(|_| {}).await
 }
 
 pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let db_guard = store::testing::fresh().await.unwrap();
-    spawn_on(db_guard, tweak).await
+    spawn_on(db_guard, None, tweak).await
 }
 
 /// A second server on the same database as `app` — another replica.
 pub async fn spawn_replica(app: &TestApp) -> TestApp {
-    let guard = store::testing::TestDb::shared(&app._db_guard);
-    spawn_on(guard, |_| {}).await
+    let guard = store::testing::TestDb::shared(app.db_guard.as_ref().expect("the database"));
+    spawn_on(guard, None, |_| {}).await
 }
 
-async fn spawn_on(db_guard: store::testing::TestDb, tweak: impl FnOnce(&mut Config)) -> TestApp {
-    let dir = tempfile::tempdir().unwrap();
+async fn spawn_on(
+    db_guard: store::testing::TestDb,
+    dir: Option<tempfile::TempDir>,
+    tweak: impl FnOnce(&mut Config),
+) -> TestApp {
+    let dir = dir.unwrap_or_else(|| tempfile::tempdir().unwrap());
     let mut config = Config {
         bind: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
@@ -51,15 +75,16 @@ async fn spawn_on(db_guard: store::testing::TestDb, tweak: impl FnOnce(&mut Conf
     let addr = app.local_addr();
     let db = app.state().app.db.clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(app.run(async move {
+    let server = tokio::spawn(app.run(async move {
         let _ = rx.await;
     }));
     TestApp {
         base: format!("http://{addr}"),
         db,
-        _db_guard: db_guard,
-        _dir: dir,
+        db_guard: Some(db_guard),
+        dir: Some(dir),
         shutdown: Some(tx),
+        server: Some(server),
     }
 }
 

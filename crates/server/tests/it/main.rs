@@ -7,6 +7,7 @@ mod browser;
 mod data;
 mod errors;
 mod harness;
+mod lifecycle;
 mod matrix;
 mod menus;
 mod models;

@@ -126,7 +126,7 @@ async fn every_route_every_role() {
 
 #[tokio::test]
 async fn spot_checks_of_the_role_matrix() {
-    // Independent of the role table in `access`: what DESIGN §1 promises.
+    // Independent of the role table in `access`: what docs/users-and-permissions.md promises.
     let app = spawn().await;
     let admin = app.admin().await;
     app.create_user(&admin, "dev", &["developer"]).await;

@@ -52,6 +52,7 @@ pub struct TokenList {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateToken {
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
 }
 

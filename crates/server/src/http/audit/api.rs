@@ -4,7 +4,7 @@ use crate::http::extract::ApiQuery;
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use access::{Access, Permission};
-use app::audit::{self, ChainStatus, EntryView, Query, Walk};
+use app::audit::{self, ChainStatus, EntryView, Format, Paging, Query, Walk};
 use axum::Json;
 use axum::extract::State;
 use axum::http::header;
@@ -31,14 +31,15 @@ pub struct AuditPage {
 }
 
 /// Audit entries, newest first, filtered and paginated.
-#[utoipa::path(get, path = "/api/audit", tag = "audit", params(Query),
+#[utoipa::path(get, path = "/api/audit", tag = "audit", params(Query, Paging),
     responses((status = 200, body = AuditPage), (status = 400, body = crate::http::openapi::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     by: CurrentUser,
     ApiQuery(q): ApiQuery<Query>,
+    ApiQuery(paging): ApiQuery<Paging>,
 ) -> ApiResult<Json<AuditPage>> {
-    let p = audit::list(&state.app, &by, &q).await?;
+    let p = audit::list(&state.app, &by, &q, &paging).await?;
     Ok(Json(AuditPage {
         items: p.entries.into_iter().map(Into::into).collect(),
         total: p.total,
@@ -48,7 +49,7 @@ async fn list(
 }
 
 /// All matching entries as JSON Lines or CSV (newest first, as listed), up to 100 000.
-#[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(Query),
+#[utoipa::path(get, path = "/api/audit/export", tag = "audit", params(Query, Format),
     responses((status = 200, description = "application/x-ndjson or text/csv",
                content((String = "application/x-ndjson"), (String = "text/csv"))),
               (status = 400, body = crate::http::openapi::ErrorBody)))]
@@ -56,8 +57,9 @@ async fn export(
     State(state): State<AppState>,
     by: CurrentUser,
     ApiQuery(q): ApiQuery<Query>,
+    ApiQuery(format): ApiQuery<Format>,
 ) -> ApiResult<Response> {
-    let (format, body) = audit::export(&state.app, &by, &q).await?;
+    let (format, body) = audit::export(&state.app, &by, &q, &format).await?;
     let disposition = format!(
         "attachment; filename=\"modgate-audit.{}\"",
         format.extension()
@@ -77,6 +79,7 @@ async fn export(
 pub struct VerifyQuery {
     /// `full` (default): every row from the first; `checkpoint`: from the newest
     /// checkpoint on.
+    #[param(pattern = "^(full|checkpoint)?$")]
     pub walk: Option<String>,
 }
 
@@ -90,7 +93,7 @@ async fn verify(
     ApiQuery(q): ApiQuery<VerifyQuery>,
 ) -> ApiResult<Json<ChainStatus>> {
     let walk = match q.walk.as_deref().unwrap_or("full") {
-        "full" => Walk::Full,
+        "full" | "" => Walk::Full,
         "checkpoint" => Walk::FromCheckpoint,
         other => {
             return Err(crate::error::ApiError::bad_request(format!(

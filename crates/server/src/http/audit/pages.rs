@@ -21,8 +21,9 @@ async fn list(
     State(state): State<AppState>,
     page: Page,
     Query(q): Query<audit::Query>,
+    Query(paging): Query<audit::Paging>,
 ) -> PageResult {
-    let p = audit::list(&state.app, &page.user, &q).await?;
+    let p = audit::list(&state.app, &page.user, &q, &paging).await?;
     // Resumes from the checkpoint: a page view does not walk the whole chain.
     let chain = audit::verify(&state.app, &page.user, Walk::FromCheckpoint).await?;
     let (entries, total, n, per) = (p.entries, p.total, p.page, p.per_page);

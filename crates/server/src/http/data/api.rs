@@ -120,7 +120,8 @@ async fn get_one(
 /// Changes the given fields (`null` clears one). Send `If-Match: "<version>"` to fail
 /// with 412 instead of overwriting someone else's change.
 #[utoipa::path(patch, path = "/api/data/{object}/{id}", tag = "data", params(("object" = String, Path), ("id" = String, Path)), request_body = Object,
-    responses((status = 200, description = "the record"), (status = 412, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
+    responses((status = 200, description = "the record"), (status = 409, body = crate::http::openapi::ErrorBody, description = "immutable, or changed meanwhile"),
+              (status = 412, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn patch_one(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -153,7 +154,7 @@ async fn delete_one(
 /// Applies a transition of the object's state flow.
 #[utoipa::path(post, path = "/api/data/{object}/{id}/transitions/{name}", tag = "data",
     params(("object" = String, Path), ("id" = String, Path), ("name" = String, Path)),
-    responses((status = 200, description = "the record"), (status = 409, body = crate::http::openapi::ErrorBody)))]
+    responses((status = 200, description = "the record"), (status = 409, body = crate::http::openapi::ErrorBody), (status = 412, body = crate::http::openapi::ErrorBody)))]
 async fn transition(
     State(state): State<AppState>,
     user: CurrentUser,

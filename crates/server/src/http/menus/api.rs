@@ -68,7 +68,9 @@ pub struct MenuItemList {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchMenuItem {
+    #[schema(min_length = 1, max_length = 80)]
     pub label: Option<String>,
+    #[schema(minimum = 0, maximum = 100000)]
     pub sort_order: Option<i64>,
     pub visible: Option<bool>,
     /// A permission name; `""` removes the requirement.

@@ -106,15 +106,17 @@ pub struct ModelList {
 pub struct ParamsBody {
     /// 0–2; `null` clears it (the provider's default applies).
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<f64>)]
+    #[schema(value_type = Option<f64>, minimum = 0, maximum = 2)]
     pub temperature: Option<Option<f64>>,
     /// 1–1000000; `null` clears it.
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
-    #[schema(value_type = Option<i64>)]
+    #[schema(value_type = Option<i64>, minimum = 1, maximum = 1000000)]
     pub max_tokens: Option<Option<i64>>,
     /// One try, connect to last byte: 100–600000 ms (default 120000).
+    #[schema(minimum = 100, maximum = 600000)]
     pub timeout_ms: Option<i64>,
     /// Tries after the first on 429/5xx: 0–5 (default 2).
+    #[schema(minimum = 0, maximum = 5)]
     pub retries: Option<i64>,
 }
 
@@ -129,11 +131,33 @@ impl From<ParamsBody> for ParamsInput {
     }
 }
 
+/// A provider preset, as the API names it.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub enum ProviderName {
+    #[schema(rename = "kimi")]
+    Kimi,
+    #[schema(rename = "kimi-code")]
+    KimiCode,
+    #[schema(rename = "openai")]
+    OpenAi,
+    #[schema(rename = "deepseek")]
+    DeepSeek,
+    #[schema(rename = "anthropic")]
+    Anthropic,
+    #[schema(rename = "openai-compatible")]
+    OpenAiCompatible,
+    #[schema(rename = "builtin")]
+    Builtin,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateModel {
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
     /// `kimi`, `kimi-code`, `openai`, `deepseek`, `anthropic`, `openai-compatible`, `builtin`.
+    #[schema(value_type = ProviderName)]
     pub provider: String,
     /// Defaults to the provider's; required for `openai-compatible`.
     pub base_url: Option<String>,
@@ -148,7 +172,9 @@ pub struct CreateModel {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchModel {
+    #[schema(min_length = 1, max_length = 80)]
     pub name: Option<String>,
+    #[schema(value_type = Option<ProviderName>)]
     pub provider: Option<String>,
     pub base_url: Option<String>,
     pub model: Option<String>,

@@ -38,7 +38,9 @@ pub struct ModuleList {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateModule {
+    #[schema(min_length = 1, max_length = 80)]
     pub name: String,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// The model that writes it; absent: the default model.
     pub model_id: Option<String>,
@@ -47,7 +49,9 @@ pub struct CreateModule {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct PatchModule {
+    #[schema(min_length = 1, max_length = 80)]
     pub name: Option<String>,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
     /// `null`: use the default model.
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
@@ -59,6 +63,7 @@ pub struct PatchModule {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GenerateBody {
     /// What the module should do, in English or Chinese.
+    #[schema(min_length = 1, max_length = 8000)]
     pub prompt: String,
     /// A model for this request only.
     pub model_id: Option<String>,
@@ -68,10 +73,12 @@ pub struct GenerateBody {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateVersion {
     /// The patch document (an object, or its JSON text).
-    #[schema(value_type = Object)]
+    #[schema(schema_with = app::modules::patch_or_text)]
     pub patch: Value,
+    #[schema(min_length = 1, max_length = 500)]
     pub message: String,
     /// The version the edit started from; 0 for a module's first version.
+    #[schema(minimum = 0)]
     pub base_version: i64,
     /// Confirms an L2 patch (one that can reject, hide or expose existing data).
     #[serde(default, rename = "confirmL2")]
@@ -81,6 +88,7 @@ pub struct CreateVersion {
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct RestoreBody {
+    #[schema(minimum = 1)]
     pub version: i64,
     #[serde(default, rename = "confirmL2")]
     pub confirm_l2: bool,
@@ -90,7 +98,9 @@ pub struct RestoreBody {
 #[into_params(parameter_in = Query)]
 pub struct DiffQuery {
     /// A version number (0: the empty patch).
+    #[param(minimum = 0)]
     pub from: i64,
+    #[param(minimum = 0)]
     pub to: i64,
 }
 
@@ -148,7 +158,7 @@ async fn get_module(
 /// Renames a module, changes its description or its model.
 #[utoipa::path(patch, path = "/api/modules/{id}", tag = "modules", params(("id" = String, Path)), request_body = PatchModule,
     responses((status = 200, body = ModuleView), (status = 404, body = crate::http::openapi::ErrorBody),
-              (status = 422, body = crate::http::openapi::ErrorBody)))]
+              (status = 409, body = crate::http::openapi::ErrorBody, description = "the name is taken"), (status = 422, body = crate::http::openapi::ErrorBody)))]
 async fn patch_module(
     State(state): State<AppState>,
     by: CurrentUser,
@@ -179,8 +189,9 @@ fn wants_stream(headers: &HeaderMap) -> bool {
 /// (`attempt`, `chunk`, `reasoning`, `retrying`, `validation`, `repair`, then `done`
 /// with the result or `error`); otherwise the result is returned as JSON (201).
 #[utoipa::path(post, path = "/api/modules/{id}/generate", tag = "modules", params(("id" = String, Path)), request_body = GenerateBody,
-    responses((status = 201, body = Generated), (status = 422, body = crate::http::openapi::ErrorBody),
-              (status = 502, body = crate::http::openapi::ErrorBody)))]
+    responses((status = 201, body = Generated),
+              (status = 409, body = crate::http::openapi::ErrorBody, description = "no default model, or the model is disabled"),
+              (status = 422, body = crate::http::openapi::ErrorBody), (status = 502, body = crate::http::openapi::ErrorBody)))]
 async fn generate(
     State(state): State<AppState>,
     CurrentUser(by): CurrentUser,

@@ -28,6 +28,7 @@ pub fn routes() -> Routes {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartRun {
     /// The version to test (default: the current one).
+    #[schema(minimum = 1)]
     pub version: Option<i64>,
 }
 

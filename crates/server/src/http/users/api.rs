@@ -58,15 +58,27 @@ pub struct UserList {
     pub items: Vec<UserView>,
 }
 
+/// A platform role, as the API names it.
+#[derive(ToSchema)]
+#[allow(dead_code, non_camel_case_types)]
+pub enum RoleName {
+    admin,
+    developer,
+    reviewer,
+    publisher,
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateUser {
     pub username: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
     pub display_name: Option<String>,
     pub email: Option<String>,
     /// Platform roles: `admin`, `developer`, `reviewer`, `publisher`.
     #[serde(default)]
+    #[schema(value_type = Vec<RoleName>)]
     pub roles: Vec<String>,
     /// Business roles of the application spec, e.g. `sales`.
     #[serde(default)]
@@ -81,6 +93,7 @@ pub struct PatchUser {
     #[serde(default, deserialize_with = "crate::http::extract::double_option")]
     #[schema(value_type = Option<String>)]
     pub email: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<RoleName>>)]
     pub roles: Option<Vec<String>>,
     pub business_roles: Option<Vec<String>>,
     /// `false` deactivates the user and ends their sessions.
@@ -90,6 +103,7 @@ pub struct PatchUser {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewPassword {
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 
