@@ -28,22 +28,13 @@ if ! [ -x "$SCHEMATHESIS" ]; then
     "$VENV/bin/pip" install -q 'schemathesis>=4,<5'
 fi
 
+. scripts/lib/server.sh
 cargo build --locked -q -p modgate
-DATA="$(mktemp -d)"
 export MODGATE_ADMIN_PASSWORD="contract-test-password"
 export MODGATE_LOG="warn"
-env -u DATABASE_URL ./target/debug/modgate --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" > "$DATA/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-for _ in $(seq 1 150); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-
-BASE="http://127.0.0.1:$PORT"
-COOKIES="$DATA/cookies"
-CSRF=$(curl -sf -c "$COOKIES" -H 'content-type: application/json' \
-    -d "{\"username\":\"admin\",\"password\":\"$MODGATE_ADMIN_PASSWORD\"}" "$BASE/api/auth/login" |
-    python3 -c 'import sys, json; print(json.load(sys.stdin)["csrfToken"])')
-TOKEN=$(curl -sf -b "$COOKIES" -H "x-csrf-token: $CSRF" -H 'content-type: application/json' \
-    -d '{"name":"contract"}' "$BASE/api/tokens" | python3 -c 'import sys, json; print(json.load(sys.stdin)["secret"])')
+unset DATABASE_URL
+start_server ./target/debug/modgate "$PORT"
+TOKEN=$(token_for admin "$MODGATE_ADMIN_PASSWORD")
 
 status=0
 "$SCHEMATHESIS" run "$BASE/api/openapi.json" \

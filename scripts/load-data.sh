@@ -18,6 +18,7 @@ CONNECTIONS="${CONNECTIONS:-32}"
 PORT="${PORT:-18093}"
 CUSTOMERS="${CUSTOMERS:-4762}"
 ORDERS="${ORDERS:-20}"
+. scripts/lib/server.sh
 cargo build --release --locked -q
 DATA="$(mktemp -d)"
 export MODGATE_ADMIN_PASSWORD="load-test-password"
@@ -25,21 +26,11 @@ export MODGATE_LOG="warn"
 BIN=./target/release/modgate
 echo "== seeding $CUSTOMERS customers x $ORDERS orders"
 /usr/bin/time -f "   seeded in %e s" $BIN --data-dir "$DATA" seed-demo --customers "$CUSTOMERS" --orders-per-customer "$ORDERS"
-$BIN --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" > "$DATA/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-
-BASE="http://127.0.0.1:$PORT"
-json() { python3 -c "import sys, json; print(json.load(sys.stdin)$1)"; }
-CSRF=$(curl -sf -c "$DATA/admin" -H 'content-type: application/json' \
-    -d "{\"username\":\"admin\",\"password\":\"$MODGATE_ADMIN_PASSWORD\"}" "$BASE/api/auth/login" | json '["csrfToken"]')
-curl -sf -b "$DATA/admin" -H "x-csrf-token: $CSRF" -H 'content-type: application/json' \
+start_server "$BIN" "$PORT"
+ADMIN_TOKEN=$(token_for admin "$MODGATE_ADMIN_PASSWORD")
+curl -sf -H "Authorization: Bearer $ADMIN_TOKEN" -H 'content-type: application/json' \
     -d '{"username":"sales1","password":"sales1-password","roles":[],"businessRoles":["sales"]}' "$BASE/api/users" >/dev/null
-CSRF=$(curl -sf -c "$DATA/sales" -H 'content-type: application/json' \
-    -d '{"username":"sales1","password":"sales1-password"}' "$BASE/api/auth/login" | json '["csrfToken"]')
-TOKEN=$(curl -sf -b "$DATA/sales" -H "x-csrf-token: $CSRF" -H 'content-type: application/json' \
-    -d '{"name":"load"}' "$BASE/api/tokens" | json '["secret"]')
+TOKEN=$(token_for sales1 sales1-password)
 AUTH="Authorization: Bearer $TOKEN"
 CUSTOMER=$(curl -sf -H "$AUTH" "$BASE/api/data/Customer?perPage=1&sort=-createdAt" | json '["items"][0]["id"]')
 ORDER=$(curl -sf -H "$AUTH" "$BASE/api/data/Order?customer=$CUSTOMER&perPage=1" | json '["items"][0]["id"]')

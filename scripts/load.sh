@@ -14,22 +14,12 @@ DURATION="${DURATION:-15s}"
 THREADS="${THREADS:-2}"
 CONNECTIONS="${CONNECTIONS:-32}"
 PORT="${PORT:-18090}"
+. scripts/lib/server.sh
 cargo build --release --locked -q
-DATA="$(mktemp -d)"
 export MODGATE_ADMIN_PASSWORD="load-test-password"
 export MODGATE_LOG="warn"
-./target/release/modgate --data-dir "$DATA" serve --bind "127.0.0.1:$PORT" > "$DATA/server.log" 2>&1 &
-SERVER=$!
-trap 'kill $SERVER 2>/dev/null || true; rm -rf "$DATA"' EXIT
-for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.1; done
-
-BASE="http://127.0.0.1:$PORT"
-COOKIES="$DATA/cookies"
-CSRF=$(curl -sf -c "$COOKIES" -H 'content-type: application/json' \
-    -d "{\"username\":\"admin\",\"password\":\"$MODGATE_ADMIN_PASSWORD\"}" "$BASE/api/auth/login" |
-    python3 -c 'import sys, json; print(json.load(sys.stdin)["csrfToken"])')
-TOKEN=$(curl -sf -b "$COOKIES" -H "x-csrf-token: $CSRF" -H 'content-type: application/json' \
-    -d '{"name":"load"}' "$BASE/api/tokens" | python3 -c 'import sys, json; print(json.load(sys.stdin)["secret"])')
+start_server ./target/release/modgate "$PORT"
+TOKEN=$(token_for admin "$MODGATE_ADMIN_PASSWORD")
 
 run() {
     echo "== $1"

@@ -99,9 +99,13 @@ fn served_link(ev: pulldown_cmark::Event<'_>) -> pulldown_cmark::Event<'_> {
             title,
             id,
         }) if !dest_url.contains("://") => {
-            let dest = match dest_url.strip_suffix(".md") {
-                Some(stem) if !stem.contains('/') => format!("/docs/{stem}").into(),
-                _ => dest_url,
+            let (file, anchor) = match dest_url.split_once('#') {
+                Some((f, a)) => (f, format!("#{a}")),
+                None => (&*dest_url, String::new()),
+            };
+            let dest = match file.strip_suffix(".md") {
+                Some(stem) if !stem.contains('/') => format!("/docs/{stem}{anchor}").into(),
+                _ => dest_url.clone(),
             };
             Event::Start(Tag::Link {
                 link_type,
@@ -125,6 +129,22 @@ async fn show(page: Page, Path(slug): Path<String>) -> PageResult {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn links_between_pages_keep_their_anchor() {
+        let mut html = String::new();
+        let md = "[a](module-development.md#the-live-spec) [b](audit.md) [c](https://x.test/y.md)";
+        pulldown_cmark::html::push_html(
+            &mut html,
+            pulldown_cmark::Parser::new(md).map(served_link),
+        );
+        assert!(
+            html.contains("href=\"/docs/module-development#the-live-spec\""),
+            "{html}"
+        );
+        assert!(html.contains("href=\"/docs/audit\""), "{html}");
+        assert!(html.contains("href=\"https://x.test/y.md\""), "{html}");
+    }
 
     /// Every page in docs/ is served (a new page must be listed above).
     #[test]
