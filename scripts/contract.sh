@@ -25,7 +25,7 @@ SCHEMATHESIS="${SCHEMATHESIS:-$VENV/bin/schemathesis}"
 if ! [ -x "$SCHEMATHESIS" ]; then
     echo "== installing schemathesis into $VENV"
     python3 -m venv "$VENV"
-    "$VENV/bin/pip" install -q 'schemathesis>=4,<5'
+    "$VENV/bin/pip" install -q "schemathesis==4.32.5"
 fi
 
 . scripts/lib/server.sh
@@ -40,7 +40,7 @@ status=0
 "$SCHEMATHESIS" run "$BASE/api/openapi.json" \
     -H "Authorization: Bearer $TOKEN" \
     --checks all --exclude-checks positive_data_acceptance \
-    --max-examples "$EXAMPLES" --seed "$SEED" --workers 2 || status=$?
+    --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 || status=$?
 if grep -q "panicked" "$DATA/server.log"; then
     echo "the server panicked during the run:" >&2
     grep -A5 "panicked" "$DATA/server.log" >&2

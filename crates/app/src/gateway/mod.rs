@@ -10,7 +10,6 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::models::client::client_for;
 use crate::modules::{self, SaveInput, Source};
 use crate::{App, Caller};
-use access::Permission;
 use llm::{
     CancellationToken, ChatRequest, ErrorKind, LlmError, Message, ProviderKind, StreamEvent,
 };
@@ -117,7 +116,9 @@ pub struct Ask<'a> {
 /// permission, the prompt, the module. A streamed generation calls this first, so
 /// that such refusals stay plain answers rather than events of a stream.
 pub async fn precheck(app: &App, by: &Caller, ask: Ask<'_>) -> AppResult<modules::Module> {
-    by.require(Permission::ModulesDevelop)?;
+    let module = modules::get(app, by, ask.module_id).await?;
+    // A generation ends in a save: the same rule decides whether it may start.
+    modules::may_save(by, &module)?;
     let prompt_text = ask.prompt.trim();
     if prompt_text.is_empty() {
         return Err(AppError::invalid(
@@ -131,7 +132,7 @@ pub async fn precheck(app: &App, by: &Caller, ask: Ask<'_>) -> AppResult<modules
             "must be at most 8000 characters",
         ));
     }
-    modules::get(app, by, ask.module_id).await
+    Ok(module)
 }
 
 /// Generates a new version of the module from a request.

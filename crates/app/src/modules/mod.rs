@@ -386,7 +386,9 @@ pub async fn save_version(
     module_id: &str,
     input: SaveInput,
 ) -> AppResult<VersionView> {
-    by.require(Permission::ModulesDevelop)?;
+    let module = find(app, module_id).await?;
+    // Asked now so that a refusal costs nothing, and again below under the write lock.
+    lifecycle::next(module.status, Action::Save, save_facts(by, None))?;
     let message = input.message.trim();
     if message.is_empty() {
         return Err(AppError::invalid(
@@ -409,7 +411,6 @@ pub async fn save_version(
             "must be 0 or a version number",
         ));
     }
-    find(app, module_id).await?;
     let spec = app.live.get().spec.clone();
     let dry = patch::dry_run(&spec, input.patch.as_bytes());
     let report = dry.report;
@@ -453,14 +454,14 @@ pub async fn save_version(
     let status = lifecycle::next(
         module.status,
         Action::Save,
-        Facts {
-            permitted: by.can(Action::Save.permission()),
-            version: Some(VersionFacts {
+        save_facts(
+            by,
+            Some(VersionFacts {
                 number: input.base_version + 1,
                 valid,
                 level: report.level,
             }),
-        },
+        ),
     )?;
     let number = match store::modules::save_version(
         &mut tx,
@@ -494,6 +495,20 @@ pub async fn save_version(
     audit::append(&mut tx, e).await?;
     tx.commit().await?;
     find_version(app, module_id, number).await.map(Into::into)
+}
+
+/// The facts a save is judged on.
+fn save_facts(by: &Caller, version: Option<VersionFacts>) -> Facts {
+    Facts {
+        permitted: by.can(Action::Save.permission()),
+        version,
+    }
+}
+
+/// Whether `by` may save a new version of `module` now (what generating one ends in).
+pub fn may_save(by: &Caller, module: &Module) -> AppResult<()> {
+    lifecycle::next(module.status, Action::Save, save_facts(by, None))?;
+    Ok(())
 }
 
 /// One version of a module.
