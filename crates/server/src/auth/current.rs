@@ -59,14 +59,17 @@ pub fn origin_of(headers: &HeaderMap, extensions: &axum::http::Extensions) -> Or
 /// bearer header wins over a cookie; an unknown or revoked credential is simply
 /// anonymous, and the route guard answers 401 where it matters.
 pub async fn resolve(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
-    let bearer_token = bearer(req.headers()).map(str::to_owned);
-    let session = cookie_value(req.headers(), SESSION_COOKIE);
-    let credential = match (&bearer_token, &session) {
-        (Some(t), _) => Some(Credential::Token(t)),
-        (None, Some(s)) => Some(Credential::Session(s)),
-        (None, None) => None,
+    // The cookie is read only when there is no bearer token.
+    let secret = match bearer(req.headers()) {
+        Some(t) => Some((t.to_owned(), true)),
+        None => cookie_value(req.headers(), SESSION_COOKIE).map(|s| (s, false)),
     };
-    if let Some(credential) = credential {
+    if let Some((secret, is_token)) = &secret {
+        let credential = if *is_token {
+            Credential::Token(secret)
+        } else {
+            Credential::Session(secret)
+        };
         let origin = origin_of(req.headers(), req.extensions());
         match identity::identify(&state.app, credential, origin).await {
             Ok(Some(caller)) => {
