@@ -168,6 +168,10 @@ impl Session {
     pub fn get(&self, path: &str) -> reqwest::RequestBuilder {
         self.client.get(self.url(path))
     }
+    /// GETs `path` and reads the answer as JSON, whatever its status.
+    pub async fn get_json(&self, path: &str) -> Value {
+        self.get(path).send().await.unwrap().json().await.unwrap()
+    }
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .post(self.url(path))

@@ -5,23 +5,13 @@ use crate::harness::{self, spawn, spawn_with};
 use reqwest::StatusCode;
 use serde_json::Value;
 
-async fn live_spec(s: &harness::Session) -> Value {
-    s.get("/api/spec")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
-}
-
 /// A restart never rewrites the stored live spec: one that differs from the base
 /// CRM (as it will once modules are published) is what the restarted server serves.
 #[tokio::test]
 async fn a_restart_serves_the_stored_live_spec_even_when_it_differs_from_base() {
     let app = spawn().await;
     let admin = app.admin().await;
-    let first = live_spec(&admin).await;
+    let first = admin.get_json("/api/spec").await;
     assert_eq!(first["version"], 1);
     assert!(first["spec"]["objects"]["Customer"]["fields"]["points"].is_null());
 
@@ -39,7 +29,7 @@ async fn a_restart_serves_the_stored_live_spec_even_when_it_differs_from_base() 
 
     let app = harness::restart(app).await;
     let admin = app.admin().await;
-    let after = live_spec(&admin).await;
+    let after = admin.get_json("/api/spec").await;
     assert_eq!(after["version"], 2, "the stored version, not a new one");
     assert!(
         after["spec"]["objects"]["Customer"]["fields"]["points"].is_object(),
@@ -71,14 +61,7 @@ async fn the_audit_page_resumes_from_a_checkpoint_and_a_full_walk_checks_everyth
             .await;
     }
     // The first verification walks everything and leaves a checkpoint.
-    let full: Value = admin
-        .get("/api/audit/verify")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let full: Value = admin.get_json("/api/audit/verify").await;
     assert_eq!(full["ok"], true);
     assert_eq!(full["checkedFrom"], 0);
     let checkpoint = full["checkpoint"]["seq"].as_i64().unwrap();
@@ -109,24 +92,10 @@ async fn the_audit_page_resumes_from_a_checkpoint_and_a_full_walk_checks_everyth
     )
     .await
     .unwrap();
-    let resumed: Value = admin
-        .get("/api/audit/verify?walk=checkpoint")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let resumed: Value = admin.get_json("/api/audit/verify?walk=checkpoint").await;
     assert_eq!(resumed["ok"], true);
     assert!(resumed["checkedFrom"].as_i64().unwrap() >= checkpoint);
-    let full: Value = admin
-        .get("/api/audit/verify?walk=full")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let full: Value = admin.get_json("/api/audit/verify?walk=full").await;
     assert_eq!(
         (full["ok"].clone(), full["brokenAt"].clone()),
         (false.into(), 2.into())
