@@ -1,7 +1,8 @@
 //! Platform roles and the named permissions they grant.
 //!
-//! This is the one place where a role is mapped to permissions (docs/users-and-permissions.md). The store
-//! seeds these into its `role_permissions` table; the server checks permissions by name.
+//! This is the one place where a role is mapped to permissions (docs/users-and-permissions.md).
+//! The application layer checks callers against it; the store copies it into its
+//! `role_permissions` table for people who read the database.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;

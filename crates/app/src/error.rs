@@ -220,10 +220,6 @@ impl FieldErrors {
         });
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
-    }
-
     /// `Ok` when nothing was added, else one `validation` error naming every field.
     pub fn into_result(self) -> Result<(), AppError> {
         if self.0.is_empty() {
@@ -314,7 +310,6 @@ mod tests {
     #[test]
     fn field_errors_become_one_validation_error_naming_each_field() {
         let mut e = FieldErrors::default();
-        assert!(e.is_empty());
         e.add("username", "too short");
         e.add("password", "too short");
         let err = e.into_result().unwrap_err();

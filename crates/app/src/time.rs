@@ -1,15 +1,7 @@
 //! Times as the product shows them. The database keeps unix milliseconds.
 
-/// Unix milliseconds as RFC 3339 (UTC); empty for a time out of range.
-pub fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
-}
+/// Unix milliseconds as RFC 3339 (UTC), the way record times are shown too.
+pub use runtime::rfc3339;
 
 /// Parses a time given as RFC 3339, or as an HTML `datetime-local` value taken as
 /// UTC; `Ok(None)` for an empty string. The error names `field`.

@@ -24,5 +24,5 @@ pub use engine::{Engine, MAX_PAGE, Page};
 pub use error::{FieldError, RuntimeError};
 pub use memory::MemoryStore;
 pub use query::{Filter, FilterOp, ListQuery, Sort, SortDir, ValueKind};
-pub use record::Record;
+pub use record::{Record, rfc3339};
 pub use storage::{RecordStore, StorageError, UniqueKey, Write};

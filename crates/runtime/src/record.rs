@@ -19,7 +19,9 @@ pub struct Record {
     pub updated_by: Option<String>,
 }
 
-fn rfc3339(ms: i64) -> String {
+/// Unix milliseconds as RFC 3339 (UTC), as clients see the system times; empty for a
+/// time out of range.
+pub fn rfc3339(ms: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
         .ok()
         .and_then(|t| {

@@ -43,7 +43,7 @@ pub struct ModelConfig {
     pub provider: String,
     pub base_url: String,
     pub model: String,
-    /// Sealed key (see `server::secret`); `None` when no key is set.
+    /// Sealed key (see `app::secret`); `None` when no key is set.
     pub api_key_enc: Option<String>,
     pub api_key_mask: Option<String>,
     pub params: ModelParams,

@@ -32,16 +32,3 @@ pub async fn sync(db: &Db) -> Result<(), StoreError> {
     }
     tx.commit().await
 }
-
-/// The permissions granted to a user through their platform roles.
-pub async fn permissions_of(db: &Db, user_id: &str) -> Result<Vec<String>, StoreError> {
-    let rows: Vec<(String,)> = with_db!(db, c => sqlx::query_as(
-        "SELECT DISTINCT rp.permission FROM user_roles ur \
-         JOIN role_permissions rp ON rp.role = ur.role WHERE ur.user_id = $1 \
-         ORDER BY rp.permission",
-    )
-    .bind(user_id)
-    .fetch_all(c)
-    .await?);
-    Ok(rows.into_iter().map(|r| r.0).collect())
-}

@@ -1,5 +1,5 @@
 //! A short-lived cache of resolved identities, so that an authenticated request does
-//! not cost four queries before its real work. Any change to users, sessions or tokens
+//! not cost a token (or session) and a user query before its real work. Any change to users, sessions or tokens
 //! made through this process clears it at once; other replicas see the change when
 //! their entries expire (`TTL`).
 
