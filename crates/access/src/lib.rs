@@ -27,10 +27,12 @@ pub enum Permission {
     UsersManage,
     #[serde(rename = "menus.manage")]
     MenusManage,
+    #[serde(rename = "webhooks.manage")]
+    WebhooksManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 8] = [
+    pub const ALL: [Permission; 9] = [
         Permission::ModelsManage,
         Permission::ModulesDevelop,
         Permission::ModulesTest,
@@ -39,6 +41,7 @@ impl Permission {
         Permission::AuditRead,
         Permission::UsersManage,
         Permission::MenusManage,
+        Permission::WebhooksManage,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -51,6 +54,7 @@ impl Permission {
             Permission::AuditRead => "audit.read",
             Permission::UsersManage => "users.manage",
             Permission::MenusManage => "menus.manage",
+            Permission::WebhooksManage => "webhooks.manage",
         }
     }
 }

@@ -107,6 +107,15 @@ pub struct Config {
     pub admin_password: Option<Secret>,
     /// Key material for encrypting secrets at rest; generated into the data dir when unset.
     pub secret_key: Option<Secret>,
+    /// Attempts per webhook or email delivery before it is marked failed.
+    pub webhook_max_attempts: u32,
+    /// `smtp://host:port` (or `smtps://user:pass@host`) to send notification emails;
+    /// with `mail_from`. Unset: no email.
+    pub smtp_url: Option<DatabaseUrl>,
+    pub mail_from: Option<String>,
+    /// The address people reach the server at, for links in emails
+    /// (e.g. `https://modgate.example.com`); unset: links are paths.
+    pub public_url: Option<String>,
 }
 
 impl Default for Config {
@@ -127,6 +136,10 @@ impl Default for Config {
             test_gate: 0.8,
             admin_password: None,
             secret_key: None,
+            webhook_max_attempts: 8,
+            smtp_url: None,
+            mail_from: None,
+            public_url: None,
         }
     }
 }
@@ -148,6 +161,10 @@ struct FileLayer {
     ai_token_budget: Option<u64>,
     ai_max_attempts: Option<u32>,
     test_gate: Option<f64>,
+    webhook_max_attempts: Option<u32>,
+    smtp_url: Option<String>,
+    mail_from: Option<String>,
+    public_url: Option<String>,
 }
 
 /// A configuration problem, naming the key and where it came from.
@@ -172,6 +189,10 @@ const ENV_KEYS: &[&str] = &[
     "MODGATE_TEST_GATE",
     "MODGATE_ADMIN_PASSWORD",
     "MODGATE_SECRET_KEY",
+    "MODGATE_WEBHOOK_MAX_ATTEMPTS",
+    "MODGATE_SMTP_URL",
+    "MODGATE_MAIL_FROM",
+    "MODGATE_PUBLIC_URL",
     "MODGATE_CONFIG",
     "MODGATE_LOG",
 ];
@@ -229,8 +250,18 @@ impl Config {
             log_format,
             ai_token_budget,
             ai_max_attempts,
-            test_gate
+            test_gate,
+            webhook_max_attempts
         );
+        if f.smtp_url.is_some() {
+            self.smtp_url = f.smtp_url.map(DatabaseUrl);
+        }
+        if f.mail_from.is_some() {
+            self.mail_from = f.mail_from;
+        }
+        if f.public_url.is_some() {
+            self.public_url = f.public_url;
+        }
         if f.database_url.is_some() {
             self.database_url = f.database_url.map(DatabaseUrl);
         }
@@ -295,6 +326,21 @@ impl Config {
             "MODGATE_ADMIN_PASSWORD" => {
                 self.admin_password = Some(Secret::new(value)).filter(|s| !s.0.is_empty())
             }
+            "MODGATE_WEBHOOK_MAX_ATTEMPTS" => {
+                self.webhook_max_attempts = parse(name, value, "a whole number of attempts")?
+            }
+            "MODGATE_SMTP_URL" => {
+                self.smtp_url = Some(value)
+                    .filter(|s| !s.is_empty())
+                    .map(|s| DatabaseUrl(s.to_owned()))
+            }
+            "MODGATE_MAIL_FROM" => {
+                self.mail_from = Some(value.trim().to_owned()).filter(|s| !s.is_empty())
+            }
+            "MODGATE_PUBLIC_URL" => {
+                self.public_url =
+                    Some(value.trim().trim_end_matches('/').to_owned()).filter(|s| !s.is_empty())
+            }
             "MODGATE_SECRET_KEY" => {
                 self.secret_key = Some(Secret::new(value)).filter(|s| !s.0.is_empty())
             }
@@ -324,6 +370,23 @@ impl Config {
             return Err(ConfigError(
                 "body_limit_bytes: must be at least 1024".into(),
             ));
+        }
+        if !(1..=30).contains(&self.webhook_max_attempts) {
+            return Err(ConfigError(
+                "webhook_max_attempts: must be between 1 and 30".into(),
+            ));
+        }
+        if let Some(DatabaseUrl(url)) = &self.smtp_url {
+            if !(url.starts_with("smtp://") || url.starts_with("smtps://")) {
+                return Err(ConfigError(
+                    "smtp_url: must start with smtp:// or smtps://".into(),
+                ));
+            }
+            if self.mail_from.is_none() {
+                return Err(ConfigError(
+                    "mail_from: must be set when smtp_url is (the address emails come from)".into(),
+                ));
+            }
         }
         if self.login_max_failures < 1 {
             return Err(ConfigError("login_max_failures: must be at least 1".into()));

@@ -1,6 +1,7 @@
 //! Every use case of Modgate, with no HTTP: accounts and tokens, menus, the audit
 //! log, AI models and connection tests, modules and their versions, the Patch
-//! Gateway, test runs, CRM records, the live spec and seeding. The server and the
+//! Gateway, test runs, review and its notifications (in-app, webhooks, email, with the
+//! delivery worker), CRM records, the live spec and seeding. The server and the
 //! command line are thin layers over this crate; a rule lives here, once.
 //!
 //! Each use case takes the [`App`] (what it may reach), a [`Caller`] (who acts, how
@@ -12,18 +13,23 @@ pub mod audit;
 pub mod caller;
 pub mod config;
 pub mod credentials;
+pub mod deliveries;
 pub mod error;
 pub mod gateway;
 pub mod live;
+pub mod markdown;
 pub mod menus;
 pub mod models;
 pub mod modules;
+pub mod notifications;
 pub mod patches;
 pub mod records;
+pub mod reviews;
 pub mod secret;
 pub mod seed;
 pub mod test_runs;
 pub mod time;
+pub mod webhooks;
 
 pub use caller::{Caller, Origin, Via};
 pub use config::Config;
@@ -49,6 +55,8 @@ pub struct App {
     pub live: Arc<LiveSpec>,
     /// Recently resolved callers, cleared on any account change made here.
     pub identities: Arc<IdentityCache>,
+    /// Wakes the delivery worker and live unread counts after an announcement.
+    pub signals: Arc<notifications::Signals>,
 }
 
 /// Connects to the configured database and applies migrations.
@@ -79,6 +87,7 @@ impl App {
             secret: Arc::new(secret),
             live,
             identities: Arc::default(),
+            signals: Arc::default(),
         })
     }
 

@@ -97,14 +97,14 @@ pub async fn run(
     lifecycle::next(
         m.status,
         Action::Test,
-        Facts {
-            permitted: by.can(Action::Test.permission()),
-            version: v.as_ref().map(|v| VersionFacts {
+        Facts::plain(
+            by.can(Action::Test.permission()),
+            v.as_ref().map(|v| VersionFacts {
                 number: v.number,
                 valid: v.valid,
                 level: v.level,
             }),
-        },
+        ),
     )?;
     let Some(v) = v else {
         return Err(AppError::Internal(anyhow::anyhow!(
@@ -205,48 +205,128 @@ pub async fn run(
 pub struct Readiness {
     pub version: i64,
     pub ready: bool,
+    /// What the latest run found, then what is missing, as sentences.
     pub reasons: Vec<String>,
+    /// Each unmet condition, for programs (what a refused submit lists).
+    pub unmet: Vec<Unmet>,
     pub run_id: Option<String>,
+}
+
+/// One condition a version does not meet to be submitted.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Unmet {
+    /// `not_current`, `invalid`, `blocked`, `l2_unconfirmed`, `untested`, `test_error`,
+    /// `tests_failed` or `coverage`.
+    pub reason: String,
+    pub message: String,
+    /// The coverage the gate needs and the latest run has (`coverage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub need: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub have: Option<f64>,
+    /// Failed scenarios (`tests_failed`); the module's current version (`not_current`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub count: Option<i64>,
+}
+
+impl Unmet {
+    fn new(reason: &str, message: String) -> Unmet {
+        Unmet {
+            reason: reason.to_owned(),
+            message,
+            need: None,
+            have: None,
+            count: None,
+        }
+    }
+}
+
+/// What keeps version `v` from review, judged on its latest test run (returned too).
+/// The one readiness rule: the testing page shows it and submitting enforces it.
+pub async fn unmet(
+    app: &App,
+    module_id: &str,
+    v: &modules::VersionView,
+) -> AppResult<(Vec<Unmet>, Option<TestRun>)> {
+    let n = v.number;
+    let mut out = Vec::new();
+    if !v.valid {
+        out.push(Unmet::new("invalid", format!("version {n} is invalid")));
+    } else if v.level == Level::L3 {
+        out.push(Unmet::new("blocked", format!("version {n} is L3 (blocked)")));
+    }
+    if v.needs_confirmation {
+        out.push(Unmet::new(
+            "l2_unconfirmed",
+            format!("version {n} is L2 and a person has not confirmed it"),
+        ));
+    }
+    let run = store::test_runs::latest_for_version(&app.db, module_id, n).await?;
+    match &run {
+        None => out.push(Unmet::new(
+            "untested",
+            format!("version {n} has not been tested"),
+        )),
+        Some(r) if r.status == RunStatus::Error => out.push(Unmet::new(
+            "test_error",
+            format!("the latest test run of version {n} could not run"),
+        )),
+        Some(r) => {
+            if r.failed > 0 {
+                out.push(Unmet {
+                    count: Some(r.failed),
+                    ..Unmet::new(
+                        "tests_failed",
+                        format!("{} scenario(s) failed in the latest test run", r.failed),
+                    )
+                });
+            }
+            let gate = app.config.test_gate;
+            if let Some(m) = r.module_coverage
+                && m + 1e-9 < gate
+            {
+                out.push(Unmet {
+                    need: Some(gate),
+                    have: Some(m),
+                    ..Unmet::new(
+                        "coverage",
+                        format!(
+                            "module coverage {:.0}% is below the gate of {:.0}%",
+                            m * 100.0,
+                            gate * 100.0
+                        ),
+                    )
+                });
+            }
+        }
+    }
+    Ok((out, run))
 }
 
 pub async fn readiness(app: &App, by: &Caller, module_id: &str, n: i64) -> AppResult<Readiness> {
     by.require(Permission::ModulesTest)?;
     let v = modules::VersionView::from(modules::version(app, by, module_id, n).await?);
-    let mut reasons = Vec::new();
-    if !v.valid {
-        reasons.push(format!("version {n} is invalid"));
-    } else if v.level == Level::L3 {
-        reasons.push(format!("version {n} is L3 (blocked)"));
-    }
-    if v.needs_confirmation {
-        reasons.push(format!(
-            "version {n} is L2 and a person has not confirmed it"
-        ));
-    }
-    let run = store::test_runs::latest_for_version(&app.db, module_id, n).await?;
-    let mut ready = reasons.is_empty();
-    match &run {
-        None => {
-            ready = false;
-            reasons.push(format!("version {n} has not been tested"));
-        }
-        Some(r) => {
-            let report: Value = serde_json::from_str(&r.report).unwrap_or(Value::Null);
-            for reason in report["gate"]["reasons"]
-                .as_array()
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-            {
-                reasons.push(format!("latest test run: {reason}"));
-            }
-            ready = ready && r.ready;
+    let (unmet, run) = unmet(app, module_id, &v).await?;
+    let mut reasons: Vec<String> = Vec::new();
+    if let Some(r) = &run {
+        let report: Value = serde_json::from_str(&r.report).unwrap_or(Value::Null);
+        for reason in report["gate"]["reasons"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
+            reasons.push(format!("latest test run: {reason}"));
         }
     }
+    reasons.extend(unmet.iter().map(|u| u.message.clone()));
     Ok(Readiness {
         version: n,
-        ready,
+        ready: unmet.is_empty(),
         reasons,
+        unmet,
         run_id: run.map(|r| r.id),
     })
 }

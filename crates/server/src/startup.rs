@@ -61,7 +61,7 @@ impl Application {
     }
 
     /// Serves until `shutdown` completes, then finishes in-flight requests, stops the
-    /// live spec's poller and closes the database.
+    /// live spec's poller and the delivery worker, and closes the database.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -69,6 +69,7 @@ impl Application {
         let app = self.state.app.clone();
         let stop = llm::CancellationToken::new();
         let poller = app.live.clone().watch(app.db.clone(), stop.clone());
+        let deliveries = app::deliveries::spawn(app.clone(), stop.clone());
         let router = http::app(self.state);
         let served = axum::serve(
             self.listener,
@@ -79,6 +80,9 @@ impl Application {
         stop.cancel();
         if let Err(e) = poller.await {
             tracing::warn!(error = %e, "the live spec poller ended abnormally");
+        }
+        if let Err(e) = deliveries.await {
+            tracing::warn!(error = %e, "the delivery worker ended abnormally");
         }
         app.db.close().await;
         served?;

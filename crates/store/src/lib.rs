@@ -9,13 +9,16 @@
 #[macro_use]
 mod db;
 pub mod audit;
+pub mod deliveries;
 mod error;
 mod hardening;
 pub mod login_attempts;
 pub mod menus;
 pub mod models;
 pub mod modules;
+pub mod notifications;
 pub mod records;
+pub mod reviews;
 pub mod roles;
 pub mod sessions;
 pub mod spec_versions;
@@ -24,12 +27,14 @@ pub mod test_runs;
 pub mod testing;
 pub mod tokens;
 pub mod users;
+pub mod webhooks;
 mod vocab;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;
 pub use models::ModelStatus;
 pub use modules::{ModuleStatus, VersionSource};
+pub use reviews::ReviewStatus;
 pub use test_runs::RunStatus;
 
 /// Milliseconds since the Unix epoch: the one time representation in the database.

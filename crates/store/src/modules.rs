@@ -207,6 +207,16 @@ pub async fn update_details(tx: &mut Tx, m: &Module) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// Moves the module to `status` (the lifecycle decided it).
+pub async fn set_status(tx: &mut Tx, id: &str, status: ModuleStatus) -> Result<(), StoreError> {
+    let n = with_tx!(tx, c => sqlx::query("UPDATE ai_modules SET status = $1, updated_at = $2 WHERE id = $3")
+        .bind(status.as_str()).bind(now_ms()).bind(id).execute(c).await?.rows_affected());
+    if n == 0 {
+        return Err(StoreError::NotFound(format!("module {id}")));
+    }
+    Ok(())
+}
+
 /// What a new version carries; the number is the module's current version + 1.
 #[derive(Debug, Clone)]
 pub struct NewVersion {

@@ -11,8 +11,9 @@
 //!                                                                               unpublished
 //! ```
 //!
-//! Today it knows saving a version and testing one; review and publishing add their
-//! actions here.
+//! It knows saving, testing and the review actions; publishing adds its actions here.
+//! Four-eyes (nobody decides on a module they wrote or generated since its last
+//! approval) is part of the rule, so no path can forget it.
 
 use access::Permission;
 use patch::Level;
@@ -25,16 +26,34 @@ pub enum Action {
     Save,
     /// Run the tests of a version.
     Test,
+    /// Ask for a review of the current version (readiness is judged by the use case:
+    /// it needs the test runs).
+    Submit,
+    /// A reviewer takes an open review.
+    Claim,
+    Approve,
+    Reject,
+    /// The submitter takes the review back.
+    Withdraw,
 }
 
 impl Action {
-    pub const ALL: [Action; 2] = [Action::Save, Action::Test];
+    pub const ALL: [Action; 7] = [
+        Action::Save,
+        Action::Test,
+        Action::Submit,
+        Action::Claim,
+        Action::Approve,
+        Action::Reject,
+        Action::Withdraw,
+    ];
 
     /// The permission the action needs.
     pub fn permission(self) -> Permission {
         match self {
-            Action::Save => Permission::ModulesDevelop,
+            Action::Save | Action::Submit | Action::Withdraw => Permission::ModulesDevelop,
             Action::Test => Permission::ModulesTest,
+            Action::Claim | Action::Approve | Action::Reject => Permission::ModulesReview,
         }
     }
 
@@ -42,7 +61,17 @@ impl Action {
         match self {
             Action::Save => "save",
             Action::Test => "test",
+            Action::Submit => "submit",
+            Action::Claim => "claim",
+            Action::Approve => "approve",
+            Action::Reject => "reject",
+            Action::Withdraw => "withdraw",
         }
+    }
+
+    /// A reviewer's decision (four-eyes applies).
+    fn decides(self) -> bool {
+        matches!(self, Action::Claim | Action::Approve | Action::Reject)
     }
 }
 
@@ -62,6 +91,26 @@ pub struct Facts {
     pub permitted: bool,
     /// The version the action concerns; `None` when the module has none (yet).
     pub version: Option<VersionFacts>,
+    /// The actor wrote a version of the module, or started one of its AI generations,
+    /// since its last approval.
+    pub authored: bool,
+    /// The actor submitted the open review.
+    pub submitter: bool,
+    /// The open review names reviewers and the actor is not one of them.
+    pub unassigned: bool,
+}
+
+impl Facts {
+    /// Facts for an action that needs only the permission (and maybe a version).
+    pub fn plain(permitted: bool, version: Option<VersionFacts>) -> Facts {
+        Facts {
+            permitted,
+            version,
+            authored: false,
+            submitter: false,
+            unassigned: false,
+        }
+    }
 }
 
 /// Why an action is refused.
@@ -73,6 +122,14 @@ pub enum Refusal {
     NoVersion,
     /// The version is invalid (or blocked, L3) and cannot be used for this.
     InvalidVersion { number: i64, level: Level },
+    /// The module is not where the action can start.
+    WrongStatus { status: Status, action: Action },
+    /// The actor wrote or generated the module since its last approval.
+    FourEyes,
+    /// The review names other reviewers.
+    NotAssigned,
+    /// Only the submitter may withdraw a review.
+    NotSubmitter,
 }
 
 impl std::fmt::Display for Refusal {
@@ -86,6 +143,32 @@ impl std::fmt::Display for Refusal {
                 f,
                 "version {number} is invalid and cannot be tested; fix the patch and save a new version"
             ),
+            Refusal::WrongStatus { status, action } => write!(
+                f,
+                "the module is {status}; it cannot be {} now{}",
+                match action {
+                    Action::Submit => "submitted",
+                    Action::Claim => "claimed",
+                    Action::Approve => "approved",
+                    Action::Reject => "rejected",
+                    Action::Withdraw => "withdrawn",
+                    Action::Save => "saved",
+                    Action::Test => "tested",
+                },
+                match (action, status) {
+                    (Action::Submit, Status::PendingReview | Status::Reviewing) =>
+                        " (it is under review already)",
+                    (Action::Submit, _) => " (save a new version to submit again)",
+                    _ => " (it has no open review)",
+                }
+            ),
+            Refusal::FourEyes => f.write_str(
+                "four-eyes: you wrote or generated a version of this module since its last approval, so someone else must decide",
+            ),
+            Refusal::NotAssigned => {
+                f.write_str("this review is assigned to other reviewers")
+            }
+            Refusal::NotSubmitter => f.write_str("only the person who submitted it may withdraw a review"),
         }
     }
 }
@@ -109,6 +192,37 @@ pub fn next(status: Status, action: Action, facts: Facts) -> Result<Status, Refu
             // Testing records a result; it moves nothing.
             Some(_) => Ok(status),
         },
+        Action::Submit => match (status, facts.version) {
+            (Status::Draft, None) => Err(Refusal::NoVersion),
+            (Status::Draft, Some(v)) if !v.valid || v.level == Level::L3 => {
+                Err(Refusal::InvalidVersion {
+                    number: v.number,
+                    level: v.level,
+                })
+            }
+            (Status::Draft, Some(_)) => Ok(Status::PendingReview),
+            (status, _) => Err(Refusal::WrongStatus { status, action }),
+        },
+        Action::Claim | Action::Approve | Action::Reject | Action::Withdraw => {
+            if !matches!(status, Status::PendingReview | Status::Reviewing) {
+                return Err(Refusal::WrongStatus { status, action });
+            }
+            if action.decides() && facts.authored {
+                return Err(Refusal::FourEyes);
+            }
+            // Claiming assigns the claimer, so only deciding needs an assignment.
+            if matches!(action, Action::Approve | Action::Reject) && facts.unassigned {
+                return Err(Refusal::NotAssigned);
+            }
+            if action == Action::Withdraw && !facts.submitter {
+                return Err(Refusal::NotSubmitter);
+            }
+            Ok(match action {
+                Action::Claim => Status::Reviewing,
+                Action::Approve => Status::Approved,
+                _ => Status::Draft,
+            })
+        }
     }
 }
 
@@ -133,7 +247,7 @@ mod tests {
     };
 
     fn facts(permitted: bool, version: Option<VersionFacts>) -> Facts {
-        Facts { permitted, version }
+        Facts::plain(permitted, version)
     }
 
     /// Every status × action × kind of version, with the one expected outcome.
@@ -150,8 +264,30 @@ mod tests {
             for action in Action::ALL {
                 for (kind, version) in versions {
                     let got = next(status, action, facts(true, version));
+                    let open = matches!(status, Status::PendingReview | Status::Reviewing);
                     let want = match (action, kind) {
                         (Action::Save, _) => Ok(Status::Draft),
+                        (Action::Submit, _) if status != Status::Draft => {
+                            Err(Refusal::WrongStatus { status, action })
+                        }
+                        (Action::Submit, "none") => Err(Refusal::NoVersion),
+                        (Action::Submit, "valid") => Ok(Status::PendingReview),
+                        (Action::Submit, "invalid") => Err(Refusal::InvalidVersion {
+                            number: 3,
+                            level: Level::L1,
+                        }),
+                        (Action::Submit, _) => Err(Refusal::InvalidVersion {
+                            number: 4,
+                            level: Level::L3,
+                        }),
+                        (_, _) if action != Action::Test && !open => {
+                            Err(Refusal::WrongStatus { status, action })
+                        }
+                        (Action::Claim, _) => Ok(Status::Reviewing),
+                        (Action::Approve, _) => Ok(Status::Approved),
+                        (Action::Reject, _) => Ok(Status::Draft),
+                        // Plain facts: the actor is not the submitter.
+                        (Action::Withdraw, _) => Err(Refusal::NotSubmitter),
                         (Action::Test, "none") => Err(Refusal::NoVersion),
                         (Action::Test, "valid") => Ok(status),
                         (Action::Test, "invalid") => Err(Refusal::InvalidVersion {
@@ -176,6 +312,37 @@ mod tests {
             }
         }
         assert_eq!(cases, Status::ALL.len() * Action::ALL.len() * 4 * 2);
+    }
+
+    /// Four-eyes, assignment and withdrawal, on each open status.
+    #[test]
+    fn who_may_decide() {
+        for status in [Status::PendingReview, Status::Reviewing] {
+            let author = Facts {
+                authored: true,
+                ..facts(true, Some(VALID))
+            };
+            for action in [Action::Claim, Action::Approve, Action::Reject] {
+                assert_eq!(next(status, action, author), Err(Refusal::FourEyes));
+            }
+            // An author may still withdraw what they submitted.
+            let submitter = Facts {
+                submitter: true,
+                ..author
+            };
+            assert_eq!(next(status, Action::Withdraw, submitter), Ok(Status::Draft));
+            let other = Facts {
+                unassigned: true,
+                ..facts(true, Some(VALID))
+            };
+            assert_eq!(next(status, Action::Approve, other), Err(Refusal::NotAssigned));
+            assert_eq!(next(status, Action::Reject, other), Err(Refusal::NotAssigned));
+            // Claiming is how an unassigned reviewer takes it.
+            assert_eq!(next(status, Action::Claim, other), Ok(Status::Reviewing));
+        }
+        // Four-eyes holds for everyone, administrators included: the facts carry no
+        // role, so there is nothing to exempt.
+        assert!(Refusal::FourEyes.to_string().contains("four-eyes"));
     }
 
     #[test]

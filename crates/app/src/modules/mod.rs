@@ -31,6 +31,21 @@ impl From<Refusal> for AppError {
             Refusal::InvalidVersion { .. } => {
                 AppError::Invalid(Box::new(Problem::new("invalid_version", message)))
             }
+            Refusal::WrongStatus { status, .. } => AppError::Conflict(Box::new(
+                Problem::new("wrong_status", message).detail("status", status),
+            )),
+            Refusal::FourEyes => AppError::Forbidden {
+                code: "four_eyes",
+                reason: message,
+            },
+            Refusal::NotAssigned => AppError::Forbidden {
+                code: "not_assigned",
+                reason: message,
+            },
+            Refusal::NotSubmitter => AppError::Forbidden {
+                code: "not_submitter",
+                reason: message,
+            },
         }
     }
 }
@@ -493,16 +508,16 @@ pub async fn save_version(
     e.details = json!({ "version": number, "source": new.source, "level": new.level, "valid": valid,
         "contentHash": new.content_hash, "confirmedL2": l2 && input.confirm_l2, "message": new.message });
     audit::append(&mut tx, e).await?;
+    // What was under review is no longer the module's newest version.
+    let signalled = crate::reviews::supersede_open(app, &mut tx, by, &module).await?;
     tx.commit().await?;
+    app.signals.announced(signalled);
     find_version(app, module_id, number).await.map(Into::into)
 }
 
 /// The facts a save is judged on.
 fn save_facts(by: &Caller, version: Option<VersionFacts>) -> Facts {
-    Facts {
-        permitted: by.can(Action::Save.permission()),
-        version,
-    }
+    Facts::plain(by.can(Action::Save.permission()), version)
 }
 
 /// Whether `by` may save a new version of `module` now (what generating one ends in).

@@ -15,12 +15,15 @@ pub mod lang;
 pub mod menus;
 pub mod models;
 pub mod modules;
+pub mod notifications;
 pub mod openapi;
 pub mod patch;
+pub mod reviews;
 pub mod routing;
 pub mod sse;
 pub mod test_runs;
 pub mod users;
+pub mod webhooks;
 
 use crate::error::ApiError;
 use crate::state::AppState;
@@ -48,6 +51,9 @@ pub fn routes() -> Routes {
         .merge(models::routes())
         .merge(modules::routes())
         .merge(test_runs::routes())
+        .merge(reviews::routes())
+        .merge(notifications::routes())
+        .merge(webhooks::routes())
         .merge(audit::routes())
         .merge(home::routes())
         .merge(assets::routes())

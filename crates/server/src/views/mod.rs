@@ -45,6 +45,10 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "crm/list.html",
     "crm/detail.html",
     "crm/form.html",
+    "reviews/queue.html",
+    "reviews/detail.html",
+    "reviews/comment.html",
+    "notifications.html",
 );
 
 /// The compiled templates. Global because error pages are rendered where no state

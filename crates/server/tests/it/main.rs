@@ -13,5 +13,6 @@ mod menus;
 mod models;
 mod modules;
 mod patch_api;
+mod reviews;
 mod test_runs;
 mod users;

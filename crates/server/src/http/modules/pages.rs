@@ -126,9 +126,14 @@ async fn workspace(
         .filter(|v| v.prompt.is_some())
         .collect();
     let view = modules::view(&state.app, module).await?;
+    let latest_review = app::reviews::for_module(&state.app, &page.user, &id)
+        .await?
+        .into_iter()
+        .next();
     Ok(page.render(
         "modules/workspace.html",
         context! { module => Serde(&view), versions => Serde(&versions), shown => Serde(&shown),
+        latest_review => Serde(&latest_review),
         conversation => Serde(&conversation), editor_text => editor_text,
         models => Serde(&models(&state, &page).await?) },
     ))
