@@ -29,10 +29,12 @@ pub enum Permission {
     MenusManage,
     #[serde(rename = "webhooks.manage")]
     WebhooksManage,
+    #[serde(rename = "reviews.assign")]
+    ReviewsAssign,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::ModelsManage,
         Permission::ModulesDevelop,
         Permission::ModulesTest,
@@ -42,6 +44,7 @@ impl Permission {
         Permission::UsersManage,
         Permission::MenusManage,
         Permission::WebhooksManage,
+        Permission::ReviewsAssign,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -55,6 +58,7 @@ impl Permission {
             Permission::UsersManage => "users.manage",
             Permission::MenusManage => "menus.manage",
             Permission::WebhooksManage => "webhooks.manage",
+            Permission::ReviewsAssign => "reviews.assign",
         }
     }
 }
@@ -162,6 +166,9 @@ pub enum Access {
     Authenticated,
     /// A logged-in user holding this permission.
     Permission(Permission),
+    /// A logged-in user holding at least one of these permissions (what several roles
+    /// read, such as reviews).
+    AnyOf(&'static [Permission]),
 }
 
 #[cfg(test)]

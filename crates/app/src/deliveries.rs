@@ -71,7 +71,8 @@ pub async fn run_due(app: &App, http: &reqwest::Client, owner: &str) -> AppResul
             return Ok(n);
         }
         for id in due {
-            let Some(d) = store::deliveries::claim(&app.db, &id, owner, now, now + LEASE_MS).await?
+            let Some(d) =
+                store::deliveries::claim(&app.db, &id, owner, now, now + LEASE_MS).await?
             else {
                 continue; // another worker has it
             };
@@ -164,7 +165,10 @@ async fn send_webhook(
     let r = http
         .post(&w.url)
         .header("content-type", "application/json")
-        .header("user-agent", concat!("Modgate-Webhooks/", env!("CARGO_PKG_VERSION")))
+        .header(
+            "user-agent",
+            concat!("Modgate-Webhooks/", env!("CARGO_PKG_VERSION")),
+        )
         .header("webhook-id", &d.event_id)
         .header("webhook-timestamp", ts.to_string())
         .header("webhook-signature", signatures.join(" "))
@@ -196,7 +200,8 @@ fn describe(e: reqwest::Error) -> String {
 /// Sends the notification email; an error unless the SMTP server accepted it.
 async fn send_email(app: &App, d: &Delivery) -> (Option<i64>, Option<String>) {
     use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-    let (Some(url), Some(from), Some(to)) = (&app.config.smtp_url, &app.config.mail_from, &d.recipient)
+    let (Some(url), Some(from), Some(to)) =
+        (&app.config.smtp_url, &app.config.mail_from, &d.recipient)
     else {
         return (None, Some("email is not configured".into()));
     };

@@ -19,34 +19,35 @@ fn safe_url(url: &str) -> bool {
 
 /// HTML for `md`: raw HTML becomes text, unsafe link targets become `#`.
 pub fn render(md: &str) -> String {
-    let events = Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES).map(
-        |ev| match ev {
-            Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
-            Event::Start(Tag::Link {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) if !safe_url(&dest_url) => Event::Start(Tag::Link {
-                link_type,
-                dest_url: CowStr::Borrowed("#"),
-                title,
-                id,
-            }),
-            Event::Start(Tag::Image {
-                link_type,
-                dest_url,
-                title,
-                id,
-            }) if !safe_url(&dest_url) => Event::Start(Tag::Image {
-                link_type,
-                dest_url: CowStr::Borrowed("#"),
-                title,
-                id,
-            }),
-            other => other,
-        },
-    );
+    let events =
+        Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH | Options::ENABLE_TABLES).map(|ev| {
+            match ev {
+                Event::Html(h) | Event::InlineHtml(h) => Event::Text(h),
+                Event::Start(Tag::Link {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) if !safe_url(&dest_url) => Event::Start(Tag::Link {
+                    link_type,
+                    dest_url: CowStr::Borrowed("#"),
+                    title,
+                    id,
+                }),
+                Event::Start(Tag::Image {
+                    link_type,
+                    dest_url,
+                    title,
+                    id,
+                }) if !safe_url(&dest_url) => Event::Start(Tag::Image {
+                    link_type,
+                    dest_url: CowStr::Borrowed("#"),
+                    title,
+                    id,
+                }),
+                other => other,
+            }
+        });
     let mut html = String::new();
     pulldown_cmark::html::push_html(&mut html, events);
     html
@@ -59,13 +60,17 @@ mod tests {
 
     #[test]
     fn markup_and_scripts_do_not_survive() {
-        let h = render("**bold** <script>alert(1)</script> [x](javascript:alert(1)) [y](https://a.example/)");
+        let h = render(
+            "**bold** <script>alert(1)</script> [x](javascript:alert(1)) [y](https://a.example/)",
+        );
         assert!(h.contains("<strong>bold</strong>"), "{h}");
         assert!(!h.contains("<script"), "{h}");
         assert!(h.contains("&lt;script&gt;"), "{h}");
         assert!(!h.contains("javascript:"), "{h}");
         assert!(h.contains("href=\"https://a.example/\""), "{h}");
-        let h = render("<img src=x onerror=alert(1)>\n\n![i](data:text/html,x) [r](/admin) [c](JavaScript:x)");
+        let h = render(
+            "<img src=x onerror=alert(1)>\n\n![i](data:text/html,x) [r](/admin) [c](JavaScript:x)",
+        );
         assert!(!h.contains("<img src=x"), "{h}");
         assert!(!h.contains("data:"), "{h}");
         assert!(h.contains("href=\"/admin\""), "{h}");
@@ -74,8 +79,32 @@ mod tests {
 
     /// The tags Markdown itself produces.
     const TAGS: &[&str] = &[
-        "p", "strong", "em", "del", "a", "code", "pre", "h1", "h2", "h3", "h4", "h5", "h6", "ul",
-        "ol", "li", "blockquote", "hr", "br", "img", "table", "thead", "tbody", "tr", "th", "td",
+        "p",
+        "strong",
+        "em",
+        "del",
+        "a",
+        "code",
+        "pre",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "ul",
+        "ol",
+        "li",
+        "blockquote",
+        "hr",
+        "br",
+        "img",
+        "table",
+        "thead",
+        "tbody",
+        "tr",
+        "th",
+        "td",
     ];
 
     proptest! {

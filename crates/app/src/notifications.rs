@@ -137,15 +137,34 @@ pub async fn announce(
         if let (true, Some(addr)) = (mail, &u.email)
             && !no_email.contains(&u.id)
         {
-            store::deliveries::enqueue(tx, &delivery(&event_id, a.event, Channel::Email, None, Some(addr), &text, now))
-                .await?;
+            store::deliveries::enqueue(
+                tx,
+                &delivery(
+                    &event_id,
+                    a.event,
+                    Channel::Email,
+                    None,
+                    Some(addr),
+                    &text,
+                    now,
+                ),
+            )
+            .await?;
         }
     }
     for w in store::webhooks::list_in(tx).await? {
         if w.wants(a.event) {
             store::deliveries::enqueue(
                 tx,
-                &delivery(&event_id, a.event, Channel::Webhook, Some(&w.id), None, &text, now),
+                &delivery(
+                    &event_id,
+                    a.event,
+                    Channel::Webhook,
+                    Some(&w.id),
+                    None,
+                    &text,
+                    now,
+                ),
             )
             .await?;
         }
@@ -304,8 +323,7 @@ pub struct Preference {
 pub async fn preferences(app: &App, by: &Caller) -> AppResult<Vec<Preference>> {
     let off = store::notifications::preferences(&app.db, &by.id).await?;
     let on = |event: &str, channel: &str| {
-        !off
-            .iter()
+        !off.iter()
             .any(|(e, c, enabled)| e == event && c == channel && !enabled)
     };
     Ok(EVENTS
@@ -330,7 +348,11 @@ pub async fn set_preferences(
         if !EVENTS.contains(&p.event.as_str()) {
             errs.add(
                 &format!("preferences[{i}].event"),
-                format!("'{}' is not an event (one of: {})", p.event, EVENTS.join(", ")),
+                format!(
+                    "'{}' is not an event (one of: {})",
+                    p.event,
+                    EVENTS.join(", ")
+                ),
             );
         } else if !seen.insert(p.event.clone()) {
             errs.add(&format!("preferences[{i}].event"), "is listed twice");
@@ -352,7 +374,8 @@ pub async fn set_preferences(
     let mut e = by.audit("notification.preferences", store::audit::Outcome::Success);
     e.resource_type = Some("user".into());
     e.resource_id = Some(by.id.clone());
-    e.details = json!({ "off": rows.iter().map(|(e, c, _)| format!("{e}:{c}")).collect::<Vec<_>>() });
+    e.details =
+        json!({ "off": rows.iter().map(|(e, c, _)| format!("{e}:{c}")).collect::<Vec<_>>() });
     store::audit::append(&mut tx, e).await?;
     tx.commit().await?;
     preferences(app, by).await

@@ -83,12 +83,19 @@ async fn view(app: &App, r: Review) -> AppResult<ReviewView> {
     Ok(view_of(r, name))
 }
 
-/// Reviews are read by reviewers and by the developers whose modules they are.
+/// Who reads reviews and takes part in their discussion: reviewers, the developers
+/// whose modules they are, and publishers (who publish what was approved).
+pub const READERS: &[Permission] = &[
+    Permission::ModulesReview,
+    Permission::ModulesDevelop,
+    Permission::ModulesPublish,
+];
+
 fn require_reader(by: &Caller) -> AppResult<()> {
-    if by.can(Permission::ModulesReview) {
+    if READERS.iter().any(|p| by.can(*p)) {
         return Ok(());
     }
-    by.require(Permission::ModulesDevelop)
+    by.require(Permission::ModulesReview)
 }
 
 async fn find(app: &App, id: &str) -> AppResult<Review> {
@@ -125,12 +132,7 @@ async fn authors_since_approval(tx: &mut Tx, module_id: &str) -> AppResult<BTree
 }
 
 /// The facts a review action is judged on.
-fn facts_for(
-    by: &Caller,
-    action: Action,
-    review: &Review,
-    authors: &BTreeSet<String>,
-) -> Facts {
+fn facts_for(by: &Caller, action: Action, review: &Review, authors: &BTreeSet<String>) -> Facts {
     Facts {
         permitted: by.can(action.permission()),
         version: None,
@@ -142,7 +144,11 @@ fn facts_for(
 
 /// The people a module's events concern besides its reviewers: its owner, every
 /// author of a version, and the submitter.
-async fn module_people(app: &App, module: &modules::Module, review: &Review) -> AppResult<BTreeSet<String>> {
+async fn module_people(
+    app: &App,
+    module: &modules::Module,
+    review: &Review,
+) -> AppResult<BTreeSet<String>> {
     let mut out: BTreeSet<String> = store::modules::versions(&app.db, &module.id)
         .await?
         .into_iter()
@@ -186,7 +192,10 @@ fn check_reviewers(
         let n = n.trim();
         let field = format!("reviewers[{i}]");
         if !reviewers.iter().any(|u| u.username == n) {
-            errs.add(&field, format!("'{n}' is not an active user with the 'modules.review' permission"));
+            errs.add(
+                &field,
+                format!("'{n}' is not an active user with the 'modules.review' permission"),
+            );
         } else if authors.contains(n) {
             errs.add(
                 &field,
@@ -199,11 +208,18 @@ fn check_reviewers(
     out
 }
 
-async fn record(tx: &mut Tx, by: &Caller, action: &str, r: &Review, details: Value) -> AppResult<()> {
+async fn record(
+    tx: &mut Tx,
+    by: &Caller,
+    action: &str,
+    r: &Review,
+    details: Value,
+) -> AppResult<()> {
     let mut e = by.audit(action, Outcome::Success);
     e.resource_type = Some("review".into());
     e.resource_id = Some(r.id.clone());
-    let mut d = json!({ "module": r.module_id, "version": r.version, "contentHash": r.content_hash });
+    let mut d =
+        json!({ "module": r.module_id, "version": r.version, "contentHash": r.content_hash });
     if let (Some(o), Some(x)) = (d.as_object_mut(), details.as_object()) {
         o.extend(x.clone());
     }
@@ -237,7 +253,12 @@ fn not_ready(version: i64, unmet: Vec<Unmet>) -> AppError {
 }
 
 /// Submits the module's current version for review.
-pub async fn submit(app: &App, by: &Caller, module_id: &str, input: SubmitInput) -> AppResult<ReviewView> {
+pub async fn submit(
+    app: &App,
+    by: &Caller,
+    module_id: &str,
+    input: SubmitInput,
+) -> AppResult<ReviewView> {
     by.require(Permission::ModulesDevelop)?;
     let module = modules::get(app, by, module_id).await?;
     let mut errs = FieldErrors::default();
@@ -249,7 +270,9 @@ pub async fn submit(app: &App, by: &Caller, module_id: &str, input: SubmitInput)
         errs.add("version", "must be a version number (1 or more)");
     }
     errs.into_result()?;
-    let v: VersionView = modules::version(app, by, module_id, input.version).await?.into();
+    let v: VersionView = modules::version(app, by, module_id, input.version)
+        .await?
+        .into();
     let (mut unmet, run) = test_runs::unmet(app, module_id, &v).await?;
     if input.version != module.current_version {
         unmet.insert(
@@ -315,14 +338,28 @@ pub async fn submit(app: &App, by: &Caller, module_id: &str, input: SubmitInput)
         created_at: now,
         updated_at: now,
     };
-    store::reviews::insert(&mut tx, &review).await.map_err(|e| match e {
-        store::StoreError::Conflict(_) => AppError::conflict("the module has an open review already"),
-        e => e.into(),
-    })?;
+    store::reviews::insert(&mut tx, &review)
+        .await
+        .map_err(|e| match e {
+            store::StoreError::Conflict(_) => {
+                AppError::conflict("the module has an open review already")
+            }
+            e => e.into(),
+        })?;
     store::modules::set_status(&mut tx, module_id, status).await?;
     record(&mut tx, by, "review.submit", &review, json!({ "reviewers": review.reviewers, "testRun": review.test_run_id, "coverage": review.coverage })).await?;
     let recipients = review_people(&people, &review);
-    let announced = announce(app, &mut tx, &people, by, "review.submitted", &module, &review, recipients).await?;
+    let announced = announce(
+        app,
+        &mut tx,
+        &people,
+        by,
+        "review.submitted",
+        &module,
+        &review,
+        recipients,
+    )
+    .await?;
     tx.commit().await?;
     app.signals.announced(announced);
     view(app, review).await
@@ -397,7 +434,9 @@ pub fn parse_status(s: &str) -> AppResult<Option<ReviewStatus>> {
     if s.is_empty() {
         return Ok(None);
     }
-    s.parse().map(Some).map_err(|e: String| AppError::invalid("status", e))
+    s.parse()
+        .map(Some)
+        .map_err(|e: String| AppError::invalid("status", e))
 }
 
 /// Reviews, newest first.
@@ -424,7 +463,10 @@ pub async fn list(
 
 /// A module's reviews, newest first (the workspace shows the latest decision).
 pub async fn for_module(app: &App, by: &Caller, module_id: &str) -> AppResult<Vec<ReviewView>> {
-    let m = modules::get(app, by, module_id).await?;
+    require_reader(by)?;
+    let m = store::modules::get(&app.db, module_id)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("module {module_id}")))?;
     Ok(store::reviews::for_module(&app.db, module_id)
         .await?
         .into_iter()
@@ -561,15 +603,18 @@ async fn generations(app: &App, module_id: &str) -> AppResult<Vec<Generation>> {
 
 /// What `by` may do with `review`, each `None` when allowed.
 async fn allowed(app: &App, by: &Caller, review: &Review, status: Status) -> AppResult<Allowed> {
-    let authors: BTreeSet<String> = store::reviews::authors_since_approval(&app.db, &review.module_id)
-        .await?
-        .into_iter()
-        .collect();
+    let authors: BTreeSet<String> =
+        store::reviews::authors_since_approval(&app.db, &review.module_id)
+            .await?
+            .into_iter()
+            .collect();
     let ask = |action: Action| {
         lifecycle::next(status, action, facts_for(by, action, review, &authors))
             .err()
             .map(|r| r.to_string())
-            .or_else(|| (!review.status.is_open()).then(|| format!("the review is {}", review.status)))
+            .or_else(|| {
+                (!review.status.is_open()).then(|| format!("the review is {}", review.status))
+            })
     };
     Ok(Allowed {
         claim: ask(Action::Claim),
@@ -588,7 +633,12 @@ pub async fn get(app: &App, by: &Caller, id: &str) -> AppResult<ReviewDetail> {
         .ok_or_else(|| AppError::not_found(format!("module {}", review.module_id)))?;
     let version: VersionView = store::modules::version(&app.db, &review.module_id, review.version)
         .await?
-        .ok_or_else(|| AppError::not_found(format!("version {} of module {}", review.version, review.module_id)))?
+        .ok_or_else(|| {
+            AppError::not_found(format!(
+                "version {} of module {}",
+                review.version, review.module_id
+            ))
+        })?
         .into();
     let live = app.live.get().spec.clone();
     let patch_text = match &version.patch {
@@ -642,20 +692,26 @@ pub async fn get(app: &App, by: &Caller, id: &str) -> AppResult<ReviewDetail> {
 }
 
 /// Names the review's reviewers (administrators).
-pub async fn assign(app: &App, by: &Caller, id: &str, reviewers: &[String]) -> AppResult<ReviewView> {
-    if !by.roles.contains(&PlatformRole::Admin) {
-        return Err(AppError::Forbidden {
-            code: "forbidden",
-            reason: "only administrators assign reviewers".into(),
-        });
-    }
+pub async fn assign(
+    app: &App,
+    by: &Caller,
+    id: &str,
+    reviewers: &[String],
+) -> AppResult<ReviewView> {
+    by.require(Permission::ReviewsAssign)?;
     let people = notifications::people(app).await?;
     let mut tx = app.db.begin().await?;
     let review = find_in(&mut tx, id).await?;
     if !review.status.is_open() {
         return Err(AppError::Conflict(Box::new(
-            Problem::new("wrong_status", format!("the review is {}; only open reviews get reviewers", review.status))
-                .detail("status", review.status),
+            Problem::new(
+                "wrong_status",
+                format!(
+                    "the review is {}; only open reviews get reviewers",
+                    review.status
+                ),
+            )
+            .detail("status", review.status),
         )));
     }
     let authors = authors_since_approval(&mut tx, &review.module_id).await?;
@@ -668,10 +724,27 @@ pub async fn assign(app: &App, by: &Caller, id: &str, reviewers: &[String]) -> A
     store::reviews::set_reviewers(&mut tx, id, &names).await?;
     let review = find_in(&mut tx, id).await?;
     let module = module_in(&mut tx, &review.module_id).await?;
-    record(&mut tx, by, "review.assign", &review, json!({ "reviewers": names })).await?;
+    record(
+        &mut tx,
+        by,
+        "review.assign",
+        &review,
+        json!({ "reviewers": names }),
+    )
+    .await?;
     let mut recipients: BTreeSet<String> = names.iter().cloned().collect();
     recipients.insert(review.submitted_by.clone());
-    let announced = announce(app, &mut tx, &people, by, "review.assigned", &module, &review, recipients).await?;
+    let announced = announce(
+        app,
+        &mut tx,
+        &people,
+        by,
+        "review.assigned",
+        &module,
+        &review,
+        recipients,
+    )
+    .await?;
     tx.commit().await?;
     app.signals.announced(announced);
     view(app, review).await
@@ -691,8 +764,20 @@ pub async fn claim(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView> {
     let review = find_in(&mut tx, id).await?;
     let module = module_in(&mut tx, &review.module_id).await?;
     let authors = authors_since_approval(&mut tx, &review.module_id).await?;
-    let status = lifecycle::next(module.status, Action::Claim, facts_for(by, Action::Claim, &review, &authors))?;
-    if !store::reviews::transition(&mut tx, id, OPEN, ReviewStatus::Reviewing, Decision::default()).await? {
+    let status = lifecycle::next(
+        module.status,
+        Action::Claim,
+        facts_for(by, Action::Claim, &review, &authors),
+    )?;
+    if !store::reviews::transition(
+        &mut tx,
+        id,
+        OPEN,
+        ReviewStatus::Reviewing,
+        Decision::default(),
+    )
+    .await?
+    {
         return Err(moved(&review));
     }
     let mut names = review.reviewers.clone();
@@ -702,9 +787,26 @@ pub async fn claim(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView> {
     }
     store::modules::set_status(&mut tx, &module.id, status).await?;
     let review = find_in(&mut tx, id).await?;
-    record(&mut tx, by, "review.claim", &review, json!({ "reviewers": names })).await?;
+    record(
+        &mut tx,
+        by,
+        "review.claim",
+        &review,
+        json!({ "reviewers": names }),
+    )
+    .await?;
     let recipients = module_people(app, &module, &review).await?;
-    let announced = announce(app, &mut tx, &people, by, "review.claimed", &module, &review, recipients).await?;
+    let announced = announce(
+        app,
+        &mut tx,
+        &people,
+        by,
+        "review.claimed",
+        &module,
+        &review,
+        recipients,
+    )
+    .await?;
     tx.commit().await?;
     app.signals.announced(announced);
     view(app, review).await
@@ -715,7 +817,10 @@ fn moved(r: &Review) -> AppError {
     AppError::Conflict(Box::new(
         Problem::new(
             "conflict",
-            format!("the review is {} now: someone acted on it at the same moment; reload it", r.status),
+            format!(
+                "the review is {} now: someone acted on it at the same moment; reload it",
+                r.status
+            ),
         )
         .detail("status", r.status),
     ))
@@ -728,10 +833,21 @@ enum Verdict {
 }
 
 /// Approves the version under review (bound to its content hash).
-pub async fn approve(app: &App, by: &Caller, id: &str, note: Option<&str>) -> AppResult<ReviewView> {
-    let note = note.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+pub async fn approve(
+    app: &App,
+    by: &Caller,
+    id: &str,
+    note: Option<&str>,
+) -> AppResult<ReviewView> {
+    let note = note
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned);
     if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
-        return Err(AppError::invalid("note", format!("must be at most {NOTE_MAX} characters")));
+        return Err(AppError::invalid(
+            "note",
+            format!("must be at most {NOTE_MAX} characters"),
+        ));
     }
     decide(app, by, id, Verdict::Approve(note)).await
 }
@@ -740,18 +856,36 @@ pub async fn approve(app: &App, by: &Caller, id: &str, note: Option<&str>) -> Ap
 pub async fn reject(app: &App, by: &Caller, id: &str, reason: &str) -> AppResult<ReviewView> {
     let reason = reason.trim();
     if reason.is_empty() {
-        return Err(AppError::invalid("reason", "say why the version is rejected"));
+        return Err(AppError::invalid(
+            "reason",
+            "say why the version is rejected",
+        ));
     }
     if reason.chars().count() > NOTE_MAX {
-        return Err(AppError::invalid("reason", format!("must be at most {NOTE_MAX} characters")));
+        return Err(AppError::invalid(
+            "reason",
+            format!("must be at most {NOTE_MAX} characters"),
+        ));
     }
     decide(app, by, id, Verdict::Reject(reason.to_owned())).await
 }
 
 async fn decide(app: &App, by: &Caller, id: &str, verdict: Verdict) -> AppResult<ReviewView> {
     let (action, to, decision, reason, event) = match &verdict {
-        Verdict::Approve(n) => (Action::Approve, ReviewStatus::Approved, "approved", n.clone(), "review.approved"),
-        Verdict::Reject(r) => (Action::Reject, ReviewStatus::Rejected, "rejected", Some(r.clone()), "review.rejected"),
+        Verdict::Approve(n) => (
+            Action::Approve,
+            ReviewStatus::Approved,
+            "approved",
+            n.clone(),
+            "review.approved",
+        ),
+        Verdict::Reject(r) => (
+            Action::Reject,
+            ReviewStatus::Rejected,
+            "rejected",
+            Some(r.clone()),
+            "review.rejected",
+        ),
     };
     by.require(action.permission())?;
     let people = notifications::people(app).await?;
@@ -762,7 +896,11 @@ async fn decide(app: &App, by: &Caller, id: &str, verdict: Verdict) -> AppResult
         return Err(moved(&review));
     }
     let authors = authors_since_approval(&mut tx, &review.module_id).await?;
-    let status = lifecycle::next(module.status, action, facts_for(by, action, &review, &authors))?;
+    let status = lifecycle::next(
+        module.status,
+        action,
+        facts_for(by, action, &review, &authors),
+    )?;
     // The version must still be what was submitted (versions are immutable, but a
     // decision should never rest on an assumption).
     let v = store::modules::version(&app.db, &review.module_id, review.version).await?;
@@ -782,7 +920,14 @@ async fn decide(app: &App, by: &Caller, id: &str, verdict: Verdict) -> AppResult
     }
     store::modules::set_status(&mut tx, &module.id, status).await?;
     let review = find_in(&mut tx, id).await?;
-    record(&mut tx, by, &format!("review.{}", action.as_str()), &review, json!({ "reason": reason })).await?;
+    record(
+        &mut tx,
+        by,
+        &format!("review.{}", action.as_str()),
+        &review,
+        json!({ "reason": reason }),
+    )
+    .await?;
     let mut recipients = module_people(app, &module, &review).await?;
     if matches!(verdict, Verdict::Approve(_)) {
         recipients.extend(
@@ -792,7 +937,10 @@ async fn decide(app: &App, by: &Caller, id: &str, verdict: Verdict) -> AppResult
                 .map(|u| u.username.clone()),
         );
     }
-    let announced = announce(app, &mut tx, &people, by, event, &module, &review, recipients).await?;
+    let announced = announce(
+        app, &mut tx, &people, by, event, &module, &review, recipients,
+    )
+    .await?;
     tx.commit().await?;
     app.signals.announced(announced);
     view(app, review).await
@@ -809,15 +957,37 @@ pub async fn withdraw(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView>
         return Err(moved(&review));
     }
     let authors = authors_since_approval(&mut tx, &review.module_id).await?;
-    let status = lifecycle::next(module.status, Action::Withdraw, facts_for(by, Action::Withdraw, &review, &authors))?;
-    if !store::reviews::transition(&mut tx, id, OPEN, ReviewStatus::Withdrawn, Decision::default()).await? {
+    let status = lifecycle::next(
+        module.status,
+        Action::Withdraw,
+        facts_for(by, Action::Withdraw, &review, &authors),
+    )?;
+    if !store::reviews::transition(
+        &mut tx,
+        id,
+        OPEN,
+        ReviewStatus::Withdrawn,
+        Decision::default(),
+    )
+    .await?
+    {
         return Err(moved(&review));
     }
     store::modules::set_status(&mut tx, &module.id, status).await?;
     let review = find_in(&mut tx, id).await?;
     record(&mut tx, by, "review.withdraw", &review, json!({})).await?;
     let recipients = review_people(&people, &review);
-    let announced = announce(app, &mut tx, &people, by, "review.withdrawn", &module, &review, recipients).await?;
+    let announced = announce(
+        app,
+        &mut tx,
+        &people,
+        by,
+        "review.withdrawn",
+        &module,
+        &review,
+        recipients,
+    )
+    .await?;
     tx.commit().await?;
     app.signals.announced(announced);
     view(app, review).await
@@ -834,15 +1004,40 @@ pub(crate) async fn supersede_open(
     let Some(review) = store::reviews::open_for_module_in(tx, &module.id).await? else {
         return Ok(Vec::new());
     };
-    if !store::reviews::transition(tx, &review.id, OPEN, ReviewStatus::Superseded, Decision::default()).await? {
+    if !store::reviews::transition(
+        tx,
+        &review.id,
+        OPEN,
+        ReviewStatus::Superseded,
+        Decision::default(),
+    )
+    .await?
+    {
         return Ok(Vec::new());
     }
     let review = find_in(tx, &review.id).await?;
-    record(tx, by, "review.supersede", &review, json!({ "newVersion": module.current_version + 1 })).await?;
+    record(
+        tx,
+        by,
+        "review.supersede",
+        &review,
+        json!({ "newVersion": module.current_version + 1 }),
+    )
+    .await?;
     let people = notifications::people(app).await?;
     let mut recipients = review_people(&people, &review);
     recipients.insert(review.submitted_by.clone());
-    announce(app, tx, &people, by, "review.superseded", module, &review, recipients).await
+    announce(
+        app,
+        tx,
+        &people,
+        by,
+        "review.superseded",
+        module,
+        &review,
+        recipients,
+    )
+    .await
 }
 
 /// A new comment.
@@ -853,7 +1048,12 @@ pub struct CommentInput {
     pub reply_to: Option<String>,
 }
 
-pub async fn comment(app: &App, by: &Caller, id: &str, input: CommentInput) -> AppResult<CommentView> {
+pub async fn comment(
+    app: &App,
+    by: &Caller,
+    id: &str,
+    input: CommentInput,
+) -> AppResult<CommentView> {
     require_reader(by)?;
     let review = find(app, id).await?;
     let mut errs = FieldErrors::default();
@@ -872,14 +1072,20 @@ pub async fn comment(app: &App, by: &Caller, id: &str, input: CommentInput) -> A
         if op < 0 || op >= count {
             errs.add(
                 "operation",
-                format!("version {} has operations 0 to {}; there is no operation {op}", review.version, count - 1),
+                format!(
+                    "version {} has operations 0 to {}; there is no operation {op}",
+                    review.version,
+                    count - 1
+                ),
             );
         }
     }
     let people = notifications::people(app).await?;
     let mut tx = app.db.begin().await?;
     if let Some(parent) = &input.reply_to
-        && store::reviews::comment_in(&mut tx, id, parent).await?.is_none()
+        && store::reviews::comment_in(&mut tx, id, parent)
+            .await?
+            .is_none()
     {
         errs.add("replyTo", format!("review {id} has no comment {parent}"));
     }
@@ -897,19 +1103,46 @@ pub async fn comment(app: &App, by: &Caller, id: &str, input: CommentInput) -> A
         created_at: now_ms(),
     };
     store::reviews::insert_comment(&mut tx, &c).await?;
-    record(&mut tx, by, "review.comment", &review, json!({ "comment": c.id, "operation": c.operation, "replyTo": c.reply_to })).await?;
+    record(
+        &mut tx,
+        by,
+        "review.comment",
+        &review,
+        json!({ "comment": c.id, "operation": c.operation, "replyTo": c.reply_to }),
+    )
+    .await?;
     let module = module_in(&mut tx, &review.module_id).await?;
     let mut recipients = module_people(app, &module, &review).await?;
     recipients.extend(review.reviewers.iter().cloned());
     recipients.extend(review.decided_by.iter().cloned());
-    recipients.extend(store::reviews::comments(&app.db, id).await?.into_iter().map(|c| c.author));
-    let announced = announce(app, &mut tx, &people, by, "review.commented", &module, &review, recipients).await?;
+    recipients.extend(
+        store::reviews::comments(&app.db, id)
+            .await?
+            .into_iter()
+            .map(|c| c.author),
+    );
+    let announced = announce(
+        app,
+        &mut tx,
+        &people,
+        by,
+        "review.commented",
+        &module,
+        &review,
+        recipients,
+    )
+    .await?;
     tx.commit().await?;
     app.signals.announced(announced);
     Ok(c.into())
 }
 
-pub async fn resolve_comment(app: &App, by: &Caller, id: &str, comment_id: &str) -> AppResult<CommentView> {
+pub async fn resolve_comment(
+    app: &App,
+    by: &Caller,
+    id: &str,
+    comment_id: &str,
+) -> AppResult<CommentView> {
     require_reader(by)?;
     let review = find(app, id).await?;
     let mut tx = app.db.begin().await?;
@@ -917,9 +1150,18 @@ pub async fn resolve_comment(app: &App, by: &Caller, id: &str, comment_id: &str)
         .await?
         .ok_or_else(|| AppError::not_found(format!("comment {comment_id} of review {id}")))?;
     if !store::reviews::resolve_comment(&mut tx, comment_id, &by.username).await? {
-        return Err(AppError::conflict(format!("comment {comment_id} is resolved already")));
+        return Err(AppError::conflict(format!(
+            "comment {comment_id} is resolved already"
+        )));
     }
-    record(&mut tx, by, "review.comment_resolve", &review, json!({ "comment": c.id })).await?;
+    record(
+        &mut tx,
+        by,
+        "review.comment_resolve",
+        &review,
+        json!({ "comment": c.id }),
+    )
+    .await?;
     let c = store::reviews::comment_in(&mut tx, id, comment_id)
         .await?
         .ok_or_else(|| AppError::not_found(format!("comment {comment_id}")))?;

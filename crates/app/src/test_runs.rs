@@ -255,7 +255,10 @@ pub async fn unmet(
     if !v.valid {
         out.push(Unmet::new("invalid", format!("version {n} is invalid")));
     } else if v.level == Level::L3 {
-        out.push(Unmet::new("blocked", format!("version {n} is L3 (blocked)")));
+        out.push(Unmet::new(
+            "blocked",
+            format!("version {n} is L3 (blocked)"),
+        ));
     }
     if v.needs_confirmation {
         out.push(Unmet::new(

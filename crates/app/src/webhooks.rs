@@ -34,7 +34,10 @@ pub fn signature(secret: &str, id: &str, timestamp: i64, body: &str) -> Option<S
     let mut mac = Hmac::<Sha256>::new_from_slice(&key).ok()?;
     mac.update(format!("{id}.{timestamp}.").as_bytes());
     mac.update(body.as_bytes());
-    Some(format!("v1,{}", STANDARD.encode(mac.finalize().into_bytes())))
+    Some(format!(
+        "v1,{}",
+        STANDARD.encode(mac.finalize().into_bytes())
+    ))
 }
 
 /// A webhook as administrators see it (never its secret).
@@ -181,7 +184,12 @@ pub async fn create(app: &App, by: &Caller, input: WebhookInput) -> AppResult<We
     })
 }
 
-pub async fn update(app: &App, by: &Caller, id: &str, input: WebhookInput) -> AppResult<WebhookView> {
+pub async fn update(
+    app: &App,
+    by: &Caller,
+    id: &str,
+    input: WebhookInput,
+) -> AppResult<WebhookView> {
     by.require(Permission::WebhooksManage)?;
     let mut w = find(app, id).await?;
     let mut errs = FieldErrors::default();

@@ -27,8 +27,8 @@ pub mod test_runs;
 pub mod testing;
 pub mod tokens;
 pub mod users;
-pub mod webhooks;
 mod vocab;
+pub mod webhooks;
 
 pub use db::{Backend, Db, Tx};
 pub use error::StoreError;

@@ -35,7 +35,9 @@ pub async fn list(
     let sql = format!(
         "SELECT {COLUMNS} FROM notifications WHERE user_id = $1{filter} ORDER BY created_at DESC, id DESC LIMIT $2"
     );
-    Ok(with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(limit).fetch_all(c).await?))
+    Ok(
+        with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(user_id).bind(limit).fetch_all(c).await?),
+    )
 }
 
 /// How many unread notifications the user has, and the newest one's id (what a
@@ -72,7 +74,10 @@ pub async fn mark_all_read(db: &Db, user_id: &str) -> Result<u64, StoreError> {
 }
 
 /// The choices a user made: (event, channel, enabled). Anything not listed is on.
-pub async fn preferences(db: &Db, user_id: &str) -> Result<Vec<(String, String, bool)>, StoreError> {
+pub async fn preferences(
+    db: &Db,
+    user_id: &str,
+) -> Result<Vec<(String, String, bool)>, StoreError> {
     Ok(with_db!(db, c => sqlx::query_as(
         "SELECT event, channel, enabled FROM notification_preferences WHERE user_id = $1 ORDER BY event, channel")
         .bind(user_id).fetch_all(c).await?))

@@ -124,7 +124,10 @@ pub async fn get_in(tx: &mut Tx, id: &str) -> Result<Option<Review>, StoreError>
 }
 
 /// The module's open review, as the transaction sees it.
-pub async fn open_for_module_in(tx: &mut Tx, module_id: &str) -> Result<Option<Review>, StoreError> {
+pub async fn open_for_module_in(
+    tx: &mut Tx,
+    module_id: &str,
+) -> Result<Option<Review>, StoreError> {
     let sql = format!(
         "SELECT {COLUMNS} FROM ai_module_reviews WHERE module_id = $1 AND status IN ('pending', 'reviewing')"
     );
@@ -259,8 +262,7 @@ pub struct Comment {
     pub created_at: i64,
 }
 
-const COMMENT_COLUMNS: &str =
-    "id, review_id, author, body, operation, reply_to, resolved, resolved_by, resolved_at, created_at";
+const COMMENT_COLUMNS: &str = "id, review_id, author, body, operation, reply_to, resolved, resolved_by, resolved_at, created_at";
 
 pub async fn insert_comment(tx: &mut Tx, c: &Comment) -> Result<(), StoreError> {
     with_tx!(tx, conn => sqlx::query(
@@ -277,7 +279,9 @@ pub async fn comments(db: &Db, review_id: &str) -> Result<Vec<Comment>, StoreErr
     let sql = format!(
         "SELECT {COMMENT_COLUMNS} FROM review_comments WHERE review_id = $1 ORDER BY created_at, id"
     );
-    Ok(with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).fetch_all(c).await?))
+    Ok(
+        with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).fetch_all(c).await?),
+    )
 }
 
 pub async fn comment_in(
@@ -285,10 +289,11 @@ pub async fn comment_in(
     review_id: &str,
     id: &str,
 ) -> Result<Option<Comment>, StoreError> {
-    let sql = format!(
-        "SELECT {COMMENT_COLUMNS} FROM review_comments WHERE review_id = $1 AND id = $2"
-    );
-    Ok(with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).bind(id).fetch_optional(c).await?))
+    let sql =
+        format!("SELECT {COMMENT_COLUMNS} FROM review_comments WHERE review_id = $1 AND id = $2");
+    Ok(
+        with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(review_id).bind(id).fetch_optional(c).await?),
+    )
 }
 
 /// Marks a comment resolved; `false` when it already was.

@@ -335,8 +335,14 @@ mod tests {
                 unassigned: true,
                 ..facts(true, Some(VALID))
             };
-            assert_eq!(next(status, Action::Approve, other), Err(Refusal::NotAssigned));
-            assert_eq!(next(status, Action::Reject, other), Err(Refusal::NotAssigned));
+            assert_eq!(
+                next(status, Action::Approve, other),
+                Err(Refusal::NotAssigned)
+            );
+            assert_eq!(
+                next(status, Action::Reject, other),
+                Err(Refusal::NotAssigned)
+            );
             // Claiming is how an unassigned reviewer takes it.
             assert_eq!(next(status, Action::Claim, other), Ok(Status::Reviewing));
         }

@@ -237,6 +237,19 @@ async fn check(
                 ));
             }
         }
+        (Access::AnyOf(ps), Some(u)) => {
+            if !ps.iter().any(|p| u.can(*p)) {
+                let names: Vec<&str> = ps.iter().map(|p| p.as_str()).collect();
+                return Err(deny(
+                    surface,
+                    ApiError::forbidden(format!(
+                        "this needs one of the permissions {}",
+                        names.join(", ")
+                    )),
+                    &req,
+                ));
+            }
+        }
     }
     if is_safe(req.method()) {
         return Ok(req);

@@ -615,3 +615,139 @@ async fn a_developer_runs_the_tests_and_reads_the_report() {
     wd.quit().await.unwrap();
     result
 }
+
+#[tokio::test]
+async fn a_developer_submits_a_reviewer_comments_and_rejects_the_author_cannot_approve() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn().await;
+    let admin = app.admin().await;
+    // The developer may review too: only four-eyes keeps them from deciding.
+    app.create_user(&admin, "dana", &["developer", "reviewer"])
+        .await;
+    app.create_user(&admin, "rita", &["reviewer"]).await;
+    let dana = app.login("dana", "dana-password").await;
+    let id = dana
+        .post("/api/modules")
+        .json(&serde_json::json!({ "name": "Loyalty" }))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (path, body) in [
+        (
+            format!("/api/modules/{id}/generate"),
+            serde_json::json!({ "prompt": "add an integer field loyaltyPoints to Customer with min 0" }),
+        ),
+        (
+            format!("/api/modules/{id}/test-runs"),
+            serde_json::json!({}),
+        ),
+    ] {
+        assert_eq!(
+            dana.post(&path).json(&body).send().await.unwrap().status(),
+            201
+        );
+    }
+    let dev = browser(&driver).await;
+    let rev = browser(&driver).await;
+    let result = async {
+        login(&rev, &app.base, "rita", "rita-password").await;
+        // The bell starts empty.
+        let bell = rev.find(By::Id("unread-count")).await.unwrap();
+        assert_eq!(bell.text().await.unwrap(), "");
+
+        // The developer submits from the workspace and lands on the review page,
+        // where four-eyes disables approving, with the reason.
+        login(&dev, &app.base, "dana", "dana-password").await;
+        dev.goto(format!("{}/admin/ai-modules/develop/{id}", app.base))
+            .await
+            .unwrap();
+        type_into(&dev, "submit-note", "ready for a look").await;
+        click(&dev, By::Id("submit-review")).await;
+        url_eventually(&dev, "/admin/ai-modules/review/").await;
+        text_eventually(&dev, By::Id("review-status"), "pending").await;
+        let approve = dev.find(By::Id("approve")).await.unwrap();
+        assert!(
+            !approve.is_enabled().await.unwrap(),
+            "the author cannot approve"
+        );
+        let why = approve.attr("title").await.unwrap().unwrap_or_default();
+        assert!(why.contains("four-eyes"), "{why}");
+
+        // The reviewer's bell counts it live; the queue lists it.
+        text_eventually(&rev, By::Id("unread-count"), "1").await;
+        click(
+            &rev,
+            By::Css("a[data-menu-path='/admin/ai-modules/review']"),
+        )
+        .await;
+        click(&rev, By::Css("#review-queue a")).await;
+        text_eventually(&rev, By::Id("review-head"), "Loyalty").await;
+        let ops = rev.find_all(By::Css("#operations li")).await.unwrap();
+        assert!(!ops.is_empty());
+        assert!(ops[0].text().await.unwrap().contains("L1"));
+        assert!(
+            rev.find(By::Id("spec-diff"))
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+                .contains("loyaltyPoints")
+        );
+        text_eventually(&rev, By::Id("test-report"), "passed").await;
+
+        // A comment on operation 0, shown under that operation.
+        type_into(&rev, "comment-body", "Why **no maximum**?").await;
+        rev.find(By::Css("#comment-operation option[value='0']"))
+            .await
+            .unwrap()
+            .click()
+            .await
+            .unwrap();
+        click(&rev, By::Id("comment-submit")).await;
+        text_eventually(
+            &rev,
+            By::Css("#operations li[data-op='0'] .comment-body strong"),
+            "no maximum",
+        )
+        .await;
+
+        // Rejecting asks for a reason (the browser refuses an empty one); with one, it is rejected.
+        click(&rev, By::Id("reject")).await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        text_eventually(&rev, By::Id("review-status"), "pending").await;
+        type_into(&rev, "reject-reason", "points need a maximum").await;
+        click(&rev, By::Id("reject")).await;
+        text_eventually(&rev, By::Id("review-status"), "rejected").await;
+        text_eventually(&rev, By::Id("decision-reason"), "points need a maximum").await;
+
+        // The developer sees the reason in the workspace and a notification.
+        dev.goto(format!("{}/admin/ai-modules/develop/{id}", app.base))
+            .await
+            .unwrap();
+        text_eventually(&dev, By::Id("review-reason"), "points need a maximum").await;
+        text_eventually(&dev, By::Id("unread-count"), "2").await;
+        click(&dev, By::Id("bell")).await;
+        text_eventually(&dev, By::Id("notifications"), "rejected version").await;
+
+        // In Chinese, the queue speaks Chinese.
+        rev.goto(format!("{}/lang/zh", app.base)).await.unwrap();
+        rev.goto(format!("{}/admin/ai-modules/review", app.base))
+            .await
+            .unwrap();
+        text_eventually(&rev, By::Tag("h1"), "AI 模块审核").await;
+        text_eventually(&rev, By::Id("review-queue"), "已驳回").await;
+    }
+    .await;
+    dev.quit().await.unwrap();
+    rev.quit().await.unwrap();
+    result
+}

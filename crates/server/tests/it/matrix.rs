@@ -87,6 +87,9 @@ async fn every_route_every_role() {
             let allowed = match route.access {
                 Access::Public | Access::Authenticated => true,
                 Access::Permission(p) => roles.iter().any(|r| r.permissions().contains(&p)),
+                Access::AnyOf(ps) => roles
+                    .iter()
+                    .any(|r| ps.iter().any(|p| r.permissions().contains(p))),
             };
             let resp = call(&app, route, Some((&token, &csrf))).await;
             let status = resp.status();

@@ -37,6 +37,7 @@ async fn the_menu_shows_what_the_user_may_open() {
             "/admin/ai-models",
             "/admin/ai-modules/develop",
             "/admin/ai-modules/test",
+            "/admin/ai-modules/review",
             "/admin/audit",
             "/admin/users",
             "/admin/menus"
@@ -54,8 +55,12 @@ async fn the_menu_shows_what_the_user_may_open() {
         .unwrap();
     assert_eq!(
         paths(&rev),
-        ["/admin/ai-modules/test", "/admin/audit"],
-        "review is permitted too, but its page does not exist yet, so it stays hidden"
+        [
+            "/admin/ai-modules/test",
+            "/admin/ai-modules/review",
+            "/admin/audit"
+        ],
+        "publishing is not permitted; its page does not exist yet either"
     );
     let dev: Value = app
         .login("dev", "dev-password")
@@ -92,11 +97,11 @@ async fn the_menu_shows_what_the_user_may_open() {
         .unwrap();
     assert_eq!(models["pageExists"], true);
     assert_eq!(models["permission"], "models.manage");
-    let review = items
+    let publish = items
         .iter()
-        .find(|i| i["path"] == "/admin/ai-modules/review")
+        .find(|i| i["path"] == "/admin/ai-modules/publish")
         .unwrap();
-    assert_eq!(review["pageExists"], false, "no page yet, so hidden");
+    assert_eq!(publish["pageExists"], false, "no page yet, so hidden");
 }
 
 #[tokio::test]
@@ -140,7 +145,7 @@ async fn admins_relabel_reorder_hide_and_repermission() {
         .unwrap();
     assert_eq!(
         paths(&m),
-        ["/admin/ai-modules/test"],
+        ["/admin/ai-modules/test", "/admin/ai-modules/review"],
         "the hidden audit item is gone"
     );
     let r = admin
@@ -160,7 +165,7 @@ async fn admins_relabel_reorder_hide_and_repermission() {
         .unwrap();
     assert_eq!(
         paths(&m),
-        ["/admin/ai-modules/test"],
+        ["/admin/ai-modules/test", "/admin/ai-modules/review"],
         "the audit item now needs users.manage"
     );
 

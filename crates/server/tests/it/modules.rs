@@ -572,7 +572,13 @@ async fn a_generation_runs_past_the_request_timeout_and_only_it_does() {
         .filter(|r| r.long_running)
         .map(|r| format!("{} {}", r.method, r.path))
         .collect();
-    assert_eq!(long, ["POST /api/modules/{id}/generate"]);
+    assert_eq!(
+        long,
+        [
+            "POST /api/modules/{id}/generate",
+            "GET /api/notifications/stream"
+        ]
+    );
 
     let app = crate::harness::spawn_with(|c| c.request_timeout_secs = 1).await;
     let admin = app.admin().await;

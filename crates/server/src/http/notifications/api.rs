@@ -73,7 +73,10 @@ async fn list(
 /// it changes, from this replica at once and from others within a few seconds.
 #[utoipa::path(get, path = "/api/notifications/stream", tag = "notifications",
     responses((status = 200, content_type = "text/event-stream", description = "`unread` events")))]
-async fn stream(State(state): State<AppState>, CurrentUser(by): CurrentUser) -> ApiResult<Response> {
+async fn stream(
+    State(state): State<AppState>,
+    CurrentUser(by): CurrentUser,
+) -> ApiResult<Response> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let mut changes = state.app.signals.inbox();
     let first = notifications::unread(&state.app, &by).await?;
@@ -135,7 +138,10 @@ async fn mark_all_read(State(state): State<AppState>, by: CurrentUser) -> ApiRes
 /// Which events reach the caller on which channel (`inApp`, `email`).
 #[utoipa::path(get, path = "/api/notifications/preferences", tag = "notifications",
     responses((status = 200, body = Preferences)))]
-async fn get_preferences(State(state): State<AppState>, by: CurrentUser) -> ApiResult<Json<Preferences>> {
+async fn get_preferences(
+    State(state): State<AppState>,
+    by: CurrentUser,
+) -> ApiResult<Json<Preferences>> {
     Ok(Json(Preferences {
         preferences: notifications::preferences(&state.app, &by).await?,
     }))

@@ -16,18 +16,19 @@ use utoipa_axum::routes;
 pub fn routes() -> Routes {
     let dev = Access::Permission(Permission::ModulesDevelop);
     let review = Access::Permission(Permission::ModulesReview);
-    // Reading and discussing: reviewers, and the developers whose modules they are
-    // (the use cases check which).
-    let any = Access::Authenticated;
+    let readers = Access::AnyOf(reviews::READERS);
     Routes::default()
         .api(dev, routes!(submit))
-        .api(any, routes!(module_reviews))
-        .api(any, routes!(list_reviews))
-        .api(any, routes!(get_review))
-        .api(any, routes!(assign))
+        .api(readers, routes!(module_reviews))
+        .api(readers, routes!(list_reviews))
+        .api(readers, routes!(get_review))
+        .api(
+            Access::Permission(Permission::ReviewsAssign),
+            routes!(assign),
+        )
         .api(review, routes!(claim))
-        .api(any, routes!(add_comment))
-        .api(any, routes!(resolve_comment))
+        .api(readers, routes!(add_comment))
+        .api(readers, routes!(resolve_comment))
         .api(review, routes!(approve))
         .api(review, routes!(reject))
         .api(dev, routes!(withdraw))
@@ -173,7 +174,9 @@ async fn assign(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<AssignBody>,
 ) -> ApiResult<Json<ReviewView>> {
-    Ok(Json(reviews::assign(&state.app, &by, &id, &b.reviewers).await?))
+    Ok(Json(
+        reviews::assign(&state.app, &by, &id, &b.reviewers).await?,
+    ))
 }
 
 /// Takes the review: it moves to `reviewing` and the caller becomes a reviewer.
@@ -218,7 +221,9 @@ async fn resolve_comment(
     by: CurrentUser,
     ApiPath((id, c)): ApiPath<(String, String)>,
 ) -> ApiResult<Json<CommentView>> {
-    Ok(Json(reviews::resolve_comment(&state.app, &by, &id, &c).await?))
+    Ok(Json(
+        reviews::resolve_comment(&state.app, &by, &id, &c).await?,
+    ))
 }
 
 /// Approves the version under review; the approval binds to its content hash.
@@ -240,7 +245,9 @@ async fn approve(
             app::AppError::invalid("body", format!("expected {{\"note\"?: string}}: {e}"))
         })?
     };
-    Ok(Json(reviews::approve(&state.app, &by, &id, b.note.as_deref()).await?))
+    Ok(Json(
+        reviews::approve(&state.app, &by, &id, b.note.as_deref()).await?,
+    ))
 }
 
 /// Rejects with a reason (required); the module returns to draft.
@@ -252,7 +259,9 @@ async fn reject(
     ApiPath(id): ApiPath<String>,
     ApiJson(b): ApiJson<RejectBody>,
 ) -> ApiResult<Json<ReviewView>> {
-    Ok(Json(reviews::reject(&state.app, &by, &id, &b.reason).await?))
+    Ok(Json(
+        reviews::reject(&state.app, &by, &id, &b.reason).await?,
+    ))
 }
 
 /// The submitter takes the review back; the module returns to draft.

@@ -13,7 +13,12 @@ pub fn routes() -> Routes {
     Routes::default()
         .page(Method::GET, "/admin/ai-modules/review", review, queue)
         // Developers open the review of their module from the workspace too.
-        .page(Method::GET, "/admin/ai-modules/review/{id}", Access::Authenticated, detail)
+        .page(
+            Method::GET,
+            "/admin/ai-modules/review/{id}",
+            Access::AnyOf(reviews::READERS),
+            detail,
+        )
         .page(Method::GET, "/notifications", Access::Authenticated, inbox)
 }
 
@@ -40,7 +45,10 @@ async fn queue(State(state): State<AppState>, page: Page, Query(q): Query<Q>) ->
 
 async fn detail(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
     let r = reviews::get(&state.app, &page.user, &id).await?;
-    let ops = r.version_info.report["operations"].as_array().cloned().unwrap_or_default();
+    let ops = r.version_info.report["operations"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     Ok(page.render(
         "reviews/detail.html",
         context! {
@@ -56,6 +64,6 @@ async fn inbox(State(state): State<AppState>, page: Page) -> PageResult {
     Ok(page.render(
         "notifications.html",
         context! { items => Serde(&items), prefs => Serde(&prefs),
-                   email => state.app.config.smtp_url.is_some() },
+        email => state.app.config.smtp_url.is_some() },
     ))
 }
