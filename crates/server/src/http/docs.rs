@@ -62,6 +62,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         "Testing modules",
         include_str!("../../../../docs/testing.md"),
     ),
+    (
+        "review",
+        "Reviewing AI modules",
+        include_str!("../../../../docs/review.md"),
+    ),
     ("api", "API", include_str!("../../../../docs/api.md")),
     (
         "architecture",
