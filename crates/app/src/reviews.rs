@@ -769,23 +769,19 @@ pub async fn claim(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView> {
         Action::Claim,
         facts_for(by, Action::Claim, &review, &authors),
     )?;
-    if !store::reviews::transition(
+    move_both(
         &mut tx,
-        id,
-        OPEN,
+        &review,
+        status,
         ReviewStatus::Reviewing,
         Decision::default(),
     )
-    .await?
-    {
-        return Err(moved(&review));
-    }
+    .await?;
     let mut names = review.reviewers.clone();
     if !names.contains(&by.username) {
         names.push(by.username.clone());
         store::reviews::set_reviewers(&mut tx, id, &names).await?;
     }
-    store::modules::set_status(&mut tx, &module.id, status).await?;
     let review = find_in(&mut tx, id).await?;
     record(
         &mut tx,
@@ -810,6 +806,26 @@ pub async fn claim(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView> {
     tx.commit().await?;
     app.signals.announced(announced);
     view(app, review).await
+}
+
+/// Moves the module, then the review, in this order — the order a save takes them
+/// too — so that concurrent transactions on PostgreSQL never wait on each other in a
+/// cycle. Of two concurrent moves of one review, the second finds it moved: 409.
+async fn move_both(
+    tx: &mut Tx,
+    review: &Review,
+    status: Status,
+    to: ReviewStatus,
+    d: Decision<'_>,
+) -> AppResult<()> {
+    store::modules::set_status(tx, &review.module_id, status).await?;
+    if !store::reviews::transition(tx, &review.id, OPEN, to, d).await? {
+        let now = store::reviews::get_in(tx, &review.id)
+            .await?
+            .unwrap_or_else(|| review.clone());
+        return Err(moved(&now));
+    }
+    Ok(())
 }
 
 /// Someone else decided (or the review closed) between reading and writing.
@@ -914,11 +930,7 @@ async fn decide(app: &App, by: &Caller, id: &str, verdict: Verdict) -> AppResult
         reason: reason.as_deref(),
         by: Some(&by.username),
     };
-    if !store::reviews::transition(&mut tx, id, OPEN, to, d).await? {
-        let now = store::reviews::get_in(&mut tx, id).await?.unwrap_or(review);
-        return Err(moved(&now));
-    }
-    store::modules::set_status(&mut tx, &module.id, status).await?;
+    move_both(&mut tx, &review, status, to, d).await?;
     let review = find_in(&mut tx, id).await?;
     record(
         &mut tx,
@@ -962,18 +974,14 @@ pub async fn withdraw(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView>
         Action::Withdraw,
         facts_for(by, Action::Withdraw, &review, &authors),
     )?;
-    if !store::reviews::transition(
+    move_both(
         &mut tx,
-        id,
-        OPEN,
+        &review,
+        status,
         ReviewStatus::Withdrawn,
         Decision::default(),
     )
-    .await?
-    {
-        return Err(moved(&review));
-    }
-    store::modules::set_status(&mut tx, &module.id, status).await?;
+    .await?;
     let review = find_in(&mut tx, id).await?;
     record(&mut tx, by, "review.withdraw", &review, json!({})).await?;
     let recipients = review_people(&people, &review);

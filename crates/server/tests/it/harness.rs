@@ -50,10 +50,14 @@ pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     spawn_on(db_guard, None, tweak).await
 }
 
-/// A second server on the same database as `app` — another replica.
+/// A second server on the same database as `app` — another replica, holding the same
+/// instance secret (as replicas must, to open each other's sealed secrets).
 pub async fn spawn_replica(app: &TestApp) -> TestApp {
     let guard = store::testing::TestDb::shared(app.db_guard.as_ref().expect("the database"));
-    spawn_on(guard, None, |_| {}).await
+    let dir = tempfile::tempdir().unwrap();
+    let primary = app.dir.as_ref().expect("the data dir").path();
+    std::fs::copy(primary.join("secret.key"), dir.path().join("secret.key")).unwrap();
+    spawn_on(guard, Some(dir), |_| {}).await
 }
 
 async fn spawn_on(

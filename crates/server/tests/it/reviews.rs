@@ -4,7 +4,9 @@
 //! webhooks verified by a Standard Webhooks library, through a receiver that fails
 //! twice; emails through a local SMTP sink.
 
-use crate::harness::{Session, TestApp, audit_entries, error_of, spawn, spawn_with};
+use crate::harness::{
+    Session, TestApp, audit_entries, error_of, restart, spawn, spawn_replica, spawn_with,
+};
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode as AxumStatus};
@@ -153,6 +155,10 @@ async fn receive(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Byte
 }
 
 async fn start_receiver(fail_first: usize) -> (String, Arc<Receiver>) {
+    start_receiver_on(0, fail_first).await
+}
+
+async fn start_receiver_on(port: u16, fail_first: usize) -> (String, Arc<Receiver>) {
     let rx = Arc::new(Receiver {
         fail_first: AtomicUsize::new(fail_first),
         ..Receiver::default()
@@ -160,7 +166,9 @@ async fn start_receiver(fail_first: usize) -> (String, Arc<Receiver>) {
     let router = axum::Router::new()
         .route("/hook", axum::routing::post(receive))
         .with_state(rx.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, router).await });
     (format!("http://{addr}/hook"), rx)
@@ -892,6 +900,8 @@ async fn notifications_can_be_read_turned_off_and_counted_live() {
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without asking for a stream, the count now as JSON.
+    assert_eq!(rev1.get_json("/api/notifications/stream").await["count"], 0);
     let all = rev1.get_json("/api/notifications").await;
     assert_eq!(all["items"].as_array().unwrap().len(), 1);
     assert_eq!(all["unread"], 0);
@@ -1029,4 +1039,108 @@ async fn webhooks_are_managed_by_administrators_and_rotate_with_both_signatures(
     )
     .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn a_receiver_that_is_down_and_a_restart_lose_nothing() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let dev = user(&app, &admin, "dev", &["developer"]).await;
+    // A port nobody listens on yet.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let w = json_of(
+        admin
+            .post("/api/webhooks")
+            .json(&json!({ "url": format!("http://127.0.0.1:{port}/hook") }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let hook = w["id"].as_str().unwrap().to_owned();
+    let secret = w["secret"].as_str().unwrap().to_owned();
+    submitted(&dev, "Patient", json!({})).await;
+    eventually("a failed attempt", || async {
+        let d = admin
+            .get_json(&format!("/api/webhooks/{hook}/deliveries"))
+            .await;
+        d["items"][0]["attempts"]
+            .as_array()
+            .is_some_and(|a| !a.is_empty())
+    })
+    .await;
+    let d = admin
+        .get_json(&format!("/api/webhooks/{hook}/deliveries"))
+        .await;
+    assert_eq!(d["items"][0]["status"], "pending", "{d}");
+    assert_eq!(d["items"][0]["attempts"][0]["error"], "could not connect");
+    assert!(d["items"][0]["nextAttemptAt"].is_string());
+
+    // The server restarts; then the receiver comes up: the event still arrives, verified.
+    let app = restart(app).await;
+    let (_, receiver) = start_receiver_on(port, 0).await;
+    *receiver.secret.lock().unwrap() = Some(secret);
+    let admin = app.admin().await;
+    eventually("the delivery after the restart", || async {
+        admin
+            .get_json(&format!("/api/webhooks/{hook}/deliveries"))
+            .await["items"][0]["status"]
+            == "delivered"
+    })
+    .await;
+    let seen = receiver.seen.lock().unwrap().clone();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    assert!(seen[0].3, "verified");
+    assert_eq!(seen[0].1, "review.submitted");
+}
+
+#[tokio::test]
+async fn replicas_send_each_delivery_once() {
+    let app = spawn().await;
+    let replica = spawn_replica(&app).await;
+    let admin = app.admin().await;
+    let dev = user(&app, &admin, "dev", &["developer"]).await;
+    let rev = user(&replica, &admin, "rev", &["reviewer"]).await;
+    let (url, receiver) = start_receiver(0).await;
+    let w = json_of(
+        admin
+            .post("/api/webhooks")
+            .json(&json!({ "url": url }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    *receiver.secret.lock().unwrap() = Some(w["secret"].as_str().unwrap().to_owned());
+    let hook = w["id"].as_str().unwrap().to_owned();
+    // Events raised on both replicas: a submission on one, comments on the other.
+    let (_, rid) = submitted(&dev, "Busy", json!({})).await;
+    for i in 0..8 {
+        let r = rev
+            .post(&format!("/api/reviews/{rid}/comments"))
+            .json(&json!({ "body": format!("note {i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::CREATED);
+    }
+    eventually("nine deliveries", || async {
+        let d = admin
+            .get_json(&format!("/api/webhooks/{hook}/deliveries"))
+            .await;
+        let items = d["items"].as_array().unwrap().clone();
+        items.len() == 9 && items.iter().all(|i| i["status"] == "delivered")
+    })
+    .await;
+    let seen = receiver.seen.lock().unwrap().clone();
+    let ids: std::collections::BTreeSet<&str> = seen.iter().map(|s| s.0.as_str()).collect();
+    assert_eq!(seen.len(), 9, "each event once: {seen:?}");
+    assert_eq!(ids.len(), 9);
+    assert!(seen.iter().all(|s| s.3));
 }

@@ -8,9 +8,9 @@ use access::Access;
 use app::notifications::{self, NotificationView, Preference};
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::Response;
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::sse::Event;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use std::time::Duration;
 use utoipa::{IntoParams, ToSchema};
@@ -69,17 +69,38 @@ async fn list(
     Ok(Json(NotificationList { items, unread }))
 }
 
-/// The unread count, live: an `unread` event (`{"count", "latest"}`) now and whenever
-/// it changes, from this replica at once and from others within a few seconds.
+#[derive(Serialize, ToSchema)]
+pub struct Unread {
+    pub count: i64,
+    /// The newest notification's id.
+    pub latest: Option<String>,
+}
+
+/// The unread count. With `Accept: text/event-stream` it is live: an `unread` event
+/// (`{"count", "latest"}`) now and whenever it changes, from this replica at once and
+/// from others within a few seconds; otherwise the count now, as JSON.
 #[utoipa::path(get, path = "/api/notifications/stream", tag = "notifications",
-    responses((status = 200, content_type = "text/event-stream", description = "`unread` events")))]
+    responses((status = 200, description = "the count now (JSON), or `unread` events (SSE)",
+        content((Unread = "application/json"), (String = "text/event-stream")))))]
 async fn stream(
     State(state): State<AppState>,
     CurrentUser(by): CurrentUser,
+    headers: HeaderMap,
 ) -> ApiResult<Response> {
+    let first = notifications::unread(&state.app, &by).await?;
+    let live = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"));
+    if !live {
+        return Ok(Json(Unread {
+            count: first.0,
+            latest: first.1,
+        })
+        .into_response());
+    }
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
     let mut changes = state.app.signals.inbox();
-    let first = notifications::unread(&state.app, &by).await?;
     tokio::spawn(async move {
         let mut last = None;
         let mut current = Some(first);
