@@ -756,76 +756,107 @@ async fn module_in(tx: &mut Tx, id: &str) -> AppResult<modules::Module> {
         .ok_or_else(|| AppError::not_found(format!("module {id}")))
 }
 
-/// A reviewer takes the review: it moves to `reviewing` and names them.
-pub async fn claim(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView> {
-    by.require(Permission::ModulesReview)?;
+/// An open review about to move, read in the move's transaction, with its module, the
+/// status the lifecycle gives the module, and the people who may hear of it.
+struct Move {
+    tx: Tx,
+    review: Review,
+    module: modules::Module,
+    status: Status,
+    people: Vec<User>,
+}
+
+/// Reads the review in a new transaction and asks the lifecycle whether `by` may do
+/// `action` (four-eyes, assignment and the submitter's withdrawal included).
+async fn begin_move(app: &App, by: &Caller, id: &str, action: Action) -> AppResult<Move> {
+    by.require(action.permission())?;
     let people = notifications::people(app).await?;
     let mut tx = app.db.begin().await?;
     let review = find_in(&mut tx, id).await?;
     let module = module_in(&mut tx, &review.module_id).await?;
+    if !review.status.is_open() {
+        return Err(moved(&review));
+    }
     let authors = authors_since_approval(&mut tx, &review.module_id).await?;
     let status = lifecycle::next(
         module.status,
-        Action::Claim,
-        facts_for(by, Action::Claim, &review, &authors),
+        action,
+        facts_for(by, action, &review, &authors),
     )?;
-    move_both(
-        &mut tx,
-        &review,
+    Ok(Move {
+        tx,
+        review,
+        module,
         status,
-        ReviewStatus::Reviewing,
-        Decision::default(),
-    )
-    .await?;
-    let mut names = review.reviewers.clone();
-    if !names.contains(&by.username) {
-        names.push(by.username.clone());
-        store::reviews::set_reviewers(&mut tx, id, &names).await?;
-    }
-    let review = find_in(&mut tx, id).await?;
-    record(
-        &mut tx,
-        by,
-        "review.claim",
-        &review,
-        json!({ "reviewers": names }),
-    )
-    .await?;
-    let recipients = module_people(app, &module, &review).await?;
-    let announced = announce(
-        app,
-        &mut tx,
-        &people,
-        by,
-        "review.claimed",
-        &module,
-        &review,
-        recipients,
-    )
-    .await?;
-    tx.commit().await?;
-    app.signals.announced(announced);
-    view(app, review).await
+        people,
+    })
 }
 
-/// Moves the module, then the review, in this order — the order a save takes them
-/// too — so that concurrent transactions on PostgreSQL never wait on each other in a
-/// cycle. Of two concurrent moves of one review, the second finds it moved: 409.
-async fn move_both(
-    tx: &mut Tx,
-    review: &Review,
-    status: Status,
-    to: ReviewStatus,
-    d: Decision<'_>,
-) -> AppResult<()> {
-    store::modules::set_status(tx, &review.module_id, status).await?;
-    if !store::reviews::transition(tx, &review.id, OPEN, to, d).await? {
-        let now = store::reviews::get_in(tx, &review.id)
-            .await?
-            .unwrap_or_else(|| review.clone());
-        return Err(moved(&now));
+impl Move {
+    /// Moves the module, then the review, in this order — the order a save takes them
+    /// too — so that concurrent transactions on PostgreSQL never wait on each other in
+    /// a cycle. Of two concurrent moves of one review, the second finds it moved: 409.
+    async fn apply(&mut self, to: ReviewStatus, d: Decision<'_>) -> AppResult<()> {
+        store::modules::set_status(&mut self.tx, &self.module.id, self.status).await?;
+        if !store::reviews::transition(&mut self.tx, &self.review.id, OPEN, to, d).await? {
+            let now = store::reviews::get_in(&mut self.tx, &self.review.id)
+                .await?
+                .unwrap_or_else(|| self.review.clone());
+            return Err(moved(&now));
+        }
+        self.review = find_in(&mut self.tx, &self.review.id).await?;
+        Ok(())
     }
-    Ok(())
+
+    /// Audits, announces `event` to `recipients`, commits, and wakes the workers.
+    async fn finish(
+        mut self,
+        app: &App,
+        by: &Caller,
+        audit_action: &str,
+        details: Value,
+        event: &'static str,
+        recipients: BTreeSet<String>,
+    ) -> AppResult<ReviewView> {
+        record(&mut self.tx, by, audit_action, &self.review, details).await?;
+        let announced = announce(
+            app,
+            &mut self.tx,
+            &self.people,
+            by,
+            event,
+            &self.module,
+            &self.review,
+            recipients,
+        )
+        .await?;
+        self.tx.commit().await?;
+        app.signals.announced(announced);
+        view(app, self.review).await
+    }
+}
+
+/// A reviewer takes the review: it moves to `reviewing` and names them.
+pub async fn claim(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView> {
+    let mut m = begin_move(app, by, id, Action::Claim).await?;
+    m.apply(ReviewStatus::Reviewing, Decision::default())
+        .await?;
+    let mut names = m.review.reviewers.clone();
+    if !names.contains(&by.username) {
+        names.push(by.username.clone());
+        store::reviews::set_reviewers(&mut m.tx, id, &names).await?;
+        m.review.reviewers = names.clone();
+    }
+    let recipients = module_people(app, &m.module, &m.review).await?;
+    m.finish(
+        app,
+        by,
+        "review.claim",
+        json!({ "reviewers": names }),
+        "review.claimed",
+        recipients,
+    )
+    .await
 }
 
 /// Someone else decided (or the review closed) between reading and writing.
@@ -842,12 +873,6 @@ fn moved(r: &Review) -> AppError {
     ))
 }
 
-/// What a decision records.
-enum Verdict {
-    Approve(Option<String>),
-    Reject(String),
-}
-
 /// Approves the version under review (bound to its content hash).
 pub async fn approve(
     app: &App,
@@ -855,17 +880,33 @@ pub async fn approve(
     id: &str,
     note: Option<&str>,
 ) -> AppResult<ReviewView> {
-    let note = note
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned);
-    if note.as_ref().is_some_and(|n| n.chars().count() > NOTE_MAX) {
+    let note = note.map(str::trim).filter(|s| !s.is_empty());
+    if note.is_some_and(|n| n.chars().count() > NOTE_MAX) {
         return Err(AppError::invalid(
             "note",
             format!("must be at most {NOTE_MAX} characters"),
         ));
     }
-    decide(app, by, id, Verdict::Approve(note)).await
+    let mut m = begin_move(app, by, id, Action::Approve).await?;
+    check_hash(app, &m.review).await?;
+    m.apply(ReviewStatus::Approved, decision("approved", note, by))
+        .await?;
+    let mut recipients = module_people(app, &m.module, &m.review).await?;
+    recipients.extend(
+        m.people
+            .iter()
+            .filter(|u| u.roles.contains(&PlatformRole::Admin))
+            .map(|u| u.username.clone()),
+    );
+    m.finish(
+        app,
+        by,
+        "review.approve",
+        json!({ "note": note }),
+        "review.approved",
+        recipients,
+    )
+    .await
 }
 
 /// Rejects with a reason; the module goes back to draft.
@@ -883,122 +924,60 @@ pub async fn reject(app: &App, by: &Caller, id: &str, reason: &str) -> AppResult
             format!("must be at most {NOTE_MAX} characters"),
         ));
     }
-    decide(app, by, id, Verdict::Reject(reason.to_owned())).await
+    let mut m = begin_move(app, by, id, Action::Reject).await?;
+    m.apply(
+        ReviewStatus::Rejected,
+        decision("rejected", Some(reason), by),
+    )
+    .await?;
+    let recipients = module_people(app, &m.module, &m.review).await?;
+    m.finish(
+        app,
+        by,
+        "review.reject",
+        json!({ "reason": reason }),
+        "review.rejected",
+        recipients,
+    )
+    .await
 }
 
-async fn decide(app: &App, by: &Caller, id: &str, verdict: Verdict) -> AppResult<ReviewView> {
-    let (action, to, decision, reason, event) = match &verdict {
-        Verdict::Approve(n) => (
-            Action::Approve,
-            ReviewStatus::Approved,
-            "approved",
-            n.clone(),
-            "review.approved",
-        ),
-        Verdict::Reject(r) => (
-            Action::Reject,
-            ReviewStatus::Rejected,
-            "rejected",
-            Some(r.clone()),
-            "review.rejected",
-        ),
-    };
-    by.require(action.permission())?;
-    let people = notifications::people(app).await?;
-    let mut tx = app.db.begin().await?;
-    let review = find_in(&mut tx, id).await?;
-    let module = module_in(&mut tx, &review.module_id).await?;
-    if !review.status.is_open() {
-        return Err(moved(&review));
+fn decision<'a>(what: &'a str, reason: Option<&'a str>, by: &'a Caller) -> Decision<'a> {
+    Decision {
+        decision: Some(what),
+        reason,
+        by: Some(&by.username),
     }
-    let authors = authors_since_approval(&mut tx, &review.module_id).await?;
-    let status = lifecycle::next(
-        module.status,
-        action,
-        facts_for(by, action, &review, &authors),
-    )?;
-    // The version must still be what was submitted (versions are immutable, but a
-    // decision should never rest on an assumption).
+}
+
+/// The version must still be what was submitted. Versions are immutable, so this never
+/// fails unless the database was changed behind our back — and then no approval.
+async fn check_hash(app: &App, review: &Review) -> AppResult<()> {
     let v = store::modules::version(&app.db, &review.module_id, review.version).await?;
     if v.as_ref().map(|v| &v.content_hash) != Some(&review.content_hash) {
         return Err(AppError::Internal(anyhow::anyhow!(
-            "review {id}: the version's content hash differs from the submitted one"
+            "review {}: the version's content hash differs from the submitted one",
+            review.id
         )));
     }
-    let d = Decision {
-        decision: Some(decision),
-        reason: reason.as_deref(),
-        by: Some(&by.username),
-    };
-    move_both(&mut tx, &review, status, to, d).await?;
-    let review = find_in(&mut tx, id).await?;
-    record(
-        &mut tx,
-        by,
-        &format!("review.{}", action.as_str()),
-        &review,
-        json!({ "reason": reason }),
-    )
-    .await?;
-    let mut recipients = module_people(app, &module, &review).await?;
-    if matches!(verdict, Verdict::Approve(_)) {
-        recipients.extend(
-            people
-                .iter()
-                .filter(|u| u.roles.contains(&PlatformRole::Admin))
-                .map(|u| u.username.clone()),
-        );
-    }
-    let announced = announce(
-        app, &mut tx, &people, by, event, &module, &review, recipients,
-    )
-    .await?;
-    tx.commit().await?;
-    app.signals.announced(announced);
-    view(app, review).await
+    Ok(())
 }
 
 /// The submitter takes the review back; the module returns to draft.
 pub async fn withdraw(app: &App, by: &Caller, id: &str) -> AppResult<ReviewView> {
-    by.require(Permission::ModulesDevelop)?;
-    let people = notifications::people(app).await?;
-    let mut tx = app.db.begin().await?;
-    let review = find_in(&mut tx, id).await?;
-    let module = module_in(&mut tx, &review.module_id).await?;
-    if !review.status.is_open() {
-        return Err(moved(&review));
-    }
-    let authors = authors_since_approval(&mut tx, &review.module_id).await?;
-    let status = lifecycle::next(
-        module.status,
-        Action::Withdraw,
-        facts_for(by, Action::Withdraw, &review, &authors),
-    )?;
-    move_both(
-        &mut tx,
-        &review,
-        status,
-        ReviewStatus::Withdrawn,
-        Decision::default(),
-    )
-    .await?;
-    let review = find_in(&mut tx, id).await?;
-    record(&mut tx, by, "review.withdraw", &review, json!({})).await?;
-    let recipients = review_people(&people, &review);
-    let announced = announce(
+    let mut m = begin_move(app, by, id, Action::Withdraw).await?;
+    m.apply(ReviewStatus::Withdrawn, Decision::default())
+        .await?;
+    let recipients = review_people(&m.people, &m.review);
+    m.finish(
         app,
-        &mut tx,
-        &people,
         by,
+        "review.withdraw",
+        json!({}),
         "review.withdrawn",
-        &module,
-        &review,
         recipients,
     )
-    .await?;
-    tx.commit().await?;
-    app.signals.announced(announced);
-    view(app, review).await
+    .await
 }
 
 /// Called by a save inside its transaction: an open review of the module is overtaken

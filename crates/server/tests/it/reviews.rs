@@ -154,6 +154,24 @@ async fn receive(State(rx): State<Arc<Receiver>>, headers: HeaderMap, body: Byte
     AxumStatus::from_u16(status).unwrap()
 }
 
+/// A webhook to `body`'s URL; its id and its secret (shown this once).
+async fn create_hook(admin: &Session, body: Value) -> (String, String) {
+    let w = json_of(
+        admin
+            .post("/api/webhooks")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    (
+        w["id"].as_str().unwrap().to_owned(),
+        w["secret"].as_str().unwrap().to_owned(),
+    )
+}
+
 async fn start_receiver(fail_first: usize) -> (String, Arc<Receiver>) {
     start_receiver_on(0, fail_first).await
 }
@@ -261,20 +279,9 @@ async fn the_whole_review_workflow_with_every_channel() {
     let rev2 = user(&app, &admin, "rev2", &["reviewer"]).await;
 
     let (hook_url, receiver) = start_receiver(2).await;
-    let created = json_of(
-        admin
-            .post("/api/webhooks")
-            .json(&json!({ "url": hook_url }))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::CREATED,
-    )
-    .await;
-    let secret = created["secret"].as_str().unwrap().to_owned();
+    let (hook, secret) = create_hook(&admin, json!({ "url": hook_url })).await;
     assert!(secret.starts_with("whsec_"));
     *receiver.secret.lock().unwrap() = Some(secret.clone());
-    let hook = created["id"].as_str().unwrap().to_owned();
     // The secret is shown once: never in a listing.
     let listed = admin.get_json("/api/webhooks").await.to_string();
     assert!(
@@ -956,18 +963,11 @@ async fn webhooks_are_managed_by_administrators_and_rotate_with_both_signatures(
     );
 
     let (url, receiver) = start_receiver(0).await;
-    let w = json_of(
-        admin
-            .post("/api/webhooks")
-            .json(&json!({ "url": url, "events": ["review.submitted"] }))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::CREATED,
+    let (hook, first) = create_hook(
+        &admin,
+        json!({ "url": url, "events": ["review.submitted"] }),
     )
     .await;
-    let hook = w["id"].as_str().unwrap().to_owned();
-    let first = w["secret"].as_str().unwrap().to_owned();
     let rotated = json_of(
         admin
             .post(&format!("/api/webhooks/{hook}/rotate-secret"))
@@ -1052,18 +1052,11 @@ async fn a_receiver_that_is_down_and_a_restart_lose_nothing() {
         .local_addr()
         .unwrap()
         .port();
-    let w = json_of(
-        admin
-            .post("/api/webhooks")
-            .json(&json!({ "url": format!("http://127.0.0.1:{port}/hook") }))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::CREATED,
+    let (hook, secret) = create_hook(
+        &admin,
+        json!({ "url": format!("http://127.0.0.1:{port}/hook") }),
     )
     .await;
-    let hook = w["id"].as_str().unwrap().to_owned();
-    let secret = w["secret"].as_str().unwrap().to_owned();
     submitted(&dev, "Patient", json!({})).await;
     eventually("a failed attempt", || async {
         let d = admin
@@ -1107,18 +1100,8 @@ async fn replicas_send_each_delivery_once() {
     let dev = user(&app, &admin, "dev", &["developer"]).await;
     let rev = user(&replica, &admin, "rev", &["reviewer"]).await;
     let (url, receiver) = start_receiver(0).await;
-    let w = json_of(
-        admin
-            .post("/api/webhooks")
-            .json(&json!({ "url": url }))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::CREATED,
-    )
-    .await;
-    *receiver.secret.lock().unwrap() = Some(w["secret"].as_str().unwrap().to_owned());
-    let hook = w["id"].as_str().unwrap().to_owned();
+    let (hook, secret) = create_hook(&admin, json!({ "url": url })).await;
+    *receiver.secret.lock().unwrap() = Some(secret);
     // Events raised on both replicas: a submission on one, comments on the other.
     let (_, rid) = submitted(&dev, "Busy", json!({})).await;
     for i in 0..8 {
