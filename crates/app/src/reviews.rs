@@ -279,7 +279,7 @@ pub async fn submit(
             0,
             Unmet {
                 count: Some(module.current_version),
-                ..unmet_of(
+                ..Unmet::new(
                     "not_current",
                     format!(
                         "version {} is not the module's current version ({})",
@@ -349,9 +349,9 @@ pub async fn submit(
     store::modules::set_status(&mut tx, module_id, status).await?;
     record(&mut tx, by, "review.submit", &review, json!({ "reviewers": review.reviewers, "testRun": review.test_run_id, "coverage": review.coverage })).await?;
     let recipients = review_people(&people, &review);
-    let announced = announce(
+    commit_announcing(
         app,
-        &mut tx,
+        tx,
         &people,
         by,
         "review.submitted",
@@ -360,19 +360,25 @@ pub async fn submit(
         recipients,
     )
     .await?;
-    tx.commit().await?;
-    app.signals.announced(announced);
     view(app, review).await
 }
 
-fn unmet_of(reason: &str, message: String) -> Unmet {
-    Unmet {
-        reason: reason.to_owned(),
-        message,
-        need: None,
-        have: None,
-        count: None,
-    }
+/// Announces `event`, commits, and wakes the delivery workers and live counts.
+#[allow(clippy::too_many_arguments)]
+async fn commit_announcing(
+    app: &App,
+    mut tx: Tx,
+    people: &[User],
+    by: &Caller,
+    event: &'static str,
+    module: &modules::Module,
+    review: &Review,
+    recipients: BTreeSet<String>,
+) -> AppResult<()> {
+    let announced = announce(app, &mut tx, people, by, event, module, review, recipients).await?;
+    tx.commit().await?;
+    app.signals.announced(announced);
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -734,9 +740,9 @@ pub async fn assign(
     .await?;
     let mut recipients: BTreeSet<String> = names.iter().cloned().collect();
     recipients.insert(review.submitted_by.clone());
-    let announced = announce(
+    commit_announcing(
         app,
-        &mut tx,
+        tx,
         &people,
         by,
         "review.assigned",
@@ -745,8 +751,6 @@ pub async fn assign(
         recipients,
     )
     .await?;
-    tx.commit().await?;
-    app.signals.announced(announced);
     view(app, review).await
 }
 
@@ -819,9 +823,9 @@ impl Move {
         recipients: BTreeSet<String>,
     ) -> AppResult<ReviewView> {
         record(&mut self.tx, by, audit_action, &self.review, details).await?;
-        let announced = announce(
+        commit_announcing(
             app,
-            &mut self.tx,
+            self.tx,
             &self.people,
             by,
             event,
@@ -830,8 +834,6 @@ impl Move {
             recipients,
         )
         .await?;
-        self.tx.commit().await?;
-        app.signals.announced(announced);
         view(app, self.review).await
     }
 }
@@ -1108,9 +1110,9 @@ pub async fn comment(
             .into_iter()
             .map(|c| c.author),
     );
-    let announced = announce(
+    commit_announcing(
         app,
-        &mut tx,
+        tx,
         &people,
         by,
         "review.commented",
@@ -1119,8 +1121,6 @@ pub async fn comment(
         recipients,
     )
     .await?;
-    tx.commit().await?;
-    app.signals.announced(announced);
     Ok(c.into())
 }
 

@@ -232,7 +232,7 @@ pub struct Unmet {
 }
 
 impl Unmet {
-    fn new(reason: &str, message: String) -> Unmet {
+    pub fn new(reason: &str, message: String) -> Unmet {
         Unmet {
             reason: reason.to_owned(),
             message,
