@@ -528,6 +528,8 @@ pub struct Generation {
     pub tokens_out: i64,
     /// `valid` when it ended in a version.
     pub outcome: String,
+    /// The version it produced.
+    pub version: Option<i64>,
     pub at: String,
 }
 
@@ -581,6 +583,7 @@ async fn generations(app: &App, module_id: &str) -> AppResult<Vec<Generation>> {
     let (mut rows, _) = store::audit::list(&app.db, &filter, 0, 1000).await?;
     rows.reverse();
     let mut out: Vec<Generation> = Vec::new();
+    let mut ended: Vec<i64> = Vec::new();
     for r in rows {
         let d: Value = serde_json::from_str(&r.details).unwrap_or(Value::Null);
         let attempt = d["attempt"].as_i64().unwrap_or(1);
@@ -591,17 +594,44 @@ async fn generations(app: &App, module_id: &str) -> AppResult<Vec<Generation>> {
                 g.tokens_in += tokens("tokensIn");
                 g.tokens_out += tokens("tokensOut");
                 g.outcome = d["outcome"].as_str().unwrap_or("").to_owned();
+                if let Some(t) = ended.last_mut() {
+                    *t = r.at;
+                }
             }
-            _ => out.push(Generation {
-                started_by: r.actor.clone(),
-                model: d["model"].as_str().map(str::to_owned),
-                request: d["request"].as_str().map(str::to_owned),
-                attempts: attempt,
-                tokens_in: tokens("tokensIn"),
-                tokens_out: tokens("tokensOut"),
-                outcome: d["outcome"].as_str().unwrap_or("").to_owned(),
-                at: rfc3339(r.at),
-            }),
+            _ => {
+                ended.push(r.at);
+                out.push(Generation {
+                    started_by: r.actor.clone(),
+                    model: d["model"].as_str().map(str::to_owned),
+                    request: d["request"].as_str().map(str::to_owned),
+                    attempts: attempt,
+                    tokens_in: tokens("tokensIn"),
+                    tokens_out: tokens("tokensOut"),
+                    outcome: d["outcome"].as_str().unwrap_or("").to_owned(),
+                    version: None,
+                    at: rfc3339(r.at),
+                })
+            }
+        }
+    }
+    // A valid generation is saved as the next AI version its starter made after it.
+    let mut ai: Vec<_> = store::modules::versions(&app.db, module_id)
+        .await?
+        .into_iter()
+        .filter(|v| v.source == modules::Source::Ai)
+        .collect();
+    ai.reverse();
+    let mut next = 0;
+    for (g, at) in out.iter_mut().zip(ended) {
+        if g.outcome != "valid" {
+            continue;
+        }
+        if let Some(i) = ai[next..]
+            .iter()
+            .position(|v| v.created_at >= at && Some(&v.author) == g.started_by.as_ref())
+        {
+            g.version = Some(ai[next + i].number);
+            next += i + 1;
         }
     }
     Ok(out)

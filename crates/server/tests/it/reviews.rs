@@ -393,6 +393,10 @@ async fn the_whole_review_workflow_with_every_channel() {
             .iter()
             .all(|g| g["startedBy"] == "dev" && g["attempts"].as_i64() >= Some(1))
     );
+    // The generation that made v1 is tied to it (v3 restored v1: no generation of its own).
+    let gens = detail["generations"].as_array().unwrap();
+    assert_eq!(gens[0]["version"], v1, "{gens:?}");
+    assert!(gens.iter().all(|g| g["tokensIn"].as_i64().is_some()));
     assert_eq!(
         detail["allowed"]["approve"],
         Value::Null,
@@ -759,6 +763,21 @@ async fn a_new_version_supersedes_assignment_claim_and_withdrawal() {
     );
     assert!(events(&unread(&rev1).await).contains(&"review.superseded".to_owned()));
     assert!(current >= 1);
+
+    // Four-eyes holds for administrators too: one who generated a version may not decide.
+    let (_, own) = submitted(&admin, "Admin's own", json!({})).await;
+    let (status, code, _) = error_of(
+        admin
+            .post(&format!("/api/reviews/{own}/approve"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::FORBIDDEN, "four_eyes")
+    );
 
     // Withdrawal: only by the submitter.
     test_run(&dev, &id).await;
