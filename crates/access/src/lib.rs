@@ -31,10 +31,12 @@ pub enum Permission {
     WebhooksManage,
     #[serde(rename = "reviews.assign")]
     ReviewsAssign,
+    #[serde(rename = "spec.restore")]
+    SpecRestore,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 11] = [
         Permission::ModelsManage,
         Permission::ModulesDevelop,
         Permission::ModulesTest,
@@ -45,6 +47,7 @@ impl Permission {
         Permission::MenusManage,
         Permission::WebhooksManage,
         Permission::ReviewsAssign,
+        Permission::SpecRestore,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -59,6 +62,7 @@ impl Permission {
             Permission::MenusManage => "menus.manage",
             Permission::WebhooksManage => "webhooks.manage",
             Permission::ReviewsAssign => "reviews.assign",
+            Permission::SpecRestore => "spec.restore",
         }
     }
 }

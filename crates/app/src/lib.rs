@@ -23,6 +23,7 @@ pub mod models;
 pub mod modules;
 pub mod notifications;
 pub mod patches;
+pub mod publishing;
 pub mod records;
 pub mod reviews;
 pub mod secret;

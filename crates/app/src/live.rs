@@ -36,15 +36,81 @@ pub struct LiveSpec {
     current: RwLock<Arc<Live>>,
 }
 
-/// The patches of the published modules, in publish order. Nothing can be published
-/// yet; the publishing use cases add their table and read it here.
-async fn published(_tx: &mut Tx) -> AppResult<Vec<PatchDocument>> {
-    Ok(Vec::new())
+/// One published module version in the live spec.
+#[derive(Debug, Clone)]
+pub struct Part {
+    pub module_id: String,
+    pub version: i64,
+    pub position: i64,
+    pub doc: PatchDocument,
+}
+
+/// The published module versions, in publish order, as the transaction sees them.
+pub async fn published(tx: &mut Tx) -> AppResult<Vec<Part>> {
+    let mut out = Vec::new();
+    for p in store::publications::list_in(tx).await? {
+        if p.status != store::publications::PublicationStatus::Published {
+            continue;
+        }
+        out.push(part(tx, &p.module_id, p.version, p.position).await?);
+    }
+    Ok(out)
+}
+
+/// A module version as a part of the live spec.
+pub async fn part(tx: &mut Tx, module_id: &str, version: i64, position: i64) -> AppResult<Part> {
+    let v = store::modules::version_in(tx, module_id, version)
+        .await?
+        .ok_or_else(|| AppError::not_found(format!("version {version} of module {module_id}")))?;
+    let doc = patch::parse(v.patch.as_bytes()).map_err(|r| {
+        AppError::Internal(anyhow::anyhow!(
+            "published version {version} of module {module_id} does not parse: {:?}",
+            r.errors.first().map(|e| &e.message)
+        ))
+    })?;
+    Ok(Part {
+        module_id: module_id.to_owned(),
+        version,
+        position,
+        doc,
+    })
+}
+
+/// The spec a module's versions are written against: the live spec, or — when the
+/// module is published — the live spec without it, so that a new version replaces
+/// the published one instead of colliding with it.
+pub async fn for_module(app: &crate::App, module_id: &str) -> AppResult<Arc<Spec>> {
+    let live = app.live.get().spec.clone();
+    let pubs = store::publications::list(&app.db).await?;
+    let published = |p: &store::publications::Publication| {
+        p.status == store::publications::PublicationStatus::Published
+    };
+    if !pubs
+        .iter()
+        .any(|p| p.module_id == module_id && published(p))
+    {
+        return Ok(live);
+    }
+    let mut tx = app.db.begin().await?;
+    let mut parts = Vec::new();
+    for p in pubs
+        .iter()
+        .filter(|p| p.module_id != module_id && published(p))
+    {
+        parts.push(part(&mut tx, &p.module_id, p.version, p.position).await?);
+    }
+    drop(tx);
+    Ok(Arc::new(compose(&parts)?))
+}
+
+/// The spec the base CRM and the published parts compose to.
+pub fn compose_parts(parts: &[Part]) -> Result<Spec, patch::ComposeError> {
+    patch::compose(&spec::base_spec(), parts.iter().map(|p| &p.doc))
 }
 
 /// The spec the base CRM and the published patches compose to.
-fn compose(published: &[PatchDocument]) -> AppResult<Spec> {
-    patch::compose(&spec::base_spec(), published).map_err(|e| {
+fn compose(parts: &[Part]) -> AppResult<Spec> {
+    compose_parts(parts).map_err(|e| {
         AppError::Conflict(Box::new(
             Problem::new("compose_failed", e.to_string())
                 .detail("patch", e.index)

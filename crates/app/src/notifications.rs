@@ -26,6 +26,10 @@ pub const EVENTS: &[&str] = &[
     "review.rejected",
     "review.withdrawn",
     "review.superseded",
+    "module.published",
+    "module.unpublished",
+    "module.rolled_back",
+    "spec.restored",
 ];
 
 /// The channels a user chooses per event (webhooks are the administrators').
@@ -106,6 +110,12 @@ pub async fn announce(
         "id": event_id, "event": a.event, "occurredAt": rfc3339(now), "actor": a.actor,
         "module": { "id": a.module_id, "name": a.module_name }, "version": a.version,
     });
+    // Events about the whole spec (a restore) concern no one module.
+    if a.module_id.is_empty()
+        && let Some(o) = payload.as_object_mut()
+    {
+        o.remove("module");
+    }
     if let Some(r) = a.review {
         payload["review"] = r;
     }
@@ -252,6 +262,16 @@ pub fn summary(p: &Value) -> String {
         "review.rejected" => "rejected",
         "review.withdrawn" => "withdrew from review",
         "review.superseded" => "saved a newer version, superseding the review of",
+        "module.published" => "published",
+        "module.unpublished" => "unpublished",
+        "module.rolled_back" => "rolled back to",
+        "spec.restored" => {
+            return format!(
+                "{} restored an earlier set of published modules (spec version {})",
+                p["actor"].as_str().unwrap_or("someone"),
+                p["version"]
+            );
+        }
         other => other,
     };
     let mut s = format!(
@@ -269,6 +289,12 @@ pub fn summary(p: &Value) -> String {
 
 /// The page an event is about.
 pub fn link(p: &Value) -> String {
+    if p["event"]
+        .as_str()
+        .is_some_and(|e| e.starts_with("module.") || e.starts_with("spec."))
+    {
+        return "/admin/ai-modules/publish".into();
+    }
     match p["review"]["id"].as_str() {
         Some(id) => format!("/admin/ai-modules/review/{id}"),
         None => format!(

@@ -16,7 +16,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use store::audit::{self, Outcome};
-use store::reviews::{Comment, Decision, Review, ReviewStatus};
+pub use store::reviews::ReviewStatus;
+use store::reviews::{Comment, Decision, Review};
 use store::users::User;
 use store::{Tx, new_id, now_ms};
 
@@ -134,11 +135,10 @@ async fn authors_since_approval(tx: &mut Tx, module_id: &str) -> AppResult<BTree
 /// The facts a review action is judged on.
 fn facts_for(by: &Caller, action: Action, review: &Review, authors: &BTreeSet<String>) -> Facts {
     Facts {
-        permitted: by.can(action.permission()),
-        version: None,
         authored: authors.contains(&by.username),
         submitter: review.submitted_by == by.username,
         unassigned: !review.reviewers.is_empty() && !review.reviewers.contains(&by.username),
+        ..Facts::plain(by.can(action.permission()), None)
     }
 }
 
@@ -676,7 +676,7 @@ pub async fn get(app: &App, by: &Caller, id: &str) -> AppResult<ReviewDetail> {
             ))
         })?
         .into();
-    let live = app.live.get().spec.clone();
+    let live = crate::live::for_module(app, &review.module_id).await?;
     let patch_text = match &version.patch {
         Value::String(s) => s.clone(),
         v => v.to_string(),

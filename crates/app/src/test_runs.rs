@@ -115,7 +115,7 @@ pub async fn run(
         .map_err(|_| AppError::invalid("version", "the stored patch cannot be read"))?;
     let suite = scenario::crm_suite()
         .map_err(|e| anyhow::anyhow!("the embedded CRM suite is malformed: {e}"))?;
-    let base = app.live.get().spec.clone();
+    let base = crate::live::for_module(app, module_id).await?;
     let started = now_ms();
     let clock = std::time::Instant::now();
     let outcome =

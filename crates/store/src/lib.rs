@@ -17,6 +17,7 @@ pub mod menus;
 pub mod models;
 pub mod modules;
 pub mod notifications;
+pub mod publications;
 pub mod records;
 pub mod reviews;
 pub mod roles;

@@ -304,6 +304,17 @@ pub async fn version(db: &Db, module_id: &str, number: i64) -> Result<Option<Ver
     row.map(Version::try_from).transpose()
 }
 
+/// One version as the transaction sees it.
+pub async fn version_in(
+    tx: &mut Tx,
+    module_id: &str,
+    number: i64,
+) -> Result<Option<Version>, StoreError> {
+    let sql = format!("{VERSION_SELECT} WHERE v.module_id = $1 AND v.number = $2");
+    let row: Option<VersionRow> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(module_id).bind(number).fetch_optional(c).await?);
+    row.map(Version::try_from).transpose()
+}
+
 /// Records a person's confirmation of an L2 version; `false` when it was confirmed
 /// already.
 pub async fn confirm(

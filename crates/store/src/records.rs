@@ -480,3 +480,108 @@ pub async fn analyze(db: &Db) -> Result<(), crate::StoreError> {
     }
     Ok(())
 }
+
+/// A question about stored records that a spec change raises (the impact of a
+/// publish), answered by counting in SQL without loading the records.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Count<'a> {
+    /// Every record of the object.
+    All,
+    /// Records without a value for the field.
+    Missing(&'a str),
+    /// Records with a value for the field.
+    Present(&'a str),
+    /// Records whose value another record of the object shares.
+    Duplicated(&'a str),
+    /// Records whose number is below `min` or above `max`.
+    Outside(&'a str, Option<f64>, Option<f64>),
+    /// Records whose text is shorter than `min` or longer than `max` characters.
+    LengthOutside(&'a str, Option<i64>, Option<i64>),
+    /// Records whose value is none of these.
+    NotIn(&'a str, &'a [String]),
+}
+
+/// How many records of `object` `what` finds.
+pub async fn count(db: &Db, object: &str, what: &Count<'_>) -> Result<i64, crate::StoreError> {
+    let backend = db.backend();
+    // Field names are spec identifiers; keep only what an identifier may hold.
+    let clean = |f: &str| {
+        f.chars()
+            .filter(char::is_ascii_alphanumeric)
+            .collect::<String>()
+    };
+    let text = |f: &str| match backend {
+        Backend::Sqlite => format!("json_extract(data, '$.{}')", clean(f)),
+        Backend::Postgres => format!("(data::jsonb ->> '{}')", clean(f)),
+    };
+    let number = |f: &str| match backend {
+        Backend::Sqlite => format!("CAST(json_extract(data, '$.{}') AS REAL)", clean(f)),
+        Backend::Postgres => format!("((data::jsonb ->> '{}')::double precision)", clean(f)),
+    };
+    let mut binds: Vec<Bind> = vec![Bind::Text(object.to_owned())];
+    let cond = match what {
+        Count::All => "TRUE".to_owned(),
+        Count::Missing(f) => format!("{} IS NULL", text(f)),
+        Count::Present(f) => format!("{} IS NOT NULL", text(f)),
+        Count::Duplicated(f) => {
+            let e = text(f);
+            format!(
+                "{e} IS NOT NULL AND {e} IN (SELECT {e} FROM records WHERE object = $1 AND {e} IS NOT NULL \
+                 GROUP BY {e} HAVING COUNT(*) > 1)"
+            )
+        }
+        Count::Outside(f, min, max) => {
+            let e = number(f);
+            let mut parts = Vec::new();
+            if let Some(m) = min {
+                binds.push(Bind::Float(*m));
+                parts.push(format!("{e} < ${}", binds.len()));
+            }
+            if let Some(m) = max {
+                binds.push(Bind::Float(*m));
+                parts.push(format!("{e} > ${}", binds.len()));
+            }
+            if parts.is_empty() {
+                return Ok(0);
+            }
+            format!("{} IS NOT NULL AND ({})", text(f), parts.join(" OR "))
+        }
+        Count::LengthOutside(f, min, max) => {
+            let e = format!("LENGTH({})", text(f));
+            let mut parts = Vec::new();
+            if let Some(m) = min {
+                binds.push(Bind::Int(*m));
+                parts.push(format!("{e} < ${}", binds.len()));
+            }
+            if let Some(m) = max {
+                binds.push(Bind::Int(*m));
+                parts.push(format!("{e} > ${}", binds.len()));
+            }
+            if parts.is_empty() {
+                return Ok(0);
+            }
+            format!("{} IS NOT NULL AND ({})", text(f), parts.join(" OR "))
+        }
+        Count::NotIn(f, values) => {
+            let mut ps = Vec::new();
+            for v in values.iter() {
+                binds.push(Bind::Text(v.clone()));
+                ps.push(format!("${}", binds.len()));
+            }
+            if ps.is_empty() {
+                format!("{} IS NOT NULL", text(f))
+            } else {
+                format!(
+                    "{} IS NOT NULL AND {} NOT IN ({})",
+                    text(f),
+                    text(f),
+                    ps.join(", ")
+                )
+            }
+        }
+    };
+    let sql = format!("SELECT COUNT(*) FROM records WHERE object = $1 AND {cond}");
+    let (n,): (i64,) = with_db!(db, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds)
+        .fetch_one(c).await?);
+    Ok(n)
+}

@@ -85,3 +85,10 @@ pub async fn record(db: &Db, content: &str, cause: &str) -> Result<SpecVersion, 
     tx.commit().await?;
     Ok(v)
 }
+
+/// The history, newest first, without contents: (number, hash, cause, created_at).
+pub async fn history(db: &Db, limit: i64) -> Result<Vec<(i64, String, String, i64)>, StoreError> {
+    Ok(with_db!(db, c => sqlx::query_as(
+        "SELECT number, hash, cause, created_at FROM spec_versions ORDER BY number DESC LIMIT $1")
+        .bind(limit).fetch_all(c).await?))
+}

@@ -160,8 +160,7 @@ pub async fn generate(
         .rev()
         .filter_map(|v| v.prompt)
         .collect();
-    let live = app.live.get();
-    let spec = live.spec.clone();
+    let spec = crate::live::for_module(app, module_id).await?;
 
     // The built-in engine answers from the rules, against the same spec and patch.
     let responder: llm::Responder = {

@@ -35,10 +35,16 @@ pub enum Action {
     Reject,
     /// The submitter takes the review back.
     Withdraw,
+    /// Make an approved version part of the live spec (上架).
+    Publish,
+    /// Take the module out of the live spec (下架).
+    Unpublish,
+    /// Publish an earlier version that was published before.
+    Rollback,
 }
 
 impl Action {
-    pub const ALL: [Action; 7] = [
+    pub const ALL: [Action; 10] = [
         Action::Save,
         Action::Test,
         Action::Submit,
@@ -46,6 +52,9 @@ impl Action {
         Action::Approve,
         Action::Reject,
         Action::Withdraw,
+        Action::Publish,
+        Action::Unpublish,
+        Action::Rollback,
     ];
 
     /// The permission the action needs.
@@ -54,6 +63,7 @@ impl Action {
             Action::Save | Action::Submit | Action::Withdraw => Permission::ModulesDevelop,
             Action::Test => Permission::ModulesTest,
             Action::Claim | Action::Approve | Action::Reject => Permission::ModulesReview,
+            Action::Publish | Action::Unpublish | Action::Rollback => Permission::ModulesPublish,
         }
     }
 
@@ -66,6 +76,9 @@ impl Action {
             Action::Approve => "approve",
             Action::Reject => "reject",
             Action::Withdraw => "withdraw",
+            Action::Publish => "publish",
+            Action::Unpublish => "unpublish",
+            Action::Rollback => "rollback",
         }
     }
 
@@ -98,6 +111,14 @@ pub struct Facts {
     pub submitter: bool,
     /// The open review names reviewers and the actor is not one of them.
     pub unassigned: bool,
+    /// The version has an approval bound to its content hash.
+    pub approved: bool,
+    /// The version is the module's current (working) version.
+    pub current: bool,
+    /// The module is part of the live spec now.
+    pub published: bool,
+    /// The version was published before.
+    pub was_published: bool,
 }
 
 impl Facts {
@@ -109,6 +130,10 @@ impl Facts {
             authored: false,
             submitter: false,
             unassigned: false,
+            approved: false,
+            current: false,
+            published: false,
+            was_published: false,
         }
     }
 }
@@ -130,6 +155,12 @@ pub enum Refusal {
     NotAssigned,
     /// Only the submitter may withdraw a review.
     NotSubmitter,
+    /// The version has no approval bound to its content.
+    NotApproved { number: i64 },
+    /// The module is not part of the live spec.
+    NotPublished,
+    /// Rollback goes only to a version that was published before.
+    NeverPublished { number: i64 },
 }
 
 impl std::fmt::Display for Refusal {
@@ -154,6 +185,9 @@ impl std::fmt::Display for Refusal {
                     Action::Withdraw => "withdrawn",
                     Action::Save => "saved",
                     Action::Test => "tested",
+                    Action::Publish => "published",
+                    Action::Unpublish => "unpublished",
+                    Action::Rollback => "rolled back",
                 },
                 match (action, status) {
                     (Action::Submit, Status::PendingReview | Status::Reviewing) =>
@@ -169,6 +203,15 @@ impl std::fmt::Display for Refusal {
                 f.write_str("this review is assigned to other reviewers")
             }
             Refusal::NotSubmitter => f.write_str("only the person who submitted it may withdraw a review"),
+            Refusal::NotApproved { number } => write!(
+                f,
+                "version {number} has no approval bound to its content; submit it for review first"
+            ),
+            Refusal::NotPublished => f.write_str("the module is not published"),
+            Refusal::NeverPublished { number } => write!(
+                f,
+                "version {number} was never published; rollback goes back to an earlier release (publish it instead)"
+            ),
         }
     }
 }
@@ -203,6 +246,35 @@ pub fn next(status: Status, action: Action, facts: Facts) -> Result<Status, Refu
             (Status::Draft, Some(_)) => Ok(Status::PendingReview),
             (status, _) => Err(Refusal::WrongStatus { status, action }),
         },
+        // Publication is beside the working version: v1 can be live while v2 is in
+        // review. The module shows `published` when its current version is live.
+        Action::Publish | Action::Rollback => {
+            let number = facts.version.map(|v| v.number).unwrap_or(0);
+            if facts.version.is_none() {
+                return Err(Refusal::NoVersion);
+            }
+            if !facts.approved {
+                return Err(Refusal::NotApproved { number });
+            }
+            if action == Action::Rollback && !facts.was_published {
+                return Err(Refusal::NeverPublished { number });
+            }
+            Ok(if facts.current {
+                Status::Published
+            } else {
+                status
+            })
+        }
+        Action::Unpublish => {
+            if !facts.published {
+                return Err(Refusal::NotPublished);
+            }
+            Ok(if status == Status::Published {
+                Status::Unpublished
+            } else {
+                status
+            })
+        }
         Action::Claim | Action::Approve | Action::Reject | Action::Withdraw => {
             if !matches!(status, Status::PendingReview | Status::Reviewing) {
                 return Err(Refusal::WrongStatus { status, action });
@@ -280,6 +352,11 @@ mod tests {
                             number: 4,
                             level: Level::L3,
                         }),
+                        (Action::Publish | Action::Rollback, "none") => Err(Refusal::NoVersion),
+                        (Action::Publish | Action::Rollback, _) => Err(Refusal::NotApproved {
+                            number: version.map(|v| v.number).unwrap_or(0),
+                        }),
+                        (Action::Unpublish, _) => Err(Refusal::NotPublished),
                         (_, _) if action != Action::Test && !open => {
                             Err(Refusal::WrongStatus { status, action })
                         }
@@ -349,6 +426,46 @@ mod tests {
         // Four-eyes holds for everyone, administrators included: the facts carry no
         // role, so there is nothing to exempt.
         assert!(Refusal::FourEyes.to_string().contains("four-eyes"));
+    }
+
+    /// Publishing: approval, current version, rollback only to what was published.
+    #[test]
+    fn publishing() {
+        let approved = Facts {
+            approved: true,
+            ..facts(true, Some(VALID))
+        };
+        for status in Status::ALL.iter().copied() {
+            // An approved version that is not the working one goes live beside it.
+            assert_eq!(next(status, Action::Publish, approved), Ok(status));
+            let current = Facts {
+                current: true,
+                ..approved
+            };
+            assert_eq!(
+                next(status, Action::Publish, current),
+                Ok(Status::Published)
+            );
+            assert_eq!(
+                next(status, Action::Rollback, current),
+                Err(Refusal::NeverPublished { number: 2 })
+            );
+            let before = Facts {
+                was_published: true,
+                ..approved
+            };
+            assert_eq!(next(status, Action::Rollback, before), Ok(status));
+            let live = Facts {
+                published: true,
+                ..facts(true, None)
+            };
+            let want = if status == Status::Published {
+                Status::Unpublished
+            } else {
+                status
+            };
+            assert_eq!(next(status, Action::Unpublish, live), Ok(want));
+        }
     }
 
     #[test]

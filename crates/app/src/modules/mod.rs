@@ -46,6 +46,15 @@ impl From<Refusal> for AppError {
                 code: "not_submitter",
                 reason: message,
             },
+            Refusal::NotApproved { number } => AppError::Conflict(Box::new(
+                Problem::new("not_approved", message).detail("version", number),
+            )),
+            Refusal::NotPublished => {
+                AppError::Conflict(Box::new(Problem::new("not_published", message)))
+            }
+            Refusal::NeverPublished { number } => AppError::Conflict(Box::new(
+                Problem::new("never_published", message).detail("version", number),
+            )),
         }
     }
 }
@@ -426,7 +435,7 @@ pub async fn save_version(
             "must be 0 or a version number",
         ));
     }
-    let spec = app.live.get().spec.clone();
+    let spec = crate::live::for_module(app, module_id).await?;
     let dry = patch::dry_run(&spec, input.patch.as_bytes());
     let report = dry.report;
     let valid = report.valid;
@@ -632,7 +641,7 @@ pub async fn diff(
     to: i64,
 ) -> AppResult<VersionDiff> {
     get(app, by, module_id).await?;
-    let live = app.live.get().spec.clone();
+    let live = crate::live::for_module(app, module_id).await?;
     let load = |n: i64| async move {
         if n == 0 {
             return Ok::<String, AppError>(

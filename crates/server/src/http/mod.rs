@@ -18,6 +18,7 @@ pub mod modules;
 pub mod notifications;
 pub mod openapi;
 pub mod patch;
+pub mod publishing;
 pub mod reviews;
 pub mod routing;
 pub mod sse;
@@ -52,6 +53,7 @@ pub fn routes() -> Routes {
         .merge(modules::routes())
         .merge(test_runs::routes())
         .merge(reviews::routes())
+        .merge(publishing::routes())
         .merge(notifications::routes())
         .merge(webhooks::routes())
         .merge(audit::routes())

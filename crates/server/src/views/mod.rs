@@ -49,6 +49,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "reviews/detail.html",
     "reviews/comment.html",
     "notifications.html",
+    "publishing.html",
 );
 
 /// The compiled templates. Global because error pages are rendered where no state

@@ -13,6 +13,7 @@ mod menus;
 mod models;
 mod modules;
 mod patch_api;
+mod publishing;
 mod reviews;
 mod test_runs;
 mod users;

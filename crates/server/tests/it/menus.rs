@@ -38,6 +38,7 @@ async fn the_menu_shows_what_the_user_may_open() {
             "/admin/ai-modules/develop",
             "/admin/ai-modules/test",
             "/admin/ai-modules/review",
+            "/admin/ai-modules/publish",
             "/admin/audit",
             "/admin/users",
             "/admin/menus"
@@ -60,7 +61,7 @@ async fn the_menu_shows_what_the_user_may_open() {
             "/admin/ai-modules/review",
             "/admin/audit"
         ],
-        "publishing is not permitted; its page does not exist yet either"
+        "publishing is not permitted to reviewers"
     );
     let dev: Value = app
         .login("dev", "dev-password")
@@ -101,7 +102,8 @@ async fn the_menu_shows_what_the_user_may_open() {
         .iter()
         .find(|i| i["path"] == "/admin/ai-modules/publish")
         .unwrap();
-    assert_eq!(publish["pageExists"], false, "no page yet, so hidden");
+    assert_eq!(publish["pageExists"], true);
+    assert_eq!(publish["permission"], "modules.publish");
 }
 
 #[tokio::test]
