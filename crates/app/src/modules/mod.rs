@@ -152,8 +152,22 @@ pub struct ModuleView {
     pub model_name: Option<String>,
     pub owner: String,
     pub current_version: i64,
+    /// Its place in the live spec, beside the working version's status: v1 can be live
+    /// while v2 is in review. `null`: never published.
+    pub publication: Option<PublicationState>,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Whether a module is part of the live spec, and with which version and release.
+#[derive(Debug, Clone, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct PublicationState {
+    /// `published` or `unpublished`.
+    pub status: String,
+    pub version: i64,
+    pub release: String,
 }
 
 /// The module with its model's name.
@@ -162,6 +176,15 @@ pub async fn view(app: &App, m: Module) -> AppResult<ModuleView> {
         Some(id) => store::models::get(&app.db, id).await?.map(|x| x.name),
         None => None,
     };
+    let publication = store::publications::list(&app.db)
+        .await?
+        .into_iter()
+        .find(|p| p.module_id == m.id)
+        .map(|p| PublicationState {
+            status: p.status.to_string(),
+            version: p.version,
+            release: p.release,
+        });
     Ok(ModuleView {
         id: m.id,
         name: m.name,
@@ -172,6 +195,7 @@ pub async fn view(app: &App, m: Module) -> AppResult<ModuleView> {
         model_name,
         owner: m.owner,
         current_version: m.current_version,
+        publication,
         created_at: rfc3339(m.created_at),
         updated_at: rfc3339(m.updated_at),
     })

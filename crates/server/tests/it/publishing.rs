@@ -563,3 +563,92 @@ async fn the_impact_counts_records_a_new_required_field_would_fail() {
     .await;
     assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_published_object_page_and_menu_item_show_without_a_restart_and_come_back() {
+    let app = spawn_with(|c| c.test_gate = 0.0).await;
+    let admin = app.admin().await;
+    let dev = user(&app, &admin, "dev", &["developer"]).await;
+    let rev = user(&app, &admin, "rev", &["reviewer"]).await;
+    let patch: Value = serde_json::from_str(include_str!(
+        "../../../../examples/patches/object-new-campaign.json"
+    ))
+    .unwrap();
+    let (id, v) = module(&dev, "Campaigns", Some(patch), None).await;
+    approve(&dev, &rev, &id, v).await;
+    let sidebar = async || {
+        admin
+            .get("/docs")
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    assert!(!sidebar().await.contains(">Campaigns</a>"));
+    json_of(publish(&admin, &id, v).await, StatusCode::OK).await;
+    assert!(
+        sidebar().await.contains(">Campaigns</a>"),
+        "the CRM menu shows it"
+    );
+    let page = admin.get("/crm/campaign.list").send().await.unwrap();
+    assert_eq!(page.status(), StatusCode::OK);
+    let c = json_of(
+        admin
+            .post("/api/data/Campaign")
+            .json(&json!({ "name": "Spring", "budget": 1000 }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let cid = c["id"].as_str().unwrap().to_owned();
+
+    // Unpublished: the object, its pages and menu item leave; the record is kept.
+    json_of(
+        admin
+            .post(&format!("/api/modules/{id}/unpublish"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    assert!(!sidebar().await.contains(">Campaigns</a>"));
+    assert_eq!(
+        admin
+            .get("/crm/campaign.list")
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        StatusCode::NOT_FOUND
+    );
+    let (status, _, _) = error_of(
+        admin
+            .get(&format!("/api/data/Campaign/{cid}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(stored(&app, "Campaign", &cid).await["name"], "Spring");
+
+    // Published again: the record is back as it was.
+    json_of(
+        admin
+            .post(&format!("/api/modules/{id}/rollback"))
+            .json(&json!({ "version": v }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::OK,
+    )
+    .await;
+    let back = admin.get_json(&format!("/api/data/Campaign/{cid}")).await;
+    assert_eq!(back["name"], "Spring");
+    assert_eq!(back["budget"], c["budget"]);
+}
