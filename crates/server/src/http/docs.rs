@@ -67,6 +67,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         "Reviewing AI modules",
         include_str!("../../../../docs/review.md"),
     ),
+    (
+        "publishing",
+        "Publishing AI modules",
+        include_str!("../../../../docs/publishing.md"),
+    ),
     ("api", "API", include_str!("../../../../docs/api.md")),
     (
         "architecture",

@@ -751,3 +751,105 @@ async fn a_developer_submits_a_reviewer_comments_and_rejects_the_author_cannot_a
     rev.quit().await.unwrap();
     result
 }
+
+#[tokio::test]
+async fn a_publisher_publishes_and_unpublishes_after_reading_the_impact() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = crate::harness::spawn_with(|c| c.test_gate = 0.0).await;
+    let admin = app.admin().await;
+    app.create_user(&admin, "dana", &["developer"]).await;
+    app.create_user(&admin, "rita", &["reviewer"]).await;
+    app.create_user(&admin, "paul", &["publisher"]).await;
+    let dana = app.login("dana", "dana-password").await;
+    let rita = app.login("rita", "rita-password").await;
+    let post = |s: &crate::harness::Session, path: String, body: serde_json::Value| {
+        let req = s.post(&path).json(&body);
+        async move {
+            req.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let id = post(
+        &dana,
+        "/api/modules".into(),
+        serde_json::json!({ "name": "Loyalty" }),
+    )
+    .await["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    post(&dana, format!("/api/modules/{id}/generate"), serde_json::json!({ "prompt": "add an integer field loyaltyPoints to Customer with min 0" })).await;
+    post(
+        &dana,
+        format!("/api/modules/{id}/test-runs"),
+        serde_json::json!({}),
+    )
+    .await;
+    let review = post(
+        &dana,
+        format!("/api/modules/{id}/submit"),
+        serde_json::json!({ "version": 1 }),
+    )
+    .await;
+    post(
+        &rita,
+        format!("/api/reviews/{}/approve", review["id"].as_str().unwrap()),
+        serde_json::json!({}),
+    )
+    .await;
+    let wd = browser(&driver).await;
+    let result = async {
+        login(&wd, &app.base, "paul", "paul-password").await;
+        click(
+            &wd,
+            By::Css("a[data-menu-path='/admin/ai-modules/publish']"),
+        )
+        .await;
+        // The approved version waits; publishing shows the impact first.
+        click(&wd, By::Css("#ready button[data-act='publish']")).await;
+        text_eventually(&wd, By::Id("impact-changes"), "loyaltyPoints").await;
+        text_eventually(&wd, By::Id("impact-data"), "No existing record").await;
+        click(&wd, By::Id("impact-confirm")).await;
+        text_eventually(
+            &wd,
+            By::Css("#publications tr[data-status='published']"),
+            "1.0.0",
+        )
+        .await;
+        assert!(
+            wd.find_all(By::Css("#ready tr[data-module]"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        text_eventually(&wd, By::Id("spec-history"), "publish Loyalty v1 (1.0.0)").await;
+
+        // Unpublishing shows what would be hidden.
+        click(&wd, By::Css("#publications button[data-act='unpublish']")).await;
+        text_eventually(&wd, By::Id("impact-data"), "hidden loyaltyPoints").await;
+        click(&wd, By::Id("impact-confirm")).await;
+        text_eventually(
+            &wd,
+            By::Css("#publications tr[data-status='unpublished']"),
+            "unpublished",
+        )
+        .await;
+
+        // 上架 in Chinese.
+        wd.goto(format!("{}/lang/zh", app.base)).await.unwrap();
+        wd.goto(format!("{}/admin/ai-modules/publish", app.base))
+            .await
+            .unwrap();
+        text_eventually(&wd, By::Tag("h1"), "AI 模块上架").await;
+        text_eventually(&wd, By::Id("publications"), "已下架").await;
+    }
+    .await;
+    wd.quit().await.unwrap();
+    result
+}
