@@ -7,6 +7,9 @@
 #   scripts/contract.sh                 # SQLite in a temporary data dir
 #   EXAMPLES=200 SEED=7 scripts/contract.sh
 #
+# scripts/schemathesis.toml lets one operation answer 5xx: generating, whose model
+# (made up by the generated requests) cannot be reached — the documented 502.
+#
 # One check is left out: `positive_data_acceptance` expects every request that
 # fits the JSON Schema to succeed, but some rules cannot be said in a schema (a
 # version that does not exist, a whitespace-only name, a model id nobody has); the
@@ -37,7 +40,7 @@ start_server ./target/debug/modgate "$PORT"
 TOKEN=$(token_for admin "$MODGATE_ADMIN_PASSWORD")
 
 status=0
-"$SCHEMATHESIS" run "$BASE/api/openapi.json" \
+"$SCHEMATHESIS" --config-file scripts/schemathesis.toml run "$BASE/api/openapi.json" \
     -H "Authorization: Bearer $TOKEN" \
     --checks all --exclude-checks positive_data_acceptance \
     --max-examples "$EXAMPLES" --seed "$SEED" --workers 1 || status=$?

@@ -117,7 +117,7 @@ async fn publish_module(
 /// `required_by` naming a published module that depends on it.
 #[utoipa::path(post, path = "/api/modules/{id}/unpublish", tag = "publishing",
     params(("id" = String, Path), ("Idempotency-Key" = Option<String>, Header, description = "a retry with the same key returns the first answer")),
-    responses((status = 200, body = Published), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses((status = 200, body = Published), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody)))]
 async fn unpublish_module(
     State(state): State<AppState>,
     by: CurrentUser,
