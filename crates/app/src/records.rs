@@ -9,6 +9,7 @@ use runtime::{
 };
 use serde_json::{Map, Value};
 use spec::Spec;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use store::Db;
 
@@ -188,5 +189,114 @@ impl Records {
             .transition(&self.actor, object, id, name, expected)
             .await
             .map_err(|e| stale(e, expected))
+    }
+
+    /// A record's title: the value of its object's title field, else its id.
+    pub fn title_of(&self, object: &str, r: &Record) -> String {
+        self.live
+            .spec
+            .objects
+            .get(object)
+            .and_then(|d| d.title_field())
+            .and_then(|f| r.data.get(f))
+            .and_then(|v| match v {
+                Value::String(s) if !s.is_empty() => Some(s.clone()),
+                Value::Null => None,
+                other => Some(other.to_string()),
+            })
+            .unwrap_or_else(|| r.id.clone())
+    }
+
+    /// The titles of the records that the reference fields of `records` point to, by
+    /// id — of those the caller may read (others stay ids).
+    pub async fn reference_titles(
+        &self,
+        object: &str,
+        records: &[Record],
+    ) -> AppResult<BTreeMap<String, String>> {
+        let Some(def) = self.live.spec.objects.get(object) else {
+            return Ok(BTreeMap::new());
+        };
+        let mut wanted: BTreeMap<&str, BTreeSet<String>> = BTreeMap::new();
+        for (f, fd) in &def.fields {
+            let Some(target) = fd
+                .object
+                .as_deref()
+                .filter(|_| fd.ty == spec::FieldType::Reference)
+            else {
+                continue;
+            };
+            for r in records {
+                if let Some(Value::String(id)) = r.data.get(f) {
+                    wanted.entry(target).or_default().insert(id.clone());
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for (target, ids) in wanted {
+            if !self.allowed(target, Action::Read) {
+                continue;
+            }
+            let ids: Vec<Value> = ids.into_iter().map(Value::String).collect();
+            let q = ListQuery {
+                limit: ids.len() as u64,
+                filters: vec![self.filter(target, "id", FilterOp::In, Value::Array(ids))?],
+                ..ListQuery::default()
+            };
+            for r in self.list(target, &q).await?.items {
+                out.insert(r.id.clone(), self.title_of(target, &r));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Records of `object` whose title contains `q` (any case), by title: what a
+    /// picker offers. At most `limit` (1 to 50).
+    pub async fn lookup(
+        &self,
+        object: &str,
+        q: &str,
+        limit: u64,
+    ) -> AppResult<Vec<(String, String)>> {
+        let def = self.engine().object(object)?;
+        if !(1..=50).contains(&limit) {
+            return Err(AppError::invalid("limit", "must be between 1 and 50"));
+        }
+        let mut query = ListQuery {
+            limit,
+            ..ListQuery::default()
+        };
+        match def.title_field() {
+            Some(t) => {
+                if !q.trim().is_empty() {
+                    query.filters.push(self.filter(
+                        object,
+                        t,
+                        FilterOp::Contains,
+                        Value::String(q.trim().to_owned()),
+                    )?);
+                }
+                query
+                    .sort
+                    .push(self.engine().sort(object, t, SortDir::Asc)?);
+            }
+            None => {
+                if !q.trim().is_empty() {
+                    query.filters.push(self.filter(
+                        object,
+                        "id",
+                        FilterOp::Contains,
+                        Value::String(q.trim().to_owned()),
+                    )?);
+                }
+            }
+        }
+        Ok(self
+            .list(object, &query)
+            .await?
+            .items
+            .iter()
+            .map(|r| (r.id.clone(), self.title_of(object, r)))
+            .collect())
     }
 }

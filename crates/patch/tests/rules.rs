@@ -948,3 +948,28 @@ fn warnings_for_hidden_data_and_noops() {
     );
     assert!(!v.report.valid, "pages still show country");
 }
+
+/// Which field names a record hides no data: changing it is L1; naming a field that
+/// is not there, or one that is not text, is refused.
+#[test]
+fn the_title_field_can_be_set_and_changed_at_l1() {
+    let v = one(
+        json!({ "scope": "object", "op": "update", "target": { "object": "Customer" },
+                         "value": { "titleField": "company" } }),
+    );
+    ok(&v, Level::L1);
+    assert_eq!(
+        v.spec.unwrap().objects["Customer"].title_field(),
+        Some("company")
+    );
+    let v = one(
+        json!({ "scope": "object", "op": "update", "target": { "object": "Customer" },
+                         "value": { "titleField": "nickname" } }),
+    );
+    assert!(!v.report.valid);
+    assert!(
+        v.report.errors.iter().any(|e| e.code == "E_UNKNOWN_FIELD"),
+        "{:#?}",
+        v.report.errors
+    );
+}

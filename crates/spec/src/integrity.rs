@@ -292,6 +292,35 @@ impl Checker<'_> {
         for (fname, f) in &obj.fields {
             self.check_field(name, fname, f);
         }
+        if let Some(t) = &obj.title_field {
+            match obj.fields.get(t) {
+                None => self.push(
+                    Code::UnknownField,
+                    format!("{path}/titleField"),
+                    format!("titleField of {name} names '{t}', which is not one of its fields"),
+                ),
+                Some(f)
+                    if !matches!(
+                        f.ty,
+                        FieldType::String
+                            | FieldType::Email
+                            | FieldType::Phone
+                            | FieldType::Url
+                            | FieldType::Enum
+                    ) =>
+                {
+                    self.push(
+                        Code::FieldType,
+                        format!("{path}/titleField"),
+                        format!(
+                            "titleField of {name} must be a text field; '{t}' is {:?}",
+                            f.ty
+                        ),
+                    )
+                }
+                Some(_) => {}
+            }
+        }
         let Some(flow) = &obj.state_flow else { return };
         let fp = format!("{path}/stateFlow");
         if is_system_field(&flow.field) {

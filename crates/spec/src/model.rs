@@ -38,6 +38,24 @@ pub struct ObjectDef {
     /// Records cannot be updated or deleted once in a final state (a ledger).
     #[serde(default, skip_serializing_if = "is_false")]
     pub immutable: bool,
+    /// The field a record is known by (in lists, pickers, references); default: the
+    /// first required string field.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title_field: Option<String>,
+}
+
+impl ObjectDef {
+    /// The field that names a record: `titleField`, else the first required string
+    /// field (by name); `None` when there is neither (records are shown by id).
+    pub fn title_field(&self) -> Option<&str> {
+        if let Some(t) = &self.title_field {
+            return Some(t);
+        }
+        self.fields
+            .iter()
+            .find(|(_, f)| f.required && f.ty == FieldType::String)
+            .map(|(n, _)| n.as_str())
+    }
 }
 
 /// The type of a field's values.

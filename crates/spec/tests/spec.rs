@@ -196,3 +196,26 @@ fn the_spec_json_schema_accepts_the_base_spec() {
     );
     assert!(!validator.is_valid(&json!({ "objects": { "A": { "label": "A", "bogus": 1 } } })));
 }
+
+#[test]
+fn records_are_known_by_their_title_field() {
+    let base = base_spec();
+    let title = |o: &str| base.objects[o].title_field().map(str::to_owned);
+    assert_eq!(title("Customer").as_deref(), Some("name"));
+    assert_eq!(title("Order").as_deref(), Some("number"));
+    assert_eq!(title("FinancialTransaction").as_deref(), Some("reference"));
+    assert_eq!(title("OrderTracking").as_deref(), Some("trackingNumber"));
+    // Without one, the first required string field names a record.
+    let mut c = base.objects["Customer"].clone();
+    c.title_field = None;
+    assert_eq!(c.title_field(), Some("name"));
+    c.fields.retain(|n, _| n != "name");
+    assert_eq!(c.title_field(), None);
+
+    let mut j = base_json();
+    j["objects"]["Customer"]["titleField"] = json!("nickname");
+    assert!(codes_at(j).contains(&(Code::UnknownField, "/objects/Customer/titleField".into())));
+    let mut j = base_json();
+    j["objects"]["Order"]["titleField"] = json!("amount");
+    assert!(codes_at(j).contains(&(Code::FieldType, "/objects/Order/titleField".into())));
+}

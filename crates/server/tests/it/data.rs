@@ -402,3 +402,114 @@ async fn replicas_on_one_database_share_the_live_spec_and_the_data() {
     );
     wait_for_version(&on_a, 2).await;
 }
+
+#[tokio::test]
+async fn references_show_their_records_titles_and_pickers_find_records_by_title() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let mut ids = Vec::new();
+    for name in ["Acme Labs", "Zeta", "acme corp"] {
+        let c: Value = admin
+            .post("/api/data/Customer")
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        ids.push(c["id"].as_str().unwrap().to_owned());
+    }
+    // A picker: part of the title, any case, by title.
+    let m: Value = admin
+        .get("/api/data/Customer/lookup?q=ACME&limit=5")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let titles: Vec<&str> = m["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["Acme Labs", "acme corp"], "{m}");
+    assert_eq!(m["items"][0]["id"], ids[0].as_str());
+    for bad in ["limit=0", "limit=51"] {
+        let (status, _, _) = error_of(
+            admin
+                .get(&format!("/api/data/Customer/lookup?{bad}"))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}");
+    }
+    let (status, _, _) = error_of(admin.get("/api/data/Nope/lookup").send().await.unwrap()).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    // Without read permission on the object, no titles.
+    app.create_user(&admin, "nobody", &[]).await;
+    let nobody = app.login("nobody", "nobody-password").await;
+    let (status, _, _) = error_of(
+        nobody
+            .get("/api/data/Customer/lookup?q=a")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Lists carry the titles of what references point to; pages show them, linked.
+    let o: Value = admin
+        .post("/api/data/Order")
+        .json(&json!({ "customer": ids[2], "amount": 10, "currency": "CNY", "number": "SO-7" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let list: Value = admin
+        .get("/api/data/Order?titles=true")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list["_titles"][&ids[2]], "acme corp", "{list}");
+    let plain: Value = admin.get_json("/api/data/Order").await;
+    assert!(plain.get("_titles").is_none(), "only when asked for");
+    let page = admin
+        .get(&format!("/crm/o/Order/{}", o["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("<span id=\"record-title\">SO-7</span>"),
+        "titled by its number"
+    );
+    assert!(
+        page.contains(">acme corp</a>"),
+        "the customer shows as its name"
+    );
+    let list_page = admin
+        .get("/crm/order.list")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        list_page.contains(">acme corp</a>"),
+        "lists show the customer's name"
+    );
+}

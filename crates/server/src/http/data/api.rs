@@ -25,6 +25,28 @@ pub fn routes() -> Routes {
             routes!(get_one, patch_one, delete_one),
         )
         .api(Access::Authenticated, routes!(transition))
+        .api(Access::Authenticated, routes!(lookup))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Match {
+    pub id: String,
+    /// The record's title (its object's `titleField`).
+    pub title: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Matches {
+    pub items: Vec<Match>,
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LookupQuery {
+    /// Part of the title, any case; empty: the first records by title.
+    pub q: Option<String>,
+    /// How many (1 to 50, default 10).
+    pub limit: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -35,6 +57,10 @@ pub struct RecordList {
     pub total: u64,
     pub page: u64,
     pub per_page: u64,
+    /// With `titles=true`: the title of every record the items' reference fields point
+    /// to (that the caller may read), by id.
+    #[serde(rename = "_titles", skip_serializing_if = "Option::is_none")]
+    pub titles: Option<std::collections::BTreeMap<String, String>>,
 }
 
 fn etag(version: i64) -> HeaderValue {
@@ -66,7 +92,8 @@ fn record_response(records: &Records, r: &Record, status: StatusCode) -> Respons
 }
 
 /// Records of an object: filter with `field=value` or `field.op=value` (`eq ne lt lte
-/// gt gte contains in`), sort with `sort=-field,other`, page with `page` and `perPage`.
+/// gt gte contains in`), sort with `sort=-field,other`, page with `page` and `perPage`;
+/// `titles=true` adds `_titles`, the titles of the records references point to.
 #[utoipa::path(get, path = "/api/data/{object}", tag = "data", params(("object" = String, Path)),
     responses((status = 200, body = RecordList), (status = 400, body = crate::http::openapi::ErrorBody),
               (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)))]
@@ -77,17 +104,53 @@ async fn list(
     RawQuery(query): RawQuery,
 ) -> ApiResult<Json<RecordList>> {
     let records = Records::open(&state.app, &user);
-    let pairs: Vec<(String, String)> =
+    let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
             .map_err(|_| ApiError::bad_request("the query string is malformed"))?;
+    let mut with_titles = false;
+    pairs.retain(|(k, v)| {
+        if k == "titles" {
+            with_titles = v == "true";
+            false
+        } else {
+            true
+        }
+    });
     let (q, page, per_page) = records.query(&object, &pairs)?;
     let p = records.list(&object, &q).await?;
+    let titles = if with_titles {
+        Some(records.reference_titles(&object, &p.items).await?)
+    } else {
+        None
+    };
     Ok(Json(RecordList {
         items: p.items.iter().map(|r| records.view(r)).collect(),
         total: p.total,
         page,
         per_page,
+        titles,
     }))
+}
+
+/// Records whose title contains `q` (any case), by title — what pickers offer. Needs
+/// read permission on the object.
+#[utoipa::path(get, path = "/api/data/{object}/lookup", tag = "data", params(("object" = String, Path), LookupQuery),
+    responses((status = 200, body = Matches), (status = 403, body = crate::http::openapi::ErrorBody),
+              (status = 404, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn lookup(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(object): ApiPath<String>,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<LookupQuery>,
+) -> ApiResult<Json<Matches>> {
+    let records = Records::open(&state.app, &user);
+    let items = records
+        .lookup(&object, q.q.as_deref().unwrap_or(""), q.limit.unwrap_or(10))
+        .await?
+        .into_iter()
+        .map(|(id, title)| Match { id, title })
+        .collect();
+    Ok(Json(Matches { items }))
 }
 
 /// Creates a record; the response carries its `ETag`.

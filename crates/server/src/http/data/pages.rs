@@ -109,6 +109,7 @@ async fn list(
     let (query, n, per) = records.query(&lp.object, &pairs)?;
     let p = records.list(&lp.object, &query).await?;
     let rows: Vec<Value> = p.items.iter().map(|r| records.view(r)).collect();
+    let titles = records.reference_titles(&lp.object, &p.items).await?;
     let pages = p.total.div_ceil(per).max(1);
     let filters: BTreeMap<&str, &str> = pairs
         .iter()
@@ -121,7 +122,7 @@ async fn list(
             title => lp.label.clone().unwrap_or_else(|| lp.object.clone()), object => lp.object.clone(), page_id => page_id,
             columns => lp.columns.clone(), filters => lp.filters.clone(), rows => Serde(&rows), fields => Serde(field_info(records.spec(), &lp.object)),
             values => Serde(&filters), total => p.total, page => n, pages => pages,
-            query => serde_urlencoded::to_string(&keep).unwrap_or_default(),
+            query => serde_urlencoded::to_string(&keep).unwrap_or_default(), titles => Serde(&titles),
         },
     ))
 }
@@ -274,10 +275,14 @@ async fn detail(
             }
         }
     }
+    let titles = records
+        .reference_titles(&object, std::slice::from_ref(&r))
+        .await?;
     Ok(page.render(
         "crm/detail.html",
         context! {
-            title => def.label.clone(), object => object.clone(), record => Serde(records.view(&r)), version => r.version,
+            title => records.title_of(&object, &r), kind => def.label.clone(), titles => Serde(&titles),
+            object => object.clone(), record => Serde(records.view(&r)), version => r.version,
             sections => Serde(sections(spec, &object, "detail")), fields => Serde(field_info(spec, &object)),
             transitions => Serde(transitions), related => Serde(related),
         },
