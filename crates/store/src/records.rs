@@ -425,6 +425,10 @@ pub async fn ensure_indexes(db: &Db, spec: &spec::Spec) -> Result<(), crate::Sto
                 wanted.insert((obj.clone(), name.clone(), ValueKind::Text));
             }
         }
+        // Pickers list records by title.
+        if let Some(t) = def.title_field() {
+            wanted.insert((obj.clone(), t.to_owned(), ValueKind::Text));
+        }
     }
     for page in spec.pages.values() {
         if let spec::PageDef::List(l) = page
