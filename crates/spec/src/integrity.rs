@@ -299,25 +299,14 @@ impl Checker<'_> {
                     format!("{path}/titleField"),
                     format!("titleField of {name} names '{t}', which is not one of its fields"),
                 ),
-                Some(f)
-                    if !matches!(
-                        f.ty,
-                        FieldType::String
-                            | FieldType::Email
-                            | FieldType::Phone
-                            | FieldType::Url
-                            | FieldType::Enum
-                    ) =>
-                {
-                    self.push(
-                        Code::FieldType,
-                        format!("{path}/titleField"),
-                        format!(
-                            "titleField of {name} must be a text field; '{t}' is {:?}",
-                            f.ty
-                        ),
-                    )
-                }
+                Some(f) if !(f.ty.is_textual() || f.ty == FieldType::Enum) => self.push(
+                    Code::FieldType,
+                    format!("{path}/titleField"),
+                    format!(
+                        "titleField of {name} must be a text field; '{t}' is {:?}",
+                        f.ty
+                    ),
+                ),
                 Some(_) => {}
             }
         }
