@@ -221,6 +221,14 @@ pub async fn error_of(resp: Response) -> (StatusCode, String, Value) {
     (status, code, body)
 }
 
+/// Asserts the status and returns the JSON body (printed when the status differs).
+pub async fn json_of(r: Response, want: StatusCode) -> Value {
+    let status = r.status();
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(status, want, "{body}");
+    body
+}
+
 /// Audit entries matching an action prefix, newest first.
 pub async fn audit_entries(admin: &Session, action: &str) -> Vec<Value> {
     let v: Value = admin

@@ -4,17 +4,10 @@
 //! naming the other; a dependent module blocks an unpublish; the impact counts the
 //! records a new required field would fail; Idempotency-Key; restore.
 
-use crate::harness::{Session, TestApp, error_of, spawn_replica, spawn_with};
+use crate::harness::{Session, TestApp, error_of, json_of, spawn_replica, spawn_with};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
-
-async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, want, "{body}");
-    body
-}
 
 async fn user(app: &TestApp, admin: &Session, name: &str, roles: &[&str]) -> Session {
     app.create_user(admin, name, roles).await;

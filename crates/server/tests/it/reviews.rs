@@ -5,7 +5,7 @@
 //! twice; emails through a local SMTP sink.
 
 use crate::harness::{
-    Session, TestApp, audit_entries, error_of, restart, spawn, spawn_replica, spawn_with,
+    Session, TestApp, audit_entries, error_of, json_of, restart, spawn, spawn_replica, spawn_with,
 };
 use axum::body::Bytes;
 use axum::extract::State;
@@ -37,13 +37,6 @@ async fn user(app: &TestApp, admin: &Session, name: &str, roles: &[&str]) -> Ses
         r.text().await.unwrap()
     );
     app.login(name, &format!("{name}-password")).await
-}
-
-async fn json_of(r: reqwest::Response, want: StatusCode) -> Value {
-    let status = r.status();
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(status, want, "{body}");
-    body
 }
 
 async fn new_module(s: &Session, name: &str) -> String {
