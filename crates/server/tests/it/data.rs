@@ -512,4 +512,21 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
         list_page.contains(">acme corp</a>"),
         "lists show the customer's name"
     );
+    // States filter with a select of their labels, not a text box.
+    let customers = admin
+        .get("/crm/customer.list?status=lead")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        customers.contains("<select id=\"f-status\" name=\"status\">"),
+        "a select"
+    );
+    assert!(
+        customers.contains("<option value=\"lead\" selected>"),
+        "the chosen state stays chosen"
+    );
 }

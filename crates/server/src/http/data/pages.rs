@@ -73,9 +73,16 @@ fn field_info(spec: &Spec, object: &str) -> BTreeMap<String, Value> {
             );
         }
         if let Some(flow) = &def.state_flow {
+            // States filter with a select of their labels.
+            let labels: BTreeMap<&String, String> = flow
+                .states
+                .iter()
+                .map(|(k, st)| (k, st.label.clone().unwrap_or_else(|| k.clone())))
+                .collect();
             m.insert(
                 flow.field.clone(),
-                json!({ "label": flow.field, "type": "state" }),
+                json!({ "label": flow.field, "type": "state",
+                         "values": flow.states.keys().collect::<Vec<_>>(), "labels": labels }),
             );
         }
     }
