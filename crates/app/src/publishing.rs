@@ -376,7 +376,7 @@ async fn go_live(
             .is_some_and(|p| p.status == PublicationStatus::Published),
         was_published: previous.iter().any(|r| r.version == number),
         ..Facts::plain(
-            true,
+            by.can(action.permission()),
             Some(VersionFacts {
                 number,
                 valid: v.valid,
@@ -558,7 +558,7 @@ pub async fn unpublish(app: &App, by: &Caller, module_id: &str) -> AppResult<Pub
         published: existing
             .as_ref()
             .is_some_and(|p| p.status == PublicationStatus::Published),
-        ..Facts::plain(true, None)
+        ..Facts::plain(by.can(Action::Unpublish.permission()), None)
     };
     let status = lifecycle::next(module.status, Action::Unpublish, facts)?;
     let Some(mut publication) = existing else {

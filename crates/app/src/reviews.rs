@@ -533,7 +533,8 @@ pub struct Generation {
     pub at: String,
 }
 
-/// What the caller may do with the review now, and why not.
+/// What the caller may do with the review now: each action is `null` when allowed,
+/// or the reason it is not.
 #[derive(Debug, Clone, Serialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
@@ -542,8 +543,6 @@ pub struct Allowed {
     pub approve: Option<String>,
     pub reject: Option<String>,
     pub withdraw: Option<String>,
-    /// Each field is `null` when allowed, or the reason it is not.
-    pub note: String,
 }
 
 /// Everything a reviewer decides on.
@@ -657,7 +656,6 @@ async fn allowed(app: &App, by: &Caller, review: &Review, status: Status) -> App
         approve: ask(Action::Approve),
         reject: ask(Action::Reject),
         withdraw: ask(Action::Withdraw),
-        note: "null: allowed; otherwise the reason it is not".into(),
     })
 }
 

@@ -116,15 +116,6 @@ pub async fn due(db: &Db, now: i64, limit: i64) -> Result<Vec<String>, StoreErro
     Ok(rows.into_iter().map(|(id,)| id).collect())
 }
 
-/// The earliest time a pending delivery falls due (to sleep until then).
-pub async fn next_due(db: &Db) -> Result<Option<i64>, StoreError> {
-    let (at,): (Option<i64>,) = with_db!(db, c => sqlx::query_as(
-        "SELECT MIN(COALESCE(CASE WHEN lease_until > next_at THEN lease_until ELSE next_at END, next_at)) \
-         FROM deliveries WHERE status = 'pending'")
-        .fetch_one(c).await?);
-    Ok(at)
-}
-
 /// Takes the delivery for `owner` until `until`, if it is still pending, due and
 /// unheld: one conditional update, so of several workers exactly one gets it.
 pub async fn claim(
@@ -226,11 +217,4 @@ pub async fn redeliver(tx: &mut Tx, id: &str) -> Result<bool, StoreError> {
          WHERE id = $2 AND status <> 'pending'")
         .bind(now_ms()).bind(id).execute(c).await?.rows_affected());
     Ok(n == 1)
-}
-
-/// How many deliveries are in each status (for tests and the health of the outbox).
-pub async fn count_by_status(db: &Db, status: DeliveryStatus) -> Result<i64, StoreError> {
-    let (n,): (i64,) = with_db!(db, c => sqlx::query_as(
-        "SELECT COUNT(*) FROM deliveries WHERE status = $1").bind(status.as_str()).fetch_one(c).await?);
-    Ok(n)
 }
