@@ -132,9 +132,43 @@ pub struct Recomputed {
 /// caller commits it together with the change that made it necessary.
 pub async fn recompute(tx: &mut Tx, cause: &str) -> AppResult<Recomputed> {
     let spec = compose(&published(tx).await?)?;
+    let before = store::spec_versions::latest_in(tx).await?;
     let (version, changed) =
         store::spec_versions::record_in(tx, &spec.to_pretty_json(), cause).await?;
+    if changed && let Some(before) = before {
+        let before = spec::parse(&before.content).map_err(|e| {
+            AppError::Internal(anyhow::anyhow!("the stored live spec does not parse: {e}"))
+        })?;
+        number_new_fields(tx, &before, &spec).await?;
+    }
     Ok(Recomputed { version, changed })
+}
+
+/// A field that has just become numbered numbers the records that have none, in
+/// creation order, in the transaction that makes it live (docs/spec.md).
+async fn number_new_fields(tx: &mut Tx, before: &Spec, after: &Spec) -> AppResult<()> {
+    for (object, def) in &after.objects {
+        for (field, f) in &def.fields {
+            let Some(numbering) = &f.auto_number else {
+                continue;
+            };
+            let was = before
+                .objects
+                .get(object)
+                .and_then(|o| o.fields.get(field))
+                .and_then(|f| f.auto_number.as_ref());
+            if was.is_none() {
+                let n =
+                    store::records::number_missing(tx, object, field, numbering, store::now_ms())
+                        .await
+                        .map_err(|e| {
+                            AppError::Internal(anyhow::anyhow!("numbering {object}.{field}: {e:?}"))
+                        })?;
+                tracing::info!(object, field, numbered = n, "numbered existing records");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// How the stored live spec compares with what [`recompute`] would produce.

@@ -180,7 +180,7 @@ fn visible_of(items: &[MenuItem], by: &Caller, pages: &BTreeSet<String>) -> Vec<
 
 /// The CRM menu of the live spec that `by` may open: entries whose page shows an
 /// object they may read.
-pub fn crm(app: &App, by: &Caller) -> Vec<MenuGroup> {
+pub fn crm(app: &App, by: &Caller, lang: &str) -> Vec<MenuGroup> {
     let live = app.live.get();
     let spec = &live.spec;
     let actor = by.actor();
@@ -195,7 +195,7 @@ pub fn crm(app: &App, by: &Caller) -> Vec<MenuGroup> {
                     let def = spec.pages.get(page)?;
                     runtime::allowed(spec, &actor, def.object(), runtime::Action::Read).then(|| {
                         MenuEntry {
-                            label: item.label.clone(),
+                            label: spec::localized(&item.label, &item.labels, lang).to_owned(),
                             path: format!("/crm/{page}"),
                             icon: item.icon.clone(),
                         }
@@ -203,7 +203,7 @@ pub fn crm(app: &App, by: &Caller) -> Vec<MenuGroup> {
                 })
                 .collect();
             (!items.is_empty()).then(|| MenuGroup {
-                label: group.label.clone(),
+                label: spec::localized(&group.label, &group.labels, lang).to_owned(),
                 items,
             })
         })

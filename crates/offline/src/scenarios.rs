@@ -8,7 +8,8 @@ use spec::{FieldDef, FieldType, Spec};
 
 /// A sample value for a field, or `None` when none can be made safely.
 fn sample(def: &FieldDef) -> Option<Value> {
-    if def.pattern.is_some() {
+    // A numbered field is the platform's to fill.
+    if def.pattern.is_some() || def.auto_number.is_some() {
         return None;
     }
     let num = |fallback: i64| -> Value {
@@ -71,7 +72,8 @@ fn create_steps(
     let mut steps = Vec::new();
     let mut data = Map::new();
     for (name, f) in &def.fields {
-        if with.contains_key(name) || !f.required || f.default.is_some() {
+        if with.contains_key(name) || !f.required || f.default.is_some() || f.auto_number.is_some()
+        {
             continue;
         }
         if f.ty == FieldType::Reference {

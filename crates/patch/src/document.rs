@@ -126,6 +126,8 @@ pub struct Operation {
 #[serde(deny_unknown_fields)]
 pub struct MenuValue {
     pub label: String,
+    #[serde(default, skip_serializing_if = "spec::Labels::is_empty")]
+    pub labels: spec::Labels,
     /// Id of the parent item; top level when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub parent: Option<String>,

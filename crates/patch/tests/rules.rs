@@ -700,6 +700,28 @@ fn l1_additive_changes() {
         ),
         Level::L1,
     );
+    // Translations are labels: L1 wherever they are.
+    ok(
+        &one(
+            json!({ "scope": "object", "op": "update", "target": { "object": "Customer", "field": "tier" }, "value": { "labels": { "zh-CN": "客户等级" }, "valueLabels": { "gold": { "zh-CN": "黄金" } } } }),
+        ),
+        Level::L1,
+    );
+    ok(
+        &one(
+            json!({ "scope": "menu", "op": "update", "target": { "menu": "crm.orders" }, "value": { "label": "Orders", "labels": { "zh-CN": "销售订单" } } }),
+        ),
+        Level::L1,
+    );
+    // A new numbered field numbers new records; nothing stored changes.
+    ok(
+        &one(add_field(
+            "OrderTracking",
+            "eventNumber",
+            json!({ "type": "string", "autoNumber": { "prefix": "EV-", "digits": 5 } }),
+        )),
+        Level::L1,
+    );
     // Loosening a constraint is safe.
     ok(
         &one(
@@ -717,6 +739,17 @@ fn l2_changes_that_can_reject_hide_or_expose_data() {
         )
     };
     ok(&upd("phone", json!({ "required": true })), Level::L2);
+    // Numbering an existing field writes numbers into existing records at publish.
+    let v = upd(
+        "company",
+        json!({ "autoNumber": { "prefix": "C-", "digits": 4 } }),
+    );
+    ok(&v, Level::L2);
+    assert!(
+        v.report.operations[0].summary.contains("in creation order"),
+        "{:?}",
+        v.report.operations[0]
+    );
     ok(&upd("company", json!({ "unique": true })), Level::L2);
     ok(&upd("name", json!({ "maxLength": 100 })), Level::L2);
     ok(&upd("creditLimit", json!({ "min": 10 })), Level::L2);
@@ -972,4 +1005,62 @@ fn the_title_field_can_be_set_and_changed_at_l1() {
         "{:#?}",
         v.report.errors
     );
+}
+
+#[test]
+fn translations_and_numbering_are_checked() {
+    let upd = |field: &str, value: Value| {
+        one(
+            json!({ "scope": "object", "op": "update", "target": { "object": "Customer", "field": field }, "value": value }),
+        )
+    };
+    fails(
+        &upd("name", json!({ "labels": { "Chinese": "名称" } })),
+        Code::InvalidName,
+        "/spec/objects/Customer/fields/name/labels/Chinese",
+        Level::L1,
+    );
+    fails(
+        &upd("name", json!({ "labels": { "zh-CN": " " } })),
+        Code::InvalidName,
+        "/spec/objects/Customer/fields/name/labels/zh-CN",
+        Level::L1,
+    );
+    fails(
+        &upd(
+            "tier",
+            json!({ "valueLabels": { "platinum": { "zh-CN": "铂金" } } }),
+        ),
+        Code::FieldType,
+        "/spec/objects/Customer/fields/tier/valueLabels/platinum",
+        Level::L1,
+    );
+    // Removing an enum value takes its labels along.
+    let v = upd(
+        "tier",
+        json!({ "values": ["silver", "gold"], "default": "silver" }),
+    );
+    ok(&v, Level::L2);
+    let tier = &v.spec.unwrap().objects["Customer"].fields["tier"];
+    assert!(!tier.value_labels.contains_key("bronze"));
+    assert!(tier.value_labels.contains_key("gold"));
+    fails(
+        &upd(
+            "tier",
+            json!({ "autoNumber": { "prefix": "T-", "digits": 3 } }),
+        ),
+        Code::FieldType,
+        "/spec/objects/Customer/fields/tier/autoNumber",
+        Level::L2,
+    );
+    let m = fails(
+        &upd(
+            "country",
+            json!({ "autoNumber": { "prefix": "C-", "digits": 3 } }),
+        ),
+        Code::FieldType,
+        "/spec/objects/Customer/fields/country/autoNumber",
+        Level::L2,
+    );
+    assert!(m.contains("C-001"), "{m}");
 }

@@ -59,6 +59,7 @@ pub const CHECKS: &[&str] = &[
     "permissions_per_business_role",
     "hidden_fields_keep_their_values_and_return",
     "lists_filter_sort_and_page_with_typed_comparisons",
+    "numbered_fields_count_up_and_are_read_only",
 ];
 
 pub async fn create_applies_defaults_initial_state_and_system_fields<S: RecordStore>(store: &S) {
@@ -627,4 +628,59 @@ pub async fn lists_filter_sort_and_page_with_typed_comparisons<S: RecordStore>(s
             .to_string()
             .contains("did you mean 'amount'?")
     );
+}
+
+pub async fn numbered_fields_count_up_and_are_read_only<S: RecordStore>(store: &S) {
+    let s = base_spec();
+    let e = Engine::new(&s, store);
+    let c = customer(&e, "Acme", "a@acme.test").await;
+    let sales = Actor::with_roles("s", &["sales"]);
+    let order = |extra: Value| {
+        let mut m = obj(json!({ "customer": c, "amount": "10" }));
+        m.extend(obj(extra));
+        m
+    };
+    let first = e.create(&sales, "Order", &order(json!({}))).await.unwrap();
+    let second = e.create(&sales, "Order", &order(json!({}))).await.unwrap();
+    assert_eq!(e.view(&first)["number"], "SO-000001");
+    assert_eq!(e.view(&second)["number"], "SO-000002");
+    // Users neither choose nor change a number.
+    let err = e
+        .create(&sales, "Order", &order(json!({ "number": "SO-9" })))
+        .await
+        .unwrap_err();
+    assert_eq!(rules(&err), vec![("number".into(), "readOnly".into())]);
+    let err = e
+        .update(
+            &sales,
+            "Order",
+            &first.id,
+            &obj(json!({ "number": "SO-9" })),
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(rules(&err), vec![("number".into(), "readOnly".into())]);
+    // A number some record already holds (written before numbering began) is skipped.
+    let mut taken = first.clone();
+    taken.id = "legacy".into();
+    taken.data.insert("number".into(), json!("SO-000003"));
+    store
+        .apply(vec![crate::Write::Insert {
+            unique: vec![crate::UniqueKey {
+                field: "number".into(),
+                value: "SO-000003".into(),
+            }],
+            record: taken,
+        }])
+        .await
+        .unwrap();
+    let next = e.create(&sales, "Order", &order(json!({}))).await.unwrap();
+    assert_eq!(e.view(&next)["number"], "SO-000004");
+    let numbers: std::collections::BTreeSet<String> = raw(store, "Order")
+        .await
+        .iter()
+        .map(|r| r.data["number"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(numbers.len(), 4);
 }

@@ -25,6 +25,9 @@ pub struct Page {
     pub limit: u64,
 }
 
+/// A reference a record makes: (field, target object, target id).
+pub type Reference = (String, String, String);
+
 /// The records engine over one spec and one store.
 pub struct Engine<'a, S> {
     spec: &'a Spec,
@@ -155,17 +158,21 @@ impl<'a, S: RecordStore> Engine<'a, S> {
                 .is_none_or(|f| r.state(def) != Some(f.initial.as_str()))
     }
 
-    pub async fn create(
+    /// Checks permission and input for a new record and builds it — defaults, initial
+    /// state, system fields — without numbers or reference checks: what [`create`]
+    /// and bulk imports share. The references are (field, target object, id).
+    ///
+    /// [`create`]: Engine::create
+    pub fn prepare_create(
         &self,
         actor: &Actor,
         object: &str,
         input: &Map<String, Value>,
-    ) -> Result<Record, RuntimeError> {
+    ) -> Result<(Record, Vec<Reference>), RuntimeError> {
         let def = self.object(object)?;
         self.require(actor, object, Action::Create)?;
         let checked =
             input::check(object, def, input, Mode::Create).map_err(RuntimeError::Validation)?;
-        let mut writes = self.references(actor, &checked.references).await?;
         let mut data: Map<String, Value> = checked
             .values
             .into_iter()
@@ -185,16 +192,62 @@ impl<'a, S: RecordStore> Engine<'a, S> {
             created_by: Some(actor.user.clone()),
             updated_by: Some(actor.user.clone()),
         };
-        let unique = input::unique_keys(def, &record.data);
-        writes.push(Write::Insert {
-            record: record.clone(),
-            unique,
-        });
-        self.store
-            .apply(writes)
-            .await
-            .map_err(|e| self.refused(e))?;
-        Ok(record)
+        Ok((record, checked.references))
+    }
+
+    /// The unique values a record claims (its unique and numbered fields).
+    pub fn unique_keys(&self, def: &ObjectDef, record: &Record) -> Vec<crate::UniqueKey> {
+        input::unique_keys(def, &record.data)
+    }
+
+    pub async fn create(
+        &self,
+        actor: &Actor,
+        object: &str,
+        input: &Map<String, Value>,
+    ) -> Result<Record, RuntimeError> {
+        let (mut record, references) = self.prepare_create(actor, object, input)?;
+        let def = self.object(object)?;
+        let writes = self.references(actor, &references).await?;
+        // A number may already be held by a record written before the field was
+        // numbered: such a clash takes the next number, a few times at most.
+        let mut attempts = 0;
+        loop {
+            self.number(def, &mut record).await?;
+            let mut set = writes.clone();
+            set.push(Write::Insert {
+                record: record.clone(),
+                unique: input::unique_keys(def, &record.data),
+            });
+            match self.store.apply(set).await {
+                Err(StorageError::Unique { field, .. })
+                    if attempts < 5
+                        && def
+                            .fields
+                            .get(&field)
+                            .is_some_and(|f| f.auto_number.is_some()) =>
+                {
+                    attempts += 1;
+                }
+                Err(e) => return Err(self.refused(e)),
+                Ok(()) => return Ok(record),
+            }
+        }
+    }
+
+    /// Gives a new record the next number of each of its numbered fields.
+    async fn number(&self, def: &ObjectDef, record: &mut Record) -> Result<(), RuntimeError> {
+        for (name, f) in &def.fields {
+            if let Some(a) = &f.auto_number {
+                let n = self
+                    .store
+                    .reserve_numbers(&record.object, name, 1)
+                    .await
+                    .map_err(storage)?;
+                record.data.insert(name.clone(), json!(a.format(n)));
+            }
+        }
+        Ok(())
     }
 
     /// Writes `next` as the new version of `current` (with any other writes of the set).

@@ -82,6 +82,14 @@ pub(crate) fn check(
             ));
             continue;
         };
+        if f.auto_number.is_some() {
+            errs.push(fe(
+                name,
+                "readOnly",
+                format!("'{name}' is numbered automatically"),
+            ));
+            continue;
+        }
         if v.is_null() {
             if f.required {
                 errs.push(fe(name, "required", "is required"));
@@ -106,7 +114,7 @@ pub(crate) fn check(
     }
     if mode == Mode::Create {
         for (name, f) in &def.fields {
-            if input.contains_key(name) {
+            if input.contains_key(name) || f.auto_number.is_some() {
                 continue;
             }
             match &f.default {
@@ -125,7 +133,7 @@ pub(crate) fn check(
 pub(crate) fn unique_keys(def: &ObjectDef, data: &Map<String, Value>) -> Vec<UniqueKey> {
     def.fields
         .iter()
-        .filter(|(_, f)| f.unique)
+        .filter(|(_, f)| f.unique || f.auto_number.is_some())
         .filter_map(|(name, f)| {
             let v = data.get(name).filter(|v| !v.is_null())?;
             let text = match v {

@@ -14,6 +14,8 @@ struct Inner {
     unique: HashMap<(String, String, String), String>,
     /// (object, id) → its unique keys
     keys: HashMap<(String, String), Vec<UniqueKey>>,
+    /// (object, field) → the last number handed out
+    counters: HashMap<(String, String), i64>,
 }
 
 impl Inner {
@@ -169,5 +171,21 @@ impl RecordStore for MemoryStore {
         }
         *inner = staged;
         Ok(())
+    }
+
+    async fn reserve_numbers(
+        &self,
+        object: &str,
+        field: &str,
+        count: u32,
+    ) -> Result<i64, StorageError> {
+        let mut inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        let last = inner
+            .counters
+            .entry((object.to_owned(), field.to_owned()))
+            .or_default();
+        let first = *last + 1;
+        *last += i64::from(count);
+        Ok(first)
     }
 }

@@ -72,4 +72,13 @@ pub trait RecordStore {
         query: &ListQuery,
     ) -> Result<(Vec<Record>, u64), StorageError>;
     async fn apply(&self, writes: Vec<Write>) -> Result<(), StorageError>;
+    /// Hands out `count` consecutive numbers of an object's numbered field and returns
+    /// the first. Numbers are never handed out twice, even to concurrent callers on
+    /// other replicas; one lost with a failed write leaves a gap.
+    async fn reserve_numbers(
+        &self,
+        object: &str,
+        field: &str,
+        count: u32,
+    ) -> Result<i64, StorageError>;
 }

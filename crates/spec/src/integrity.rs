@@ -3,7 +3,7 @@
 
 use crate::names::{self, did_you_mean, is_camel, is_dotted, is_pascal, is_system_field};
 use crate::value;
-use crate::{Code, FieldDef, FieldType, MenuNode, ObjectDef, OnDelete, PageDef, Spec};
+use crate::{Code, FieldDef, FieldType, Labels, MenuNode, ObjectDef, OnDelete, PageDef, Spec};
 use serde::Serialize;
 use std::collections::BTreeSet;
 
@@ -250,6 +250,68 @@ impl Checker<'_> {
                     self,
                     "/default",
                     format!("reference field {obj_name}.{name} cannot have a default"),
+                );
+            }
+        }
+        if !f.value_labels.is_empty() {
+            if ty != FieldType::Enum {
+                ft(
+                    self,
+                    "/valueLabels",
+                    format!("valueLabels apply to enum fields ({obj_name}.{name})"),
+                );
+            } else if let Some(v) = f
+                .value_labels
+                .keys()
+                .find(|v| !f.values.as_ref().is_some_and(|vs| vs.contains(v)))
+            {
+                ft(
+                    self,
+                    &format!("/valueLabels/{}", seg(v)),
+                    format!(
+                        "valueLabels of {obj_name}.{name} name '{v}', which is not one of its values"
+                    ),
+                );
+            }
+        }
+        if let Some(a) = &f.auto_number {
+            let sample = a.format(1);
+            if ty != FieldType::String {
+                ft(
+                    self,
+                    "/autoNumber",
+                    format!("autoNumber applies to string fields ({obj_name}.{name} is {ty})"),
+                );
+            } else if !(1..=18).contains(&a.digits) {
+                ft(
+                    self,
+                    "/autoNumber/digits",
+                    format!("autoNumber digits of {obj_name}.{name} must be between 1 and 18"),
+                );
+            } else if a.prefix.chars().count() > 16 || a.prefix.chars().any(char::is_whitespace) {
+                ft(
+                    self,
+                    "/autoNumber/prefix",
+                    format!(
+                        "the autoNumber prefix of {obj_name}.{name} must be at most 16 characters without spaces"
+                    ),
+                );
+            } else if f.default.is_some() {
+                ft(
+                    self,
+                    "/default",
+                    format!(
+                        "{obj_name}.{name} is numbered automatically, so it cannot have a default"
+                    ),
+                );
+            } else if let Err(e) = value::check(f, &serde_json::Value::String(sample.clone())) {
+                ft(
+                    self,
+                    "/autoNumber",
+                    format!(
+                        "the numbers of {obj_name}.{name} (e.g. '{sample}') would be invalid: {}",
+                        e.message
+                    ),
                 );
             }
         }
@@ -702,5 +764,85 @@ pub fn check(spec: &Spec) -> Vec<Violation> {
     c.check_roles();
     let mut seen = BTreeSet::new();
     c.check_menus(&spec.menus, "/menus", &mut seen);
+    c.check_all_labels();
     c.out
+}
+
+/// Whether `tag` looks like a BCP 47 language tag (`zh-CN`, `en`, `pt-BR`).
+fn is_language_tag(tag: &str) -> bool {
+    let mut parts = tag.split('-');
+    let primary = parts.next().unwrap_or_default();
+    (2..=3).contains(&primary.len())
+        && primary.chars().all(|c| c.is_ascii_lowercase())
+        && parts.all(|p| (2..=8).contains(&p.len()) && p.chars().all(|c| c.is_ascii_alphanumeric()))
+}
+
+impl Checker<'_> {
+    fn check_labels(&mut self, path: &str, labels: &Labels) {
+        for (tag, text) in labels {
+            let p = format!("{path}/{}", seg(tag));
+            if !is_language_tag(tag) {
+                self.push(
+                    Code::InvalidName,
+                    p,
+                    format!("'{tag}' is not a language tag; write e.g. zh-CN or en"),
+                );
+            } else if text.trim().is_empty() || text.chars().count() > 200 {
+                self.push(
+                    Code::InvalidName,
+                    p,
+                    format!("the {tag} label at {path} must have 1 to 200 characters"),
+                );
+            }
+        }
+    }
+
+    /// Every translation in the spec: well-formed tags, no empty texts.
+    fn check_all_labels(&mut self) {
+        let spec = self.spec;
+        for (name, obj) in &spec.objects {
+            let op = format!("/objects/{}", seg(name));
+            self.check_labels(&format!("{op}/labels"), &obj.labels);
+            for (fname, f) in &obj.fields {
+                let fp = format!("{op}/fields/{}", seg(fname));
+                self.check_labels(&format!("{fp}/labels"), &f.labels);
+                for (v, labels) in &f.value_labels {
+                    self.check_labels(&format!("{fp}/valueLabels/{}", seg(v)), labels);
+                }
+            }
+            if let Some(flow) = &obj.state_flow {
+                for (sname, st) in &flow.states {
+                    let sp = format!("{op}/stateFlow/states/{}/labels", seg(sname));
+                    self.check_labels(&sp, &st.labels);
+                }
+                for (tname, t) in &flow.transitions {
+                    let tp = format!("{op}/stateFlow/transitions/{}/labels", seg(tname));
+                    self.check_labels(&tp, &t.labels);
+                }
+            }
+        }
+        for (id, page) in &spec.pages {
+            let pp = format!("/pages/{}", seg(id));
+            match page {
+                PageDef::List(l) => self.check_labels(&format!("{pp}/labels"), &l.labels),
+                PageDef::Form(p) | PageDef::Detail(p) => {
+                    self.check_labels(&format!("{pp}/labels"), &p.labels);
+                    for (i, s) in p.sections.iter().enumerate() {
+                        self.check_labels(&format!("{pp}/sections/{i}/labels"), &s.labels);
+                    }
+                }
+            }
+        }
+        for (id, role) in &spec.roles {
+            self.check_labels(&format!("/roles/{}/labels", seg(id)), &role.labels);
+        }
+        fn menus(c: &mut Checker<'_>, nodes: &[MenuNode], path: &str) {
+            for (i, n) in nodes.iter().enumerate() {
+                let np = format!("{path}/{i}");
+                c.check_labels(&format!("{np}/labels"), &n.labels);
+                menus(c, &n.children, &format!("{np}/children"));
+            }
+        }
+        menus(self, &spec.menus, "/menus");
+    }
 }

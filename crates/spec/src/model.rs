@@ -10,6 +10,40 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+/// Translations of a label by language tag (`{"zh-CN": "客户"}`); the plain `label`
+/// is what shows when the user's language has none.
+pub type Labels = BTreeMap<String, String>;
+
+/// The label to show in `lang`: its exact tag, then its primary language (`zh` for
+/// `zh-CN`, and any `zh-*` for `zh`), else `fallback`.
+pub fn localized<'a>(fallback: &'a str, labels: &'a Labels, lang: &str) -> &'a str {
+    if let Some(t) = labels.get(lang) {
+        return t;
+    }
+    let primary = lang.split('-').next().unwrap_or(lang);
+    labels
+        .iter()
+        .find(|(tag, _)| tag.split('-').next() == Some(primary))
+        .map(|(_, t)| t.as_str())
+        .unwrap_or(fallback)
+}
+
+/// Numbers a string field on create: `prefix` then the sequence number padded with
+/// zeros to `digits` (`SO-000001`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoNumber {
+    #[serde(default)]
+    pub prefix: String,
+    pub digits: u8,
+}
+
+impl AutoNumber {
+    pub fn format(&self, n: i64) -> String {
+        format!("{}{:0width$}", self.prefix, n, width = self.digits as usize)
+    }
+}
+
 /// The whole application: objects, pages, business roles and menus.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,6 +63,8 @@ pub struct Spec {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ObjectDef {
     pub label: String,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default)]
@@ -170,6 +206,8 @@ pub struct FieldDef {
     pub ty: FieldType,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default, skip_serializing_if = "is_false")]
@@ -197,6 +235,13 @@ pub struct FieldDef {
     /// Allowed values (enum).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub values: Option<Vec<String>>,
+    /// How enum values read, per value and language (`{"won": {"en": "Won", "zh-CN":
+    /// "赢单"}}`); a value without one shows as itself.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub value_labels: BTreeMap<String, Labels>,
+    /// Numbered on create and read-only to users (string fields).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_number: Option<AutoNumber>,
     /// Referenced object (reference).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub object: Option<String>,
@@ -210,6 +255,7 @@ impl FieldDef {
         FieldDef {
             ty,
             label: None,
+            labels: Labels::new(),
             description: None,
             required: false,
             unique: false,
@@ -221,6 +267,8 @@ impl FieldDef {
             max_length: None,
             pattern: None,
             values: None,
+            value_labels: BTreeMap::new(),
+            auto_number: None,
             object: None,
             on_delete: None,
         }
@@ -245,6 +293,8 @@ pub struct StateFlow {
 pub struct StateDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     /// A final state ends the flow: no transition leaves it.
     #[serde(default, rename = "final", skip_serializing_if = "is_false")]
     pub is_final: bool,
@@ -255,6 +305,8 @@ pub struct StateDef {
 pub struct TransitionDef {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     /// States the transition may start from.
     pub from: Vec<String>,
     pub to: String,
@@ -292,6 +344,8 @@ pub struct ListPage {
     pub object: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     pub columns: Vec<String>,
     /// Fields offered as filters.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -323,6 +377,8 @@ pub struct SectionedPage {
     pub object: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     pub sections: Vec<Section>,
 }
 
@@ -332,6 +388,8 @@ pub struct Section {
     pub id: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label: Option<String>,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     pub fields: Vec<String>,
 }
 
@@ -340,6 +398,8 @@ pub struct Section {
 #[serde(deny_unknown_fields)]
 pub struct RoleDef {
     pub label: String,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     #[serde(default)]
@@ -429,6 +489,8 @@ impl JsonSchema for Grant {
 pub struct MenuNode {
     pub id: String,
     pub label: String,
+    #[serde(default, skip_serializing_if = "Labels::is_empty")]
+    pub labels: Labels,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

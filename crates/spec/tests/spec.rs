@@ -1,5 +1,5 @@
 use serde_json::{Value, json};
-use spec::{Code, base_spec, check, parse, record_schema};
+use spec::{Code, PageDef, base_spec, check, parse, record_schema};
 
 fn codes_at(spec_json: Value) -> Vec<(Code, String)> {
     let s = spec::from_value(&spec_json).expect("parses");
@@ -218,4 +218,89 @@ fn records_are_known_by_their_title_field() {
     let mut j = base_json();
     j["objects"]["Order"]["titleField"] = json!("amount");
     assert!(codes_at(j).contains(&(Code::FieldType, "/objects/Order/titleField".into())));
+}
+
+#[test]
+fn the_base_crm_speaks_chinese_everywhere() {
+    let base = base_spec();
+    let zh = |labels: &spec::Labels| labels.contains_key("zh-CN");
+    for (name, o) in &base.objects {
+        assert!(zh(&o.labels), "{name}");
+        for (f, d) in &o.fields {
+            assert!(zh(&d.labels), "{name}.{f}");
+            for v in d.values.iter().flatten() {
+                assert!(d.value_labels.get(v).is_some_and(zh), "{name}.{f}={v}");
+            }
+        }
+        if let Some(flow) = &o.state_flow {
+            assert!(flow.states.values().all(|s| zh(&s.labels)), "{name}");
+            assert!(flow.transitions.values().all(|t| zh(&t.labels)), "{name}");
+        }
+    }
+    for (id, p) in &base.pages {
+        match p {
+            PageDef::List(l) => assert!(zh(&l.labels), "{id}"),
+            PageDef::Form(s) | PageDef::Detail(s) => {
+                assert!(zh(&s.labels), "{id}");
+                assert!(s.sections.iter().all(|s| zh(&s.labels)), "{id}");
+            }
+        }
+    }
+    assert!(base.roles.values().all(|r| zh(&r.labels)));
+    fn menus(ns: &[spec::MenuNode]) -> bool {
+        ns.iter()
+            .all(|n| n.labels.contains_key("zh-CN") && menus(&n.children))
+    }
+    assert!(menus(&base.menus));
+}
+
+#[test]
+fn a_label_falls_back_from_tag_to_language_to_the_plain_label() {
+    let labels: spec::Labels = [("zh-CN".to_owned(), "客户".to_owned())].into();
+    assert_eq!(spec::localized("Customer", &labels, "zh-CN"), "客户");
+    assert_eq!(spec::localized("Customer", &labels, "zh"), "客户");
+    assert_eq!(spec::localized("Customer", &labels, "zh-TW"), "客户");
+    assert_eq!(spec::localized("Customer", &labels, "en"), "Customer");
+    assert_eq!(
+        spec::localized("Customer", &spec::Labels::new(), "zh-CN"),
+        "Customer"
+    );
+}
+
+#[test]
+fn the_base_crm_numbers_orders_and_transactions() {
+    let base = base_spec();
+    let n = |o: &str, f: &str| base.objects[o].fields[f].auto_number.clone().unwrap();
+    assert_eq!(n("Order", "number").format(1), "SO-000001");
+    assert_eq!(
+        n("FinancialTransaction", "reference").format(42),
+        "FT-000042"
+    );
+    // Past its digits a number just grows.
+    assert_eq!(n("Order", "number").format(1_234_567), "SO-1234567");
+    let mut j = base_json();
+    j["objects"]["Order"]["fields"]["number"]["default"] = json!("SO-1");
+    assert!(codes_at(j).contains(&(
+        Code::FieldType,
+        "/objects/Order/fields/number/default".into()
+    )));
+    let mut j = base_json();
+    j["objects"]["Order"]["fields"]["number"]["autoNumber"]["digits"] = json!(0);
+    assert!(codes_at(j).contains(&(
+        Code::FieldType,
+        "/objects/Order/fields/number/autoNumber/digits".into()
+    )));
+}
+
+proptest::proptest! {
+    #[test]
+    fn numbers_keep_their_order_and_read_back(a in 0i64..10_000_000, b in 0i64..10_000_000, digits in 1u8..12) {
+        let n = spec::AutoNumber { prefix: "SO-".into(), digits };
+        let (x, y) = (n.format(a), n.format(b));
+        proptest::prop_assert_eq!(x.strip_prefix("SO-").unwrap().parse::<i64>().unwrap(), a);
+        // Within the padded width, text order is number order (lists sort by text).
+        if x.len() == y.len() {
+            proptest::prop_assert_eq!(x.cmp(&y), a.cmp(&b));
+        }
+    }
 }

@@ -412,6 +412,100 @@ impl RecordStore for Db {
         }
         tx.commit().await.map_err(backend)
     }
+
+    async fn reserve_numbers(
+        &self,
+        object: &str,
+        field: &str,
+        count: u32,
+    ) -> Result<i64, StorageError> {
+        let last: (i64,) = with_db!(self, c => sqlx::query_as(RESERVE)
+            .bind(object)
+            .bind(field)
+            .bind(i64::from(count))
+            .fetch_one(c)
+            .await
+            .map_err(backend)?);
+        Ok(last.0 - i64::from(count) + 1)
+    }
+}
+
+const RESERVE: &str = "INSERT INTO record_counters (object, field, last_value) VALUES ($1, $2, $3) \
+     ON CONFLICT (object, field) DO UPDATE SET last_value = record_counters.last_value + excluded.last_value \
+     RETURNING last_value";
+
+/// [`RecordStore::reserve_numbers`] inside a transaction (bulk imports, backfills).
+pub async fn reserve_numbers_in(
+    tx: &mut Tx,
+    object: &str,
+    field: &str,
+    count: u32,
+) -> Result<i64, StorageError> {
+    let last: (i64,) = with_tx!(tx, c => sqlx::query_as(RESERVE)
+        .bind(object)
+        .bind(field)
+        .bind(i64::from(count))
+        .fetch_one(c)
+        .await
+        .map_err(backend)?);
+    Ok(last.0 - i64::from(count) + 1)
+}
+
+/// Numbers every record of `object` that has no value for `field`, in creation order
+/// (a field that has just become numbered). A number some record already holds is
+/// skipped. Each numbered record gets a new version. Returns how many were numbered.
+pub async fn number_missing(
+    tx: &mut Tx,
+    object: &str,
+    field: &str,
+    numbering: &spec::AutoNumber,
+    at: i64,
+) -> Result<u64, StorageError> {
+    let sql = format!("SELECT {COLUMNS} FROM records WHERE object = $1 ORDER BY created_at, id");
+    let rows: Vec<Row> = with_tx!(tx, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(object)
+        .fetch_all(c)
+        .await
+        .map_err(backend)?);
+    let mut missing = Vec::new();
+    for row in rows {
+        let r = row.into_record()?;
+        if r.data.get(field).is_none_or(Value::is_null) {
+            missing.push(r);
+        }
+    }
+    let mut numbered = 0;
+    for mut r in missing {
+        loop {
+            let n = reserve_numbers_in(tx, object, field, 1).await?;
+            let value = numbering.format(n);
+            let taken = with_tx!(tx, c => sqlx::query(
+                "INSERT INTO record_unique (object, field, value, id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+            )
+            .bind(object).bind(field).bind(&value).bind(&r.id)
+            .execute(c)
+            .await
+            .map_err(backend)?
+            .rows_affected())
+                == 0;
+            if taken {
+                continue;
+            }
+            r.data.insert(field.to_owned(), Value::String(value));
+            break;
+        }
+        let data = Value::Object(r.data).to_string();
+        with_tx!(tx, c => sqlx::query(
+            "UPDATE records SET data = $1, version = version + 1, updated_at = $2 WHERE object = $3 AND id = $4",
+        )
+        .bind(&data).bind(at).bind(object).bind(&r.id)
+        .execute(c)
+        .await
+        .map_err(backend)?
+        .rows_affected());
+        numbered += 1;
+    }
+    Ok(numbered)
 }
 
 /// Creates the expression indexes the live spec's lists need: every reference field
@@ -588,4 +682,78 @@ pub async fn count(db: &Db, object: &str, what: &Count<'_>) -> Result<i64, crate
     let (n,): (i64,) = with_db!(db, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds)
         .fetch_one(c).await?);
     Ok(n)
+}
+
+/// Inserts new records in multi-row statements inside `tx` (bulk imports). Unique
+/// values are claimed with `ON CONFLICT DO NOTHING`, so a clash does not abort the
+/// transaction: it is returned as (record id, field) for the caller to report, and
+/// the caller rolls back. Records must be fresh (new ids).
+pub async fn insert_many(
+    tx: &mut Tx,
+    records: &[(Record, Vec<UniqueKey>)],
+) -> Result<Vec<(String, String)>, StorageError> {
+    // 8 columns a row keeps well under SQLite's 32,766 and PostgreSQL's 65,535
+    // parameters per statement.
+    for chunk in records.chunks(1000) {
+        let mut sql = format!("INSERT INTO records ({COLUMNS}) VALUES ");
+        for i in 0..chunk.len() {
+            let b = i * 8;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!(
+                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
+                b + 1,
+                b + 2,
+                b + 3,
+                b + 4,
+                b + 5,
+                b + 6,
+                b + 7,
+                b + 8
+            ));
+        }
+        let data: Vec<String> = chunk
+            .iter()
+            .map(|(r, _)| Value::Object(r.data.clone()).to_string())
+            .collect();
+        with_tx!(tx, c => {
+            let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.clone()));
+            for ((r, _), d) in chunk.iter().zip(&data) {
+                q = q.bind(&r.object).bind(&r.id).bind(d).bind(r.version).bind(r.created_at)
+                    .bind(r.updated_at).bind(&r.created_by).bind(&r.updated_by);
+            }
+            q.execute(c).await.map_err(backend)?.rows_affected()
+        });
+    }
+    let keys: Vec<(&Record, &UniqueKey)> = records
+        .iter()
+        .flat_map(|(r, ks)| ks.iter().map(move |k| (r, k)))
+        .collect();
+    let mut conflicts = Vec::new();
+    for chunk in keys.chunks(2000) {
+        let mut sql = "INSERT INTO record_unique (object, field, value, id) VALUES ".to_owned();
+        for i in 0..chunk.len() {
+            let b = i * 4;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+        }
+        sql.push_str(" ON CONFLICT DO NOTHING RETURNING id, field");
+        let claimed: Vec<(String, String)> = with_tx!(tx, c => {
+            let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
+            for (r, k) in chunk {
+                q = q.bind(&r.object).bind(&k.field).bind(&k.value).bind(&r.id);
+            }
+            q.fetch_all(c).await.map_err(backend)?
+        });
+        let claimed: std::collections::HashSet<(String, String)> = claimed.into_iter().collect();
+        for (r, k) in chunk {
+            if !claimed.contains(&(r.id.clone(), k.field.clone())) {
+                conflicts.push((r.id.clone(), k.field.clone()));
+            }
+        }
+    }
+    Ok(conflicts)
 }

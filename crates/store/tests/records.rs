@@ -355,4 +355,5 @@ conformance!(
     permissions_per_business_role,
     hidden_fields_keep_their_values_and_return,
     lists_filter_sort_and_page_with_typed_comparisons,
+    numbered_fields_count_up_and_are_read_only,
 );

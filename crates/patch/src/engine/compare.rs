@@ -126,6 +126,17 @@ pub(crate) fn field(
             );
         }
     }
+    match (&old.auto_number, &new.auto_number) {
+        (None, Some(_)) => a.raise(
+            Level::L2,
+            format!("{name} becomes numbered: records without a number get one, in creation order, at publish"),
+        ),
+        (Some(o), Some(n)) if o != n => a.raise(
+            Level::L2,
+            format!("{name}: numbering changes to '{}' (existing numbers stay)", n.format(1)),
+        ),
+        _ => {}
+    }
     if old.on_delete != new.on_delete {
         a.raise(Level::L2, format!("{name}: onDelete changes"));
     }

@@ -11,6 +11,7 @@ use spec::{Code, MenuNode, Spec};
 fn value_of(node: &MenuNode, parent: Option<String>) -> MenuValue {
     MenuValue {
         label: node.label.clone(),
+        labels: node.labels.clone(),
         parent,
         page: node.page.clone(),
         icon: node.icon.clone(),
@@ -179,6 +180,7 @@ fn insert_at(
     let node = MenuNode {
         id: id.to_owned(),
         label: v.label,
+        labels: v.labels,
         page: v.page,
         icon: v.icon,
         children,
@@ -203,6 +205,7 @@ fn place(
     let node = MenuNode {
         id: id.to_owned(),
         label: v.label,
+        labels: v.labels,
         page: v.page,
         icon: v.icon,
         children,

@@ -264,11 +264,16 @@ fn one_field(o: &Op, spec: &mut Spec, obj: &str, field: &str) -> Result<Effect, 
             let Some(old) = def.fields.get(field) else {
                 return Err(unknown_field());
             };
-            let new: FieldDef = if o.op.op == OpKind::Update {
+            let mut new: FieldDef = if o.op.op == OpKind::Update {
                 o.merged(old, "the field")?
             } else {
                 o.value("a field definition")?
             };
+            // Labels of enum values the change removes go with them; a label the
+            // patch itself names for an unknown value stays and is reported.
+            let values = new.values.clone().unwrap_or_default();
+            new.value_labels
+                .retain(|v, _| values.contains(v) || !old.value_labels.contains_key(v));
             let a = compare::field(&name, old, &new, has_data)
                 .map_err(|(code, msg)| o.err(code, "/value", msg))?;
             let noop = *old == new;

@@ -43,6 +43,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "audit.html",
     "docs.html",
     "crm/list.html",
+    "crm/macros.html",
+    "crm/import.html",
     "crm/detail.html",
     "crm/form.html",
     "reviews/queue.html",

@@ -49,7 +49,7 @@ impl FromRequestParts<AppState> for Page {
             .cloned()
             .ok_or_else(ApiError::unauthorized)?;
         let lang = Lang::from_headers(&parts.headers);
-        let mut groups = menus::crm(&state.app, &user);
+        let mut groups = menus::crm(&state.app, &user, lang.code());
         groups.extend(
             menus::visible_relabelled(&state.app, &user, &state.page_paths, |items| {
                 translated(items, lang)

@@ -466,7 +466,7 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
     // Lists carry the titles of what references point to; pages show them, linked.
     let o: Value = admin
         .post("/api/data/Order")
-        .json(&json!({ "customer": ids[2], "amount": 10, "currency": "CNY", "number": "SO-7" }))
+        .json(&json!({ "customer": ids[2], "amount": 10, "currency": "CNY" }))
         .send()
         .await
         .unwrap()
@@ -482,6 +482,7 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
         .await
         .unwrap();
     assert_eq!(list["_titles"][&ids[2]], "acme corp", "{list}");
+    assert_eq!(o["number"], "SO-000001", "numbered on create");
     let plain: Value = admin.get_json("/api/data/Order").await;
     assert!(plain.get("_titles").is_none(), "only when asked for");
     let page = admin
@@ -493,7 +494,7 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
         .await
         .unwrap();
     assert!(
-        page.contains("<span id=\"record-title\">SO-7</span>"),
+        page.contains("<span id=\"record-title\">SO-000001</span>"),
         "titled by its number"
     );
     assert!(
@@ -529,4 +530,82 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
         customers.contains("<option value=\"lead\" selected>"),
         "the chosen state stays chosen"
     );
+    // References filter and are entered with pickers, never by typing an id; the
+    // chosen customer shows by name.
+    let filtered = admin
+        .get(&format!("/crm/order.list?customer={}", ids[2]))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(filtered.contains("data-picker=\"/api/data/Customer/lookup\""));
+    assert!(
+        filtered.contains("id=\"f-customer\" value=\"acme corp\""),
+        "{filtered}"
+    );
+    assert!(!filtered.contains("<input type=\"text\" id=\"f-customer\" name=\"customer\""));
+    let form = admin
+        .get("/crm/o/Order/new")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(form.contains("data-picker=\"/api/data/Customer/lookup\""));
+    assert!(
+        form.contains("data-auto=\"number\""),
+        "the number is not an input"
+    );
+    assert!(!form.contains("name=\"number\""));
+}
+
+#[tokio::test]
+async fn the_crm_speaks_the_users_language() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let c: Value = admin
+        .post("/api/data/Customer")
+        .json(&json!({ "name": "Acme", "tier": "gold" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    // The language is remembered in a cookie, as the switch in the header sets it.
+    admin.get("/lang/zh").send().await.unwrap();
+    let zh = |path: String| {
+        let admin = &admin;
+        async move { admin.get(&path).send().await.unwrap().text().await.unwrap() }
+    };
+    let detail = zh(format!("/crm/o/Customer/{}", c["id"].as_str().unwrap())).await;
+    for word in [
+        "客户",
+        "名称",
+        "金牌",
+        "潜在客户",
+        "联系方式",
+        "激活",
+        "编辑",
+    ] {
+        assert!(detail.contains(word), "{word} on the detail page");
+    }
+    let list = zh("/crm/order.list".into()).await;
+    for word in ["订单编号", "草稿", "已确认", "客户管理", "新建", "导出 CSV"] {
+        assert!(list.contains(word), "{word} on the list page");
+    }
+    // English, with the enum's English label rather than its stored value.
+    admin.get("/lang/en").send().await.unwrap();
+    let en = admin
+        .get(&format!("/crm/o/Customer/{}", c["id"].as_str().unwrap()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(en.contains(">Gold<") && !en.contains("金牌"));
 }

@@ -26,7 +26,11 @@ pub fn routes() -> Routes {
         )
         .api(Access::Authenticated, routes!(transition))
         .api(Access::Authenticated, routes!(lookup))
+        .api(Access::Authenticated, routes!(import))
 }
+
+/// The largest CSV an import reads (the body streams; only a batch is held).
+const IMPORT_LIMIT: usize = 256 * 1024 * 1024;
 
 #[derive(Serialize, ToSchema)]
 pub struct Match {
@@ -94,29 +98,47 @@ fn record_response(records: &Records, r: &Record, status: StatusCode) -> Respons
 /// Records of an object: filter with `field=value` or `field.op=value` (`eq ne lt lte
 /// gt gte contains in`), sort with `sort=-field,other`, page with `page` and `perPage`;
 /// `titles=true` adds `_titles`, the titles of the records references point to.
-#[utoipa::path(get, path = "/api/data/{object}", tag = "data", params(("object" = String, Path)),
-    responses((status = 200, body = RecordList), (status = 400, body = crate::http::openapi::ErrorBody),
+/// `format=csv` streams every record the filters select as CSV instead (no paging;
+/// each reference is followed by a `<field>.title` column).
+#[utoipa::path(get, path = "/api/data/{object}", tag = "data", params(("object" = String, Path),
+        ("format" = Option<String>, Query, description = "json (default) or csv")),
+    responses((status = 200, description = "a page of records, or all of them as CSV",
+                content((RecordList = "application/json"), (String = "text/csv"))),
+              (status = 400, body = crate::http::openapi::ErrorBody),
               (status = 403, body = crate::http::openapi::ErrorBody), (status = 404, body = crate::http::openapi::ErrorBody)))]
 async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiPath(object): ApiPath<String>,
     RawQuery(query): RawQuery,
-) -> ApiResult<Json<RecordList>> {
+) -> ApiResult<Response> {
     let records = Records::open(&state.app, &user);
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
             .map_err(|_| ApiError::bad_request("the query string is malformed"))?;
     let mut with_titles = false;
-    pairs.retain(|(k, v)| {
-        if k == "titles" {
+    let mut format = "json".to_owned();
+    pairs.retain(|(k, v)| match k.as_str() {
+        "titles" => {
             with_titles = v == "true";
             false
-        } else {
-            true
         }
+        "format" => {
+            format = v.clone();
+            false
+        }
+        _ => true,
     });
     let (q, page, per_page) = records.query(&object, &pairs)?;
+    match format.as_str() {
+        "json" => {}
+        "csv" => return csv_export(records, object, q),
+        other => {
+            return Err(ApiError::bad_request(format!(
+                "format: '{other}' is not json or csv"
+            )));
+        }
+    }
     let p = records.list(&object, &q).await?;
     let titles = if with_titles {
         Some(records.reference_titles(&object, &p.items).await?)
@@ -129,7 +151,102 @@ async fn list(
         page,
         per_page,
         titles,
-    }))
+    })
+    .into_response())
+}
+
+/// Streams the export: a task writes page after page into a small channel, so a
+/// large export holds a page at a time and stops when the client goes away.
+fn csv_export(records: Records, object: String, q: runtime::ListQuery) -> ApiResult<Response> {
+    if !records.allowed(&object, runtime::Action::Read) {
+        return Err(ApiError::forbidden(format!(
+            "you may not read {object} records"
+        )));
+    }
+    let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
+    let name = object.clone();
+    tokio::spawn(async move {
+        if let Err(e) = records.export_csv(&name, q, tx).await {
+            // Headers are gone already: the body ends early and the log says why.
+            tracing::error!(object = %name, error = %e, "CSV export stopped");
+        }
+    });
+    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+        rx.recv()
+            .await
+            .map(|chunk| (Ok::<_, std::io::Error>(axum::body::Bytes::from(chunk)), rx))
+    });
+    let mut resp = axum::body::Body::from_stream(stream).into_response();
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{object}.csv\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(resp)
+}
+
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct ImportQuery {
+    /// Validate every row and report, writing nothing.
+    pub dry_run: Option<bool>,
+}
+
+/// Imports CSV rows (a header row of field names or labels, then one record per row)
+/// as new records: all of them, or none when any row fails — the report lists each
+/// failure by row, column and rule. `dryRun=true` checks without writing. A reference
+/// may be given by id, or by its record's title in a `<field>.title` column (or in
+/// the field's own column's place when the title is unique).
+#[utoipa::path(post, path = "/api/data/{object}/import", tag = "data", params(("object" = String, Path), ImportQuery),
+    request_body(content = String, content_type = "text/csv"),
+    responses((status = 200, body = app::records::ImportReport, description = "a dry run: every row is valid"),
+              (status = 201, body = app::records::ImportReport, description = "every row was written"),
+              (status = 400, body = crate::http::openapi::ErrorBody), (status = 403, body = crate::http::openapi::ErrorBody),
+              (status = 404, body = crate::http::openapi::ErrorBody), (status = 413, body = crate::http::openapi::ErrorBody),
+              (status = 422, body = app::records::ImportReport, description = "some rows failed: nothing was written")))]
+async fn import(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath(object): ApiPath<String>,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<ImportQuery>,
+    body: axum::body::Body,
+) -> ApiResult<Response> {
+    use futures_util::StreamExt;
+    let records = Records::open(&state.app, &user);
+    let dry_run = q.dry_run.unwrap_or(false);
+    let mut seen = 0usize;
+    let stream = body.into_data_stream().map(move |chunk| {
+        let chunk = chunk.map_err(std::io::Error::other)?;
+        seen += chunk.len();
+        if seen > IMPORT_LIMIT {
+            return Err(std::io::Error::other("too_large"));
+        }
+        Ok(chunk)
+    });
+    let reader = tokio_util::io::StreamReader::new(stream);
+    let report = match records.import_csv(&object, reader, dry_run).await {
+        Ok(r) => r,
+        Err(app::AppError::BadRequest { message }) if message.contains("too_large") => {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                format!("an import reads at most {} MiB", IMPORT_LIMIT / 1024 / 1024),
+            ));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let status = if report.failed_rows > 0 {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else if dry_run {
+        StatusCode::OK
+    } else {
+        StatusCode::CREATED
+    };
+    Ok((status, Json(report)).into_response())
 }
 
 /// Records whose title contains `q` (any case), by title — what pickers offer. Needs

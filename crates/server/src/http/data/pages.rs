@@ -14,7 +14,7 @@ use axum::response::{IntoResponse, Redirect};
 use minijinja::context;
 use minijinja::value::Serde;
 use serde_json::{Map, Value, json};
-use spec::{PageDef, Spec};
+use spec::{PageDef, Spec, localized};
 use std::collections::BTreeMap;
 
 pub fn routes() -> Routes {
@@ -22,6 +22,7 @@ pub fn routes() -> Routes {
     Routes::default()
         .page(Method::GET, "/crm/{page}", a, list)
         .page(Method::GET, "/crm/o/{object}/new", a, new_form)
+        .page(Method::GET, "/crm/o/{object}/import", a, import_page)
         .page(Method::POST, "/crm/o/{object}", a, create)
         .page(Method::GET, "/crm/o/{object}/{id}", a, detail)
         .page(Method::GET, "/crm/o/{object}/{id}/edit", a, edit_form)
@@ -42,13 +43,17 @@ fn page_of<'a>(spec: &'a Spec, object: &str, kind: &str) -> Option<(&'a String, 
         .find(|(_, p)| p.object() == object && p.kind() == kind)
 }
 
-/// Field names of a sectioned page, or every field of the object.
-fn sections(spec: &Spec, object: &str, kind: &str) -> Vec<Value> {
+/// Field names of a sectioned page, or every field of the object, with section
+/// labels in the page's language.
+fn sections(spec: &Spec, object: &str, kind: &str, lang: &str) -> Vec<Value> {
     match page_of(spec, object, kind) {
         Some((_, PageDef::Form(p) | PageDef::Detail(p))) => p
             .sections
             .iter()
-            .map(|s| json!({ "label": s.label.clone().unwrap_or_default(), "fields": s.fields }))
+            .map(|s| {
+                let label = s.label.as_deref().unwrap_or_default();
+                json!({ "label": localized(label, &s.labels, lang), "fields": s.fields })
+            })
             .collect(),
         _ => {
             let fields: Vec<&String> = spec
@@ -61,32 +66,85 @@ fn sections(spec: &Spec, object: &str, kind: &str) -> Vec<Value> {
     }
 }
 
-/// Labels and input kinds of an object's fields, for templates.
-fn field_info(spec: &Spec, object: &str) -> BTreeMap<String, Value> {
+/// An object's label in the page's language.
+fn object_label(spec: &Spec, object: &str, lang: &str) -> String {
+    spec.objects
+        .get(object)
+        .map(|d| localized(&d.label, &d.labels, lang).to_owned())
+        .unwrap_or_else(|| object.to_owned())
+}
+
+/// Labels and input kinds of an object's fields (and its state and system fields),
+/// in the page's language, for templates. Enum and state values carry their labels.
+fn field_info(spec: &Spec, object: &str, page: &Page) -> BTreeMap<String, Value> {
+    let lang = page.lang.code();
     let mut m = BTreeMap::new();
+    for sys in spec::names::SYSTEM_FIELDS {
+        m.insert(
+            sys.to_owned(),
+            json!({ "label": page.t(&format!("crm.sys.{sys}")), "type": "system" }),
+        );
+    }
     if let Some(def) = spec.objects.get(object) {
         for (name, f) in &def.fields {
+            let values: BTreeMap<&String, &str> = f
+                .values
+                .iter()
+                .flatten()
+                .map(|v| {
+                    let l = f.value_labels.get(v).map(|l| localized(v, l, lang));
+                    (v, l.unwrap_or(v))
+                })
+                .collect();
+            let label = localized(f.label.as_deref().unwrap_or(name), &f.labels, lang);
             m.insert(
                 name.clone(),
-                json!({ "label": f.label.clone().unwrap_or_else(|| name.clone()), "type": f.ty.as_str(),
-                         "values": f.values, "object": f.object, "required": f.required }),
+                json!({ "label": label, "type": f.ty.as_str(), "values": f.values, "labels": values,
+                         "object": f.object, "required": f.required && f.auto_number.is_none(),
+                         "auto": f.auto_number.is_some() }),
             );
         }
         if let Some(flow) = &def.state_flow {
             // States filter with a select of their labels.
-            let labels: BTreeMap<&String, String> = flow
+            let labels: BTreeMap<&String, &str> = flow
                 .states
                 .iter()
-                .map(|(k, st)| (k, st.label.clone().unwrap_or_else(|| k.clone())))
+                .map(|(k, st)| {
+                    (
+                        k,
+                        localized(st.label.as_deref().unwrap_or(k), &st.labels, lang),
+                    )
+                })
                 .collect();
             m.insert(
                 flow.field.clone(),
-                json!({ "label": flow.field, "type": "state",
+                json!({ "label": page.t("crm.state"), "type": "state",
                          "values": flow.states.keys().collect::<Vec<_>>(), "labels": labels }),
             );
         }
     }
     m
+}
+
+/// The titles of the records that reference values in `values` point to (a form's
+/// or a filter's current choice), so pickers show names, not ids.
+async fn chosen_titles(
+    records: &Records,
+    object: &str,
+    values: &Value,
+) -> Result<BTreeMap<String, String>, AppError> {
+    let Some(def) = records.spec().objects.get(object) else {
+        return Ok(BTreeMap::new());
+    };
+    let mut out = BTreeMap::new();
+    for (name, f) in &def.fields {
+        if let (Some(target), Some(Value::String(id))) = (&f.object, values.get(name))
+            && f.ty == spec::FieldType::Reference
+        {
+            out.extend(records.titles(target, [id.clone()].into()).await?);
+        }
+    }
+    Ok(out)
 }
 
 async fn list(
@@ -123,11 +181,18 @@ async fn list(
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let keep: Vec<(String, String)> = pairs.iter().filter(|(k, _)| k != "page").cloned().collect();
+    let lang = page.lang.code();
+    let title = match &lp.label {
+        Some(l) => localized(l, &lp.labels, lang).to_owned(),
+        None => object_label(records.spec(), &lp.object, lang),
+    };
+    let mut titles = titles;
+    titles.extend(chosen_titles(&records, &lp.object, &json!(filters)).await?);
     Ok(page.render(
         "crm/list.html",
         context! {
-            title => lp.label.clone().unwrap_or_else(|| lp.object.clone()), object => lp.object.clone(), page_id => page_id,
-            columns => lp.columns.clone(), filters => lp.filters.clone(), rows => Serde(&rows), fields => Serde(field_info(records.spec(), &lp.object)),
+            title => title, object => lp.object.clone(), object_label => object_label(records.spec(), &lp.object, lang), page_id => page_id,
+            columns => lp.columns.clone(), filters => lp.filters.clone(), rows => Serde(&rows), fields => Serde(field_info(records.spec(), &lp.object, &page)),
             values => Serde(&filters), total => p.total, page => n, pages => pages,
             query => serde_urlencoded::to_string(&keep).unwrap_or_default(), titles => Serde(&titles),
         },
@@ -135,7 +200,7 @@ async fn list(
 }
 
 async fn render_form(
-    state: &AppState,
+    records: &Records,
     page: &Page,
     object: &str,
     id: Option<&str>,
@@ -143,17 +208,17 @@ async fn render_form(
     errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> PageResult {
-    let live = state.app.live.get();
-    let def = live
-        .spec
-        .objects
-        .get(object)
-        .ok_or_else(|| ApiError::not_found(format!("object '{object}'")))?;
+    let spec = records.spec();
+    if !spec.objects.contains_key(object) {
+        return Err(ApiError::not_found(format!("object '{object}'")).into());
+    }
+    let lang = page.lang.code();
+    let titles = chosen_titles(records, object, &values).await?;
     let mut resp = page.render(
         "crm/form.html",
         context! {
-            title => def.label.clone(), object => object, id => id, sections => Serde(sections(&live.spec, object, "form")),
-            fields => Serde(field_info(&live.spec, object)), values => Serde(&values), errors => Serde(&errors),
+            title => object_label(spec, object, lang), object => object, id => id, sections => Serde(sections(spec, object, "form", lang)),
+            fields => Serde(field_info(spec, object, page)), values => Serde(&values), errors => Serde(&errors), titles => Serde(&titles),
         },
     );
     *resp.status_mut() = status;
@@ -163,10 +228,11 @@ async fn render_form(
 async fn new_form(
     State(state): State<AppState>,
     page: Page,
+    user: CurrentUser,
     Path(object): Path<String>,
 ) -> PageResult {
     render_form(
-        &state,
+        &Records::open(&state.app, &user),
         &page,
         &object,
         None,
@@ -224,7 +290,7 @@ async fn create(
         Err(err @ AppError::Invalid(_)) => {
             let r = Refusal::of(&err, &[]);
             render_form(
-                &state,
+                &records,
                 &page,
                 &object,
                 None,
@@ -256,7 +322,7 @@ async fn detail(
         .iter()
         .flat_map(|f| f.transitions.iter())
         .filter(|(name, t)| state_now.as_deref().is_some_and(|s| t.from.iter().any(|x| x == s)) && records.allowed(&object, runtime::Action::Transition(name)))
-        .map(|(name, t)| json!({ "name": name, "label": t.label.clone().unwrap_or_else(|| name.clone()) }))
+        .map(|(name, t)| json!({ "name": name, "label": localized(t.label.as_deref().unwrap_or(name), &t.labels, page.lang.code()) }))
         .collect();
     // Records of other objects that reference this one.
     let mut related = Vec::new();
@@ -277,7 +343,10 @@ async fn detail(
                     && p.total > 0
                 {
                     let items: Vec<Value> = p.items.iter().map(|x| records.view(x)).collect();
-                    related.push(json!({ "object": other, "label": odef.label, "field": field, "total": p.total, "items": items }));
+                    let titles: Vec<String> =
+                        p.items.iter().map(|x| records.title_of(other, x)).collect();
+                    related.push(json!({ "object": other, "label": localized(&odef.label, &odef.labels, page.lang.code()),
+                        "field": field, "total": p.total, "items": items, "titles": titles }));
                 }
             }
         }
@@ -288,9 +357,9 @@ async fn detail(
     Ok(page.render(
         "crm/detail.html",
         context! {
-            title => records.title_of(&object, &r), kind => def.label.clone(), titles => Serde(&titles),
+            title => records.title_of(&object, &r), kind => localized(&def.label, &def.labels, page.lang.code()), titles => Serde(&titles),
             object => object.clone(), record => Serde(records.view(&r)), version => r.version,
-            sections => Serde(sections(spec, &object, "detail")), fields => Serde(field_info(spec, &object)),
+            sections => Serde(sections(spec, &object, "detail", page.lang.code())), fields => Serde(field_info(spec, &object, &page)),
             transitions => Serde(transitions), related => Serde(related),
         },
     ))
@@ -307,7 +376,7 @@ async fn edit_form(
     let mut values = records.view(&r);
     values["_version"] = json!(r.version);
     render_form(
-        &state,
+        &records,
         &page,
         &object,
         Some(&id),
@@ -334,7 +403,7 @@ async fn update(
             let mut values = Value::Object(input);
             values["_version"] = json!(version);
             render_form(
-                &state,
+                &records,
                 &page,
                 &object,
                 Some(&id),
@@ -370,4 +439,39 @@ async fn delete(
         .map(|(p, _)| format!("/crm/{p}"))
         .unwrap_or_else(|| "/".into());
     Ok(Redirect::to(&target).into_response())
+}
+
+/// The CSV import page: the file goes to `POST /api/data/{object}/import` from the
+/// browser, first as a dry run by default, and the report is shown row by row.
+async fn import_page(
+    State(state): State<AppState>,
+    page: Page,
+    user: CurrentUser,
+    Path(object): Path<String>,
+) -> PageResult {
+    let records = Records::open(&state.app, &user);
+    let spec = records.spec();
+    let Some(def) = spec.objects.get(&object) else {
+        return Err(ApiError::not_found(format!("object '{object}'")).into());
+    };
+    let columns: Vec<&str> = def
+        .fields
+        .iter()
+        .filter(|(_, f)| f.auto_number.is_none())
+        .map(|(n, _)| n.as_str())
+        .collect();
+    let words: BTreeMap<&str, String> = [
+        "failed", "checked", "done", "rows", "row", "column", "rule", "message",
+    ]
+    .into_iter()
+    .map(|k| (k, page.t(&format!("crm.import.{k}"))))
+    .collect();
+    Ok(page.render(
+        "crm/import.html",
+        context! {
+            title => object_label(spec, &object, page.lang.code()), object => object.clone(),
+            columns => columns.join(", "), words => Serde(words),
+            list_page => page_of(spec, &object, "list").map(|(p, _)| p.clone()),
+        },
+    ))
 }

@@ -1,6 +1,10 @@
 //! CRM records on the live spec, as one caller may see and change them. The records
 //! engine checks the business permissions of every call against the spec's grants.
 
+mod csv;
+
+pub use csv::{ImportReport, RowError};
+
 use crate::error::{AppError, AppResult};
 use crate::live::Live;
 use crate::{App, Caller};
@@ -234,18 +238,30 @@ impl Records {
         }
         let mut out = BTreeMap::new();
         for (target, ids) in wanted {
-            if !self.allowed(target, Action::Read) {
-                continue;
-            }
-            let ids: Vec<Value> = ids.into_iter().map(Value::String).collect();
-            let q = ListQuery {
-                limit: ids.len() as u64,
-                filters: vec![self.filter(target, "id", FilterOp::In, Value::Array(ids))?],
-                ..ListQuery::default()
-            };
-            for r in self.list(target, &q).await?.items {
-                out.insert(r.id.clone(), self.title_of(target, &r));
-            }
+            out.extend(self.titles(target, ids).await?);
+        }
+        Ok(out)
+    }
+
+    /// The titles of records of `object` by id, of those that exist and the caller
+    /// may read.
+    pub async fn titles(
+        &self,
+        object: &str,
+        ids: BTreeSet<String>,
+    ) -> AppResult<BTreeMap<String, String>> {
+        let mut out = BTreeMap::new();
+        if ids.is_empty() || !self.allowed(object, Action::Read) {
+            return Ok(out);
+        }
+        let ids: Vec<Value> = ids.into_iter().map(Value::String).collect();
+        let q = ListQuery {
+            limit: ids.len() as u64,
+            filters: vec![self.filter(object, "id", FilterOp::In, Value::Array(ids))?],
+            ..ListQuery::default()
+        };
+        for r in self.list(object, &q).await?.items {
+            out.insert(r.id.clone(), self.title_of(object, &r));
         }
         Ok(out)
     }
