@@ -470,8 +470,24 @@ pub async fn number_missing(
     let mut missing = Vec::new();
     for row in rows {
         let r = row.into_record()?;
-        if r.data.get(field).is_none_or(Value::is_null) {
-            missing.push(r);
+        match r.data.get(field) {
+            None | Some(Value::Null) => missing.push(r),
+            // A value written by hand becomes unique with the numbering: claim it,
+            // so no number repeats it.
+            Some(v) => {
+                let value = match v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                with_tx!(tx, c => sqlx::query(
+                    "INSERT INTO record_unique (object, field, value, id) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING",
+                )
+                .bind(object).bind(field).bind(&value).bind(&r.id)
+                .execute(c)
+                .await
+                .map_err(backend)?
+                .rows_affected());
+            }
         }
     }
     let mut numbered = 0;

@@ -280,6 +280,11 @@ impl Records {
         )
         .await?;
         if report.failed_rows == 0 && !dry_run {
+            let mut e = self.by.audit("record.import", store::audit::Outcome::Success);
+            e.resource_type = Some("object".into());
+            e.resource_id = Some(object.to_owned());
+            e.details = serde_json::json!({ "created": report.rows });
+            store::audit::append(&mut tx, e).await?;
             tx.commit().await?;
             report.created = report.rows;
         } else {
@@ -586,10 +591,9 @@ fn map_header(
         if let Column::Field(n) = &col
             && !seen.insert(n.clone())
         {
-            return Err(AppError::invalid(
-                "header",
-                format!("two columns feed the field '{n}'"),
-            ));
+            return Err(AppError::bad_request(format!(
+                "two columns of the header feed the field '{n}'"
+            )));
         }
         if matches!(col, Column::Ignored) {
             ignored.push(h.to_owned());
@@ -598,14 +602,11 @@ fn map_header(
     }
     if !unknown.is_empty() {
         let known: Vec<&str> = def.fields.keys().map(String::as_str).collect();
-        return Err(AppError::invalid(
-            "header",
-            format!(
-                "{object} has no field for the column(s) {}; its fields are {}",
-                unknown.join(", "),
-                known.join(", ")
-            ),
-        ));
+        return Err(AppError::bad_request(format!(
+            "{object} has no field for the column(s) {}; its fields are {}",
+            unknown.join(", "),
+            known.join(", ")
+        )));
     }
     Ok((columns, ignored))
 }
@@ -644,7 +645,7 @@ fn typed(
                 .map(|(v, _)| Value::String(v.clone()))
                 .ok_or_else(|| {
                     (
-                        "enum".to_owned(),
+                        "values".to_owned(),
                         format!("'{s}' is not one of {}", values.join(", ")),
                     )
                 })

@@ -23,6 +23,8 @@ pub struct Records {
     live: Arc<Live>,
     db: Db,
     actor: runtime::Actor,
+    /// Who asks, for the audit entries of bulk changes.
+    by: Caller,
 }
 
 /// A version the caller read and expects the record still to have: if it moved on,
@@ -45,6 +47,7 @@ impl Records {
             live: app.live.get(),
             db: app.db.clone(),
             actor: by.actor(),
+            by: by.clone(),
         }
     }
 

@@ -609,3 +609,41 @@ async fn the_crm_speaks_the_users_language() {
         .unwrap();
     assert!(en.contains(">Gold<") && !en.contains("金牌"));
 }
+
+#[tokio::test]
+async fn orders_created_at_once_on_two_replicas_get_distinct_numbers() {
+    let app = spawn().await;
+    let replica = crate::harness::spawn_replica(&app).await;
+    let (a, b) = (app.admin().await, replica.admin().await);
+    let c: Value = a
+        .post("/api/data/Customer")
+        .json(&json!({ "name": "Acme" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let create = |s: &crate::harness::Session| {
+        let body = json!({ "customer": c["id"], "amount": "1" });
+        let req = s.post("/api/data/Order").json(&body);
+        async move {
+            let r = req.send().await.unwrap();
+            assert_eq!(r.status(), StatusCode::CREATED);
+            r.json::<Value>().await.unwrap()["number"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let mut all = Vec::new();
+    for s in [&a, &b].repeat(15) {
+        all.push(create(s));
+    }
+    let numbers: std::collections::BTreeSet<String> =
+        futures_util::future::join_all(all).await.into_iter().collect();
+    assert_eq!(numbers.len(), 30, "no number handed out twice: {numbers:?}");
+    // Nothing failed, so nothing was skipped: 1 to 30.
+    assert_eq!(numbers.first().unwrap(), "SO-000001");
+    assert_eq!(numbers.last().unwrap(), "SO-000030");
+}

@@ -645,3 +645,64 @@ async fn a_published_object_page_and_menu_item_show_without_a_restart_and_come_b
     assert_eq!(back["name"], "Spring");
     assert_eq!(back["budget"], c["budget"]);
 }
+
+#[tokio::test]
+async fn numbering_an_existing_field_numbers_its_records_in_creation_order_at_publish() {
+    let app = spawn_with(|c| c.test_gate = 0.0).await;
+    let replica = spawn_replica(&app).await;
+    let admin = app.admin().await;
+    let dev = user(&app, &admin, "dev", &["developer"]).await;
+    let rev = user(&app, &admin, "rev", &["reviewer"]).await;
+    let pub_ = user(&app, &admin, "pub", &["publisher"]).await;
+    // A plain text field first, filled by hand on one of three customers.
+    let field = json!({ "dsl": "modgate.patch/v1", "title": "Tickets", "operations": [
+        { "scope": "object", "op": "add", "target": { "object": "Customer", "field": "ticket" },
+          "value": { "type": "string", "label": "Ticket", "maxLength": 20 } } ], "tests": [] });
+    let (m1, v1) = module(&dev, "Tickets", Some(field), None).await;
+    approve(&dev, &rev, &m1, v1).await;
+    json_of(publish(&pub_, &m1, v1).await, StatusCode::OK).await;
+    let mut ids = Vec::new();
+    for (name, ticket) in [("A", None), ("B", Some("TK-00002")), ("C", None)] {
+        let mut body = json!({ "name": name });
+        if let Some(t) = ticket {
+            body["ticket"] = json!(t);
+        }
+        let r = json_of(
+            admin.post("/api/data/Customer").json(&body).send().await.unwrap(),
+            StatusCode::CREATED,
+        )
+        .await;
+        ids.push(r["id"].as_str().unwrap().to_owned());
+    }
+    // Then numbered: L2, since stored records change at publish.
+    let numbered = json!({ "dsl": "modgate.patch/v1", "title": "Ticket numbers", "operations": [
+        { "scope": "object", "op": "update", "target": { "object": "Customer", "field": "ticket" },
+          "value": { "autoNumber": { "prefix": "TK-", "digits": 5 } } } ], "tests": [] });
+    let (m2, v2) = module(&dev, "Ticket numbers", Some(numbered), None).await;
+    let version = dev.get_json(&format!("/api/modules/{m2}/versions/{v2}")).await;
+    assert_eq!(version["level"], "L2", "{version}");
+    approve(&dev, &rev, &m2, v2).await;
+    json_of(publish(&pub_, &m2, v2).await, StatusCode::OK).await;
+    // Those without a number got one in creation order, skipping the one in use.
+    let mut numbers = Vec::new();
+    for rid in &ids {
+        numbers.push(admin.get_json(&format!("/api/data/Customer/{rid}")).await["ticket"].clone());
+    }
+    assert_eq!(numbers, vec![json!("TK-00001"), json!("TK-00002"), json!("TK-00003")]);
+    let a = admin.get_json(&format!("/api/data/Customer/{}", ids[0])).await;
+    assert_eq!(a["version"], 2, "a numbered record gets a new version");
+    // New customers continue the sequence, on either replica.
+    let on_replica = replica.admin().await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let next = json_of(
+        on_replica
+            .post("/api/data/Customer")
+            .json(&json!({ "name": "D" }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    assert_eq!(next["ticket"], "TK-00004");
+}
