@@ -161,10 +161,25 @@ fn target() -> Target {
     serde_json::from_value(json!({})).expect("an empty target")
 }
 
+/// Sets `label` on a JSON definition. A label given in Chinese becomes the `zh-CN`
+/// translation, and `label` reads the identifier the engine chose (`memberLevel` →
+/// "Member level"), so English users see words rather than another language.
+fn labelled(mut v: Value, label: &str, name: &str) -> Value {
+    if is_chinese(label) {
+        v["label"] = json!(request::humanize(name));
+        v["labels"] = json!({ "zh-CN": label });
+    } else {
+        v["label"] = json!(label);
+    }
+    v
+}
+
 fn field_value(f: &FieldSpec, objects: &[(String, String)]) -> Value {
     let mut v = Map::new();
     v.insert("type".into(), json!(f.ty.as_str()));
-    v.insert("label".into(), json!(f.label));
+    if let Value::Object(l) = labelled(json!({}), &f.label, &f.name) {
+        v.extend(l);
+    }
     if f.required {
         v.insert("required".into(), json!(true));
     }
@@ -309,7 +324,7 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
                 Scope::Object,
                 OpKind::Add,
                 t,
-                Some(json!({ "label": label, "fields": defs })),
+                Some(labelled(json!({ "fields": defs }), label, name)),
             )];
             let prefix = page_prefix(name);
             let names: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
@@ -320,9 +335,12 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
                     Scope::Page,
                     OpKind::Add,
                     t,
-                    Some(json!({
-                    "type": "list", "object": name, "label": label,
-                    "columns": names.iter().take(6).collect::<Vec<_>>() })),
+                    Some(labelled(
+                        json!({ "type": "list", "object": name,
+                        "columns": names.iter().take(6).collect::<Vec<_>>() }),
+                        label,
+                        name,
+                    )),
                 ));
                 let mut t = target();
                 t.page = Some(format!("{prefix}.form"));
@@ -330,13 +348,16 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
                     Scope::Page,
                     OpKind::Add,
                     t,
-                    Some(json!({
-                    "type": "form", "object": name, "label": label,
-                    "sections": [{ "id": "main", "label": label, "fields": names }] })),
+                    Some(labelled(
+                        json!({ "type": "form", "object": name,
+                        "sections": [labelled(json!({ "id": "main", "fields": names }), label, name)] }),
+                        label,
+                        name,
+                    )),
                 ));
                 let mut t = target();
                 t.menu = Some(format!("crm.{prefix}"));
-                let mut v = json!({ "label": label, "page": format!("{prefix}.list") });
+                let mut v = labelled(json!({ "page": format!("{prefix}.list") }), label, name);
                 if spec.menus.iter().any(|m| m.id == "crm") {
                     v["parent"] = json!("crm");
                 }
@@ -356,7 +377,7 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
                 Scope::State,
                 OpKind::Add,
                 t,
-                Some(json!({ "label": label })),
+                Some(labelled(json!({}), label, state)),
             )]
         }
         Intent::AddTransition {
@@ -373,7 +394,7 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
                 Scope::State,
                 OpKind::Add,
                 t,
-                Some(json!({ "label": label, "from": from, "to": to })),
+                Some(labelled(json!({ "from": from, "to": to }), label, name)),
             )]
         }
         Intent::AddMenu { label, page } => {
@@ -397,7 +418,7 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
             };
             let mut t = target();
             t.menu = Some(format!("crm.{}", page_prefix(&id_word)));
-            let mut v = json!({ "label": label, "page": page_id });
+            let mut v = labelled(json!({ "page": page_id }), label, &id_word);
             if spec.menus.iter().any(|m| m.id == "crm") {
                 v["parent"] = json!("crm");
             }

@@ -100,32 +100,32 @@ fn fields_in_chinese() {
         (
             "给客户添加一个整数字段 积分",
             json!({"scope":"object","op":"add","target":{"object":"Customer","field":"points"},
-                "value":{"type":"integer","label":"积分"}}),
+                "value":{"type":"integer","label":"Points","labels":{"zh-CN":"积分"}}}),
         ),
         (
             "给客户添加一个整数字段 积分，默认值 0，最小值 0",
             json!({"scope":"object","op":"add","target":{"object":"Customer","field":"points"},
-                "value":{"type":"integer","label":"积分","min":0,"default":0}}),
+                "value":{"type":"integer","label":"Points","labels":{"zh-CN":"积分"},"min":0,"default":0}}),
         ),
         (
             "给客户添加一个日期字段 客户的生日",
             json!({"scope":"object","op":"add","target":{"object":"Customer","field":"customerBirthday"},
-                "value":{"type":"date","label":"客户的生日"}}),
+                "value":{"type":"date","label":"Customer birthday","labels":{"zh-CN":"客户的生日"}}}),
         ),
         (
             "给订单添加一个必填的文本字段 编号（code），最大长度 20",
             json!({"scope":"object","op":"add","target":{"object":"Order","field":"code"},
-                "value":{"type":"string","label":"编号","required":true,"maxLength":20}}),
+                "value":{"type":"string","label":"Code","labels":{"zh-CN":"编号"},"required":true,"maxLength":20}}),
         ),
         (
             "为客户增加一个枚举字段 会员等级，可选值 普通、白银、黄金",
             json!({"scope":"object","op":"add","target":{"object":"Customer","field":"memberLevel"},
-                "value":{"type":"enum","label":"会员等级","values":["普通","白银","黄金"]}}),
+                "value":{"type":"enum","label":"Member level","labels":{"zh-CN":"会员等级"},"values":["普通","白银","黄金"]}}),
         ),
         (
             "给订单添加一个金额字段 折扣",
             json!({"scope":"object","op":"add","target":{"object":"Order","field":"discount"},
-                "value":{"type":"decimal","label":"折扣","scale":2}}),
+                "value":{"type":"decimal","label":"Discount","labels":{"zh-CN":"折扣"},"scale":2}}),
         ),
     ];
     for (request, expected) in table {
@@ -182,10 +182,11 @@ fn objects_states_menus_and_grants() {
 
     let z = ops("添加对象 活动，字段：名称（文本，必填）、预算（金额）");
     assert_eq!(z[0]["target"]["object"], "Campaign");
-    assert_eq!(z[0]["value"]["label"], "活动");
+    assert_eq!(z[0]["value"]["label"], "Campaign");
+    assert_eq!(z[0]["value"]["labels"]["zh-CN"], "活动");
     assert_eq!(
         z[0]["value"]["fields"]["name"],
-        json!({"type":"string","label":"名称","required":true})
+        json!({"type":"string","label":"Name","labels":{"zh-CN":"名称"},"required":true})
     );
 
     assert_eq!(
@@ -195,7 +196,7 @@ fn objects_states_menus_and_grants() {
     );
     assert_eq!(
         ops("给订单添加状态 暂停（onHold）；给订单添加转换 hold，从 confirmed 到 onHold")[0],
-        json!({"scope":"state","op":"add","target":{"object":"Order","state":"onHold"},"value":{"label":"暂停"}})
+        json!({"scope":"state","op":"add","target":{"object":"Order","state":"onHold"},"value":{"label":"On hold","labels":{"zh-CN":"暂停"}}})
     );
     assert_eq!(
         ops("add a menu item Loyalty for customer.list"),

@@ -26,6 +26,8 @@ static SYSTEM: LazyLock<String> = LazyLock::new(|| {
          - Never redefine system fields (id, createdAt, updatedAt, createdBy, version). References must point at existing objects, fields and pages.\n\
          - A new field is not shown anywhere until a page lists it: update the object's list columns and form sections.\n\
          - Security levels: L1 additive and safe; L2 can reject, hide or expose existing data (new required/unique constraints on existing fields, narrowing, removals, grants) and needs a person's confirmation; L3 is blocked (e.g. deleting objects with data, changing immutable objects). Prefer L1.\n\
+         - Every label may carry translations beside it: \"labels\": {{\"zh-CN\": \"…\"}} (objects, fields, states, transitions, pages, sections, roles, menu items); enum values read through \"valueLabels\": {{\"value\": {{\"en\": \"…\", \"zh-CN\": \"…\"}}}}. When the request names things in Chinese, write an English \"label\" and the Chinese in \"labels\".\n\
+         - A string field numbered by the platform has \"autoNumber\": {{\"prefix\": \"INV-\", \"digits\": 6}}; users cannot set it, so scenarios must not write it.\n\
          - When you are given the module's current patch, return it refined: keep what still applies and add what the request asks for.\n\
          - \"tests\" holds test scenarios for what the patch changes; keep those that exist and add one per new field or object: \
            {{\"name\", \"object\", \"steps\": [{{\"create\": \"Customer\", \"as\": \"c\", \"data\": {{…}}, \"expect\": {{…}}}}, {{\"read\": \"c\"}}, \
