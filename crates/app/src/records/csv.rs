@@ -20,6 +20,8 @@ use tokio::io::AsyncRead;
 const BATCH: usize = 500;
 /// Errors listed in a report; the count goes on.
 const MAX_ERRORS: usize = 200;
+/// Imports at least this large refresh the planner's statistics.
+const ANALYZE_AFTER: u64 = 5_000;
 /// Records read per page while exporting.
 const EXPORT_PAGE: u64 = 500;
 
@@ -280,13 +282,22 @@ impl Records {
         )
         .await?;
         if report.failed_rows == 0 && !dry_run {
-            let mut e = self.by.audit("record.import", store::audit::Outcome::Success);
+            let mut e = self
+                .by
+                .audit("record.import", store::audit::Outcome::Success);
             e.resource_type = Some("object".into());
             e.resource_id = Some(object.to_owned());
             e.details = serde_json::json!({ "created": report.rows });
             store::audit::append(&mut tx, e).await?;
             tx.commit().await?;
             report.created = report.rows;
+            // A large import changes the table's statistics; without fresh ones
+            // PostgreSQL plans the next queries for the old, smaller table.
+            if report.created >= ANALYZE_AFTER
+                && let Err(e) = store::records::analyze(&self.db).await
+            {
+                tracing::warn!(error = %e, "could not refresh statistics after an import");
+            }
         } else {
             drop(tx); // rolls back
         }

@@ -89,7 +89,10 @@ async fn export_streams_what_the_filters_select_with_titles_beside_ids() {
         assert!(row[col("number")].starts_with("SO-"));
         assert_eq!(row[col("status")], "draft");
     }
-    let amounts: Vec<&str> = table[1..].iter().map(|r| r[col("amount")].as_str()).collect();
+    let amounts: Vec<&str> = table[1..]
+        .iter()
+        .map(|r| r[col("amount")].as_str())
+        .collect();
     assert!(amounts.contains(&"20.50"), "exact decimals: {amounts:?}");
 
     let (status, code, _) = error_of(
@@ -100,7 +103,10 @@ async fn export_streams_what_the_filters_select_with_titles_beside_ids() {
             .unwrap(),
     )
     .await;
-    assert_eq!((status, code.as_str()), (StatusCode::BAD_REQUEST, "bad_request"));
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::BAD_REQUEST, "bad_request")
+    );
     app.create_user(&admin, "nobody", &[]).await;
     let nobody = app.login("nobody", "nobody-password").await;
     let (status, _, _) = error_of(
@@ -127,7 +133,11 @@ async fn an_import_with_a_bad_row_writes_nothing_and_names_row_column_and_rule()
                Nobody,5,EUR,\n\
                Twin,5,人民币,\n\
                Acme,7,GBP,\n";
-    let report = json_of(import(&admin, "Order", false, csv).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let report = json_of(
+        import(&admin, "Order", false, csv).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(report["rows"], 5);
     assert_eq!(report["created"], 0);
     assert_eq!(report["failedRows"], 4);
@@ -153,7 +163,12 @@ async fn an_import_with_a_bad_row_writes_nothing_and_names_row_column_and_rule()
         ],
         "{report}"
     );
-    assert!(report["errors"][2]["message"].as_str().unwrap().contains("2 records"));
+    assert!(
+        report["errors"][2]["message"]
+            .as_str()
+            .unwrap()
+            .contains("2 records")
+    );
     assert_eq!(count(&admin, "Order").await, 0, "nothing written");
 
     // Fixed, checked first, then imported: numbered in file order.
@@ -161,9 +176,16 @@ async fn an_import_with_a_bad_row_writes_nothing_and_names_row_column_and_rule()
                 Acme,10.00,CNY,2026-11-01\n\
                 Acme,12.5,美元,2026-11-02\n";
     let dry = json_of(import(&admin, "Order", true, good).await, StatusCode::OK).await;
-    assert_eq!((dry["rows"].as_u64(), dry["created"].as_u64()), (Some(2), Some(0)));
+    assert_eq!(
+        (dry["rows"].as_u64(), dry["created"].as_u64()),
+        (Some(2), Some(0))
+    );
     assert_eq!(count(&admin, "Order").await, 0, "a dry run writes nothing");
-    let done = json_of(import(&admin, "Order", false, good).await, StatusCode::CREATED).await;
+    let done = json_of(
+        import(&admin, "Order", false, good).await,
+        StatusCode::CREATED,
+    )
+    .await;
     assert_eq!(done["created"], 2);
     let list = admin.get_json("/api/data/Order?sort=number").await;
     let got: Vec<(&str, &str, &str)> = list["items"]
@@ -197,33 +219,61 @@ async fn unique_values_clash_within_the_file_and_with_stored_records() {
                Two,TWO@x.test,silver\n\
                Again,two@x.test,\n\
                Acme again,A@acme.test,\n";
-    let report = json_of(import(&admin, "Customer", false, csv).await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let report = json_of(
+        import(&admin, "Customer", false, csv).await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     let failed: Vec<(u64, &str, &str)> = report["errors"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["row"].as_u64().unwrap(), e["column"].as_str().unwrap(), e["rule"].as_str().unwrap()))
+        .map(|e| {
+            (
+                e["row"].as_u64().unwrap(),
+                e["column"].as_str().unwrap(),
+                e["rule"].as_str().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(failed, vec![(4, "email", "unique"), (5, "email", "unique")], "{report}");
+    assert_eq!(
+        failed,
+        vec![(4, "email", "unique"), (5, "email", "unique")],
+        "{report}"
+    );
     assert_eq!(count(&admin, "Customer").await, 1);
     // Labels in any language name columns and enum values; the export's system
     // columns are ignored on the way back in.
     let csv = "id,名称,Email,等级,status,createdAt\n\
                x,One,one@x.test,金牌,active,2020\n";
-    let done = json_of(import(&admin, "Customer", false, csv).await, StatusCode::CREATED).await;
+    let done = json_of(
+        import(&admin, "Customer", false, csv).await,
+        StatusCode::CREATED,
+    )
+    .await;
     assert_eq!(done["ignoredColumns"], json!(["id", "status", "createdAt"]));
     let one = admin.get_json("/api/data/Customer?name=One").await;
     assert_eq!(one["items"][0]["tier"], "gold");
-    assert_eq!(one["items"][0]["status"], "lead", "the state is the flow's to set");
+    assert_eq!(
+        one["items"][0]["status"], "lead",
+        "the state is the flow's to set"
+    );
 }
 
 #[tokio::test]
 async fn imports_are_refused_whole_for_bad_headers_and_missing_permission() {
     let app: TestApp = spawn().await;
     let admin = app.admin().await;
-    let (status, _, body) = error_of(import(&admin, "Customer", false, "name,shoeSize\nA,42\n").await).await;
+    let (status, _, body) =
+        error_of(import(&admin, "Customer", false, "name,shoeSize\nA,42\n").await).await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(body["error"]["message"].as_str().unwrap().contains("shoeSize"), "{body}");
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("shoeSize"),
+        "{body}"
+    );
     let (status, _, _) = error_of(import(&admin, "Nope", false, "name\nA\n").await).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     admin
@@ -234,12 +284,22 @@ async fn imports_are_refused_whole_for_bad_headers_and_missing_permission() {
         .unwrap();
     let sam = app.login("samuel", "samuel-password").await;
     let (status, _, _) = error_of(
-        import(&sam, "FinancialTransaction", false, "kind,amount\npayment,1\n").await,
+        import(
+            &sam,
+            "FinancialTransaction",
+            false,
+            "kind,amount\npayment,1\n",
+        )
+        .await,
     )
     .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     // A required field left out fails every row, by name.
-    let report = json_of(import(&sam, "Customer", true, "email\na@b.test\n").await, StatusCode::UNPROCESSABLE_ENTITY).await;
+    let report = json_of(
+        import(&sam, "Customer", true, "email\na@b.test\n").await,
+        StatusCode::UNPROCESSABLE_ENTITY,
+    )
+    .await;
     assert_eq!(report["errors"][0]["column"], "name");
     assert_eq!(report["errors"][0]["rule"], "required");
     assert_eq!(report["dryRun"], true);

@@ -640,8 +640,10 @@ async fn orders_created_at_once_on_two_replicas_get_distinct_numbers() {
     for s in [&a, &b].repeat(15) {
         all.push(create(s));
     }
-    let numbers: std::collections::BTreeSet<String> =
-        futures_util::future::join_all(all).await.into_iter().collect();
+    let numbers: std::collections::BTreeSet<String> = futures_util::future::join_all(all)
+        .await
+        .into_iter()
+        .collect();
     assert_eq!(numbers.len(), 30, "no number handed out twice: {numbers:?}");
     // Nothing failed, so nothing was skipped: 1 to 30.
     assert_eq!(numbers.first().unwrap(), "SO-000001");

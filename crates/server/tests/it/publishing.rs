@@ -668,7 +668,12 @@ async fn numbering_an_existing_field_numbers_its_records_in_creation_order_at_pu
             body["ticket"] = json!(t);
         }
         let r = json_of(
-            admin.post("/api/data/Customer").json(&body).send().await.unwrap(),
+            admin
+                .post("/api/data/Customer")
+                .json(&body)
+                .send()
+                .await
+                .unwrap(),
             StatusCode::CREATED,
         )
         .await;
@@ -679,7 +684,9 @@ async fn numbering_an_existing_field_numbers_its_records_in_creation_order_at_pu
         { "scope": "object", "op": "update", "target": { "object": "Customer", "field": "ticket" },
           "value": { "autoNumber": { "prefix": "TK-", "digits": 5 } } } ], "tests": [] });
     let (m2, v2) = module(&dev, "Ticket numbers", Some(numbered), None).await;
-    let version = dev.get_json(&format!("/api/modules/{m2}/versions/{v2}")).await;
+    let version = dev
+        .get_json(&format!("/api/modules/{m2}/versions/{v2}"))
+        .await;
     assert_eq!(version["level"], "L2", "{version}");
     approve(&dev, &rev, &m2, v2).await;
     json_of(publish(&pub_, &m2, v2).await, StatusCode::OK).await;
@@ -688,8 +695,13 @@ async fn numbering_an_existing_field_numbers_its_records_in_creation_order_at_pu
     for rid in &ids {
         numbers.push(admin.get_json(&format!("/api/data/Customer/{rid}")).await["ticket"].clone());
     }
-    assert_eq!(numbers, vec![json!("TK-00001"), json!("TK-00002"), json!("TK-00003")]);
-    let a = admin.get_json(&format!("/api/data/Customer/{}", ids[0])).await;
+    assert_eq!(
+        numbers,
+        vec![json!("TK-00001"), json!("TK-00002"), json!("TK-00003")]
+    );
+    let a = admin
+        .get_json(&format!("/api/data/Customer/{}", ids[0]))
+        .await;
     assert_eq!(a["version"], 2, "a numbered record gets a new version");
     // New customers continue the sequence, on either replica.
     let on_replica = replica.admin().await;
