@@ -286,7 +286,7 @@ async fn the_crm_section_lists_creates_and_moves_records() {
             .text()
             .await
             .unwrap();
-        assert_eq!(status, "lead");
+        assert_eq!(status, "Lead", "states show their labels");
         assert_eq!(
             wd.find(By::Css("td[data-field=name]"))
                 .await
@@ -305,7 +305,7 @@ async fn the_crm_section_lists_creates_and_moves_records() {
             .unwrap();
         // Wait for the page after the transition, not the one being left behind.
         wd.find(By::XPath(
-            "//td[@data-field='status'][normalize-space()='active']",
+            "//td[@data-field='status'][normalize-space()='Active']",
         ))
         .await
         .expect("the record is active after the transition");
@@ -848,6 +848,187 @@ async fn a_publisher_publishes_and_unpublishes_after_reading_the_impact() {
             .unwrap();
         text_eventually(&wd, By::Tag("h1"), "AI 模块上架").await;
         text_eventually(&wd, By::Id("publications"), "已下架").await;
+    }
+    .await;
+    wd.quit().await.unwrap();
+    result
+}
+
+/// The option of an open picker that reads `title`, once the lookup has answered.
+async fn pick(wd: &WebDriver, input: &str, typed: &str, title: &str) {
+    type_into(wd, input, typed).await;
+    let xpath = format!(
+        "//input[@id='{input}']/following-sibling::ul/li[@data-id][normalize-space()='{title}']"
+    );
+    click(wd, By::XPath(&xpath)).await;
+    let hidden = wd
+        .find(By::XPath(format!(
+            "//input[@id='{input}']/preceding-sibling::input[@type='hidden']"
+        )))
+        .await
+        .unwrap();
+    let id = hidden.value().await.unwrap().unwrap_or_default();
+    assert_eq!(
+        id.len(),
+        36,
+        "the picker holds the chosen record's id: {id:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_new_user_picks_a_customer_by_name_reads_chinese_and_imports_csv() {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn().await;
+    let api = app.admin().await;
+    for (name, email) in [("Acme Corp", "ops@acme.test"), ("Beta Ltd", "hi@beta.test")] {
+        api.post("/api/data/Customer")
+            .json(&serde_json::json!({ "name": name, "email": email }))
+            .send()
+            .await
+            .unwrap();
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("customers-bad.csv");
+    std::fs::write(
+        &bad,
+        "name,email,tier\nGamma Inc,g@gamma.test,Gold\nDelta,not-an-email,silver\n",
+    )
+    .unwrap();
+    let good = dir.path().join("customers.csv");
+    std::fs::write(
+        &good,
+        "name,email,tier\nGamma Inc,g@gamma.test,Gold\nDelta,d@delta.test,silver\n",
+    )
+    .unwrap();
+    let wd = browser(&driver).await;
+    let result = async {
+        login(&wd, &app.base, "admin", ADMIN_PASSWORD).await;
+        // A new order: the customer is chosen by typing part of its name.
+        wd.goto(format!("{}/crm/order.list", app.base))
+            .await
+            .unwrap();
+        click(&wd, By::Id("new-record")).await;
+        let number = wd.find(By::Css("output[data-auto=number]")).await.unwrap();
+        assert!(number.text().await.unwrap().contains("automatically"));
+        pick(&wd, "in-customer", "acm", "Acme Corp").await;
+        type_into(&wd, "in-amount", "120.50").await;
+        click(&wd, By::Id("save-record")).await;
+        let title = text_eventually(&wd, By::Id("record-title"), "SO-").await;
+        assert_eq!(title, "SO-000001");
+        let customer = wd.find(By::Css("td[data-field=customer] a")).await.unwrap();
+        assert_eq!(customer.text().await.unwrap(), "Acme Corp");
+
+        // The list reads customer names; status filters from a select of labels, the
+        // customer from a picker.
+        wd.goto(format!("{}/crm/order.list", app.base))
+            .await
+            .unwrap();
+        let cell = wd
+            .find(By::Css("#records td[data-column=customer] a"))
+            .await
+            .unwrap();
+        assert_eq!(cell.text().await.unwrap(), "Acme Corp");
+        click(
+            &wd,
+            By::XPath("//select[@id='f-status']/option[normalize-space()='Draft']"),
+        )
+        .await;
+        pick(&wd, "f-customer", "beta", "Beta Ltd").await;
+        click(&wd, By::Css("form.filters button[type=submit]")).await;
+        url_eventually(&wd, "status=draft").await;
+        assert!(
+            wd.current_url()
+                .await
+                .unwrap()
+                .as_str()
+                .contains("customer=")
+        );
+        assert!(
+            wd.find_all(By::Css("#records tr[data-id]"))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        pick(&wd, "f-customer", "CORP", "Acme Corp").await;
+        click(&wd, By::Css("form.filters button[type=submit]")).await;
+        text_eventually(
+            &wd,
+            By::Css("#records td[data-column=customer]"),
+            "Acme Corp",
+        )
+        .await;
+        assert_eq!(
+            wd.find_all(By::Css("#records tr[data-id]"))
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
+
+        // 中文: every CRM label in Chinese.
+        click(&wd, By::Id("lang-switch")).await;
+        text_eventually(&wd, By::Css("main h1"), "订单").await;
+        let heads: Vec<String> = {
+            let mut out = Vec::new();
+            for th in wd.find_all(By::Css("#records th")).await.unwrap() {
+                out.push(th.text().await.unwrap());
+            }
+            out
+        };
+        assert_eq!(
+            heads,
+            ["订单编号", "客户", "金额", "币种", "状态", "下单日期"]
+        );
+        let status = wd
+            .find(By::Css("#records td[data-column=status]"))
+            .await
+            .unwrap();
+        assert_eq!(status.text().await.unwrap(), "草稿");
+        let sidebar = wd
+            .find(By::Id("sidebar"))
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(
+            sidebar.contains("客户管理") && sidebar.contains("财务交易"),
+            "{sidebar}"
+        );
+
+        // Import customers: a bad row is named and nothing is written; then all are.
+        wd.goto(format!("{}/crm/customer.list", app.base))
+            .await
+            .unwrap();
+        click(&wd, By::Id("import-csv")).await;
+        wd.find(By::Id("import-file"))
+            .await
+            .unwrap()
+            .send_keys(bad.to_str().unwrap())
+            .await
+            .unwrap();
+        click(&wd, By::Id("import-dry")).await; // off: a real import
+        click(&wd, By::Id("import-run")).await;
+        let row = wd
+            .find(By::Css("#import-errors tr[data-row='3']"))
+            .await
+            .expect("the failing row is listed");
+        let text = row.text().await.unwrap();
+        assert!(text.contains("email") && text.contains("format"), "{text}");
+        assert_eq!(
+            api.get_json("/api/data/Customer?perPage=1").await["total"],
+            2,
+            "nothing was written"
+        );
+        let file = wd.find(By::Id("import-file")).await.unwrap();
+        file.clear().await.unwrap();
+        file.send_keys(good.to_str().unwrap()).await.unwrap();
+        click(&wd, By::Id("import-run")).await;
+        text_eventually(&wd, By::Id("import-done"), "2").await;
+        let gamma = api.get_json("/api/data/Customer?name=Gamma%20Inc").await;
+        assert_eq!(gamma["items"][0]["tier"], "gold");
     }
     .await;
     wd.quit().await.unwrap();

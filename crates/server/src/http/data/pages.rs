@@ -231,12 +231,25 @@ async fn new_form(
     user: CurrentUser,
     Path(object): Path<String>,
 ) -> PageResult {
+    let records = Records::open(&state.app, &user);
+    // A new record's form starts from the fields' defaults, as the engine would.
+    let defaults: Map<String, Value> = records
+        .spec()
+        .objects
+        .get(&object)
+        .map(|d| {
+            d.fields
+                .iter()
+                .filter_map(|(n, f)| Some((n.clone(), f.default.clone()?)))
+                .collect()
+        })
+        .unwrap_or_default();
     render_form(
-        &Records::open(&state.app, &user),
+        &records,
         &page,
         &object,
         None,
-        json!({}),
+        Value::Object(defaults),
         BTreeMap::new(),
         StatusCode::OK,
     )
