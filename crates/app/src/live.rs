@@ -209,7 +209,7 @@ impl Drift {
         }
         format!(
             "the stored live spec (version {}) differs from what the base CRM and the published modules compose to: {list}. \
-             It is kept and served as it is; publishing, unpublishing or rolling back a module records a new one",
+             It is kept and served as it is; `modgate spec upgrade`, or publishing, unpublishing or rolling back a module, records a new one",
             self.stored_version
         )
     }

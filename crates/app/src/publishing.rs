@@ -479,6 +479,43 @@ async fn go_live(
     })
 }
 
+/// What an upgrade of the base CRM did.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Upgraded {
+    /// The stored version before.
+    pub from: i64,
+    /// The live version now (the same when nothing differed).
+    pub to: i64,
+    pub changed: bool,
+}
+
+/// Records the live spec that this release's base CRM and the published modules
+/// compose to, when it differs from the stored one (a new base CRM after an upgrade:
+/// labels, numbering). Start-up never does this on its own (decision 0008); an
+/// administrator does it deliberately, audited, and fields that became numbered are
+/// numbered in the same transaction.
+pub async fn upgrade_base(app: &App, by: &Caller) -> AppResult<Upgraded> {
+    by.require(Permission::SpecRestore)?;
+    let mut tx = app.db.begin().await?;
+    let from = store::spec_versions::latest_in(&mut tx)
+        .await?
+        .map(|v| v.number)
+        .unwrap_or(0);
+    let to = recompute_and_snapshot(&mut tx, "upgrade to this release's base CRM").await?;
+    let changed = to != from;
+    if changed {
+        let mut e = by.audit("spec.upgrade", Outcome::Success);
+        e.resource_type = Some("spec".into());
+        e.resource_id = Some(to.to_string());
+        e.details = json!({ "from": from, "to": to });
+        audit::append(&mut tx, e).await?;
+    }
+    tx.commit().await?;
+    refresh(app).await;
+    Ok(Upgraded { from, to, changed })
+}
+
 /// Recomputes the live spec inside `tx` and records the published set behind it.
 async fn recompute_and_snapshot(tx: &mut Tx, cause: &str) -> AppResult<i64> {
     let r = live::recompute(tx, cause).await?;

@@ -147,6 +147,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             let cfg = load_config(&cli.global)?;
             return spec_verify(cfg).await;
         }
+        Command::Spec {
+            command: crate::pure::SpecCommand::Upgrade,
+        } => {
+            let cfg = load_config(&cli.global)?;
+            return spec_upgrade(cfg).await;
+        }
         Command::Spec { command } => return Ok(crate::pure::spec(command)),
         Command::Patch { command } => return Ok(crate::pure::patch(command)),
         Command::Test { command } => return Ok(crate::pure::test(command).await),
@@ -265,6 +271,25 @@ async fn spec_verify(cfg: Config) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// `modgate spec upgrade`: records the live spec this release composes to, numbering
+/// fields that became numbered; prints what it did.
+async fn spec_upgrade(cfg: Config) -> anyhow::Result<ExitCode> {
+    let (app, _) = App::open_seeded(cfg).await?;
+    let by = app::Caller::cli_operator();
+    let r = app::publishing::upgrade_base(&app, &by)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    if r.changed {
+        println!("the live spec is now version {} (was {})", r.to, r.from);
+    } else {
+        println!(
+            "the live spec (version {}) is already what this release composes to",
+            r.to
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// The command-line flag a field of the user form arrives in.

@@ -20,6 +20,9 @@ pub enum SpecCommand {
     /// Compare the stored live spec (in the database) with what the base CRM and the
     /// published modules compose to. Exit 0 when they agree, 1 naming each difference.
     Verify,
+    /// Record the live spec this release's base CRM and the published modules compose
+    /// to (after an upgrade changed the base CRM); audited, needs nothing else.
+    Upgrade,
     /// Print the JSON Schema of an object's records.
     RecordSchema {
         object: String,
@@ -150,9 +153,11 @@ pub fn spec(cmd: SpecCommand) -> ExitCode {
                 }
             }
         }
-        SpecCommand::Verify => {
-            // Needs the database; `cli` runs it before the pure commands.
-            eprintln!("error: spec verify reads the database and is run by the command line");
+        SpecCommand::Verify | SpecCommand::Upgrade => {
+            // Need the database; `cli` runs them before the pure commands.
+            eprintln!(
+                "error: spec verify and upgrade use the database and are run by the command line"
+            );
             ExitCode::from(2)
         }
         SpecCommand::RecordSchema { object, spec: path } => {

@@ -293,7 +293,7 @@ async fn spec_verify_names_how_the_stored_live_spec_differs() {
     assert!(text(&out.stdout).contains("no live spec is stored yet"));
 
     // Any command that opens the application records the first live spec.
-    let out = env.run(&["seed-demo", "--customers", "1"], None);
+    let out = env.run(&["seed-demo", "--customers", "0"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let out = env.run(&["spec", "verify"], None);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
@@ -306,6 +306,15 @@ async fn spec_verify_names_how_the_stored_live_spec_differs() {
     };
     let db = store::Db::connect(&url).await.unwrap();
     let mut changed = spec::base_spec();
+    // As an earlier release's base CRM: no tracking events, orders not numbered.
+    changed
+        .objects
+        .get_mut("Order")
+        .unwrap()
+        .fields
+        .get_mut("number")
+        .unwrap()
+        .auto_number = None;
     changed.objects.remove("OrderTracking");
     changed.pages.retain(|_, p| p.object() != "OrderTracking");
     for group in &mut changed.menus {
@@ -327,4 +336,50 @@ async fn spec_verify_names_how_the_stored_live_spec_differs() {
         said.contains("object 'OrderTracking' is only in the composed spec"),
         "{said}"
     );
+
+    // Orders written under it have no number; the deliberate upgrade numbers them.
+    let out = env.run(
+        &[
+            "seed-demo",
+            "--customers",
+            "2",
+            "--orders-per-customer",
+            "2",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = env.run(&["spec", "upgrade"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("now version 3 (was 2)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let out = env.run(&["spec", "verify"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+    let out = env.run(&["spec", "upgrade"], None);
+    assert!(text(&out.stdout).contains("already what this release composes to"));
+    let db = store::Db::connect(&url).await.unwrap();
+    let q = runtime::ListQuery {
+        limit: 100,
+        ..Default::default()
+    };
+    let (orders, _) = runtime::RecordStore::list(&db, "Order", &q).await.unwrap();
+    let mut numbers: Vec<String> = orders
+        .iter()
+        .map(|o| o.data["number"].as_str().unwrap_or("none").to_owned())
+        .collect();
+    numbers.sort();
+    assert_eq!(
+        numbers,
+        ["SO-000001", "SO-000002", "SO-000003", "SO-000004"]
+    );
+    let filter = store::audit::Filter {
+        action: Some("spec.upgrade".into()),
+        ..Default::default()
+    };
+    let (_, upgrades) = store::audit::list(&db, &filter, 0, 10).await.unwrap();
+    db.close().await;
+    assert_eq!(upgrades, 1, "audited once; the no-op is not");
 }

@@ -90,10 +90,9 @@ async fn the_offline_engine_writes_versions_in_english_and_chinese() {
         ops[0]["target"]["field"], "loyaltyPoints",
         "the new request refines the current patch"
     );
-    assert!(
-        ops.iter()
-            .any(|o| o["target"]["field"] == "birthday" && o["value"]["label"] == "生日")
-    );
+    assert!(ops.iter().any(|o| o["target"]["field"] == "birthday"
+        && o["value"]["label"] == "Birthday"
+        && o["value"]["labels"]["zh-CN"] == "生日"));
     assert_eq!(g["version"]["parentVersion"], 1);
 
     // Not understood: a clear answer, nothing saved.
