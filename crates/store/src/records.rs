@@ -419,14 +419,11 @@ impl RecordStore for Db {
         field: &str,
         count: u32,
     ) -> Result<i64, StorageError> {
-        let last: (i64,) = with_db!(self, c => sqlx::query_as(RESERVE)
-            .bind(object)
-            .bind(field)
-            .bind(i64::from(count))
-            .fetch_one(c)
-            .await
-            .map_err(backend)?);
-        Ok(last.0 - i64::from(count) + 1)
+        // Its own short transaction: the counter moves on even if the create fails.
+        let mut tx = self.begin().await.map_err(backend)?;
+        let first = reserve_numbers_in(&mut tx, object, field, count).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(first)
     }
 }
 

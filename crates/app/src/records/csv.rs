@@ -237,50 +237,46 @@ impl Records {
         let mut batch: Vec<(u64, csv_async::StringRecord)> = Vec::with_capacity(BATCH);
         let mut rows = reader.records();
         let mut line = 1u64;
-        while let Some(next) = rows.next().await {
-            line += 1;
-            match next {
-                Ok(r) => batch.push((line, r)),
-                Err(e) if matches!(e.kind(), csv_async::ErrorKind::Io(_)) => {
-                    return Err(AppError::bad_request(format!(
-                        "the CSV could not be read: {e}"
-                    )));
-                }
-                Err(e) => {
-                    report.rows += 1;
-                    fail(
-                        &mut report,
-                        line,
-                        "",
-                        "csv",
-                        format!("the row cannot be read: {e}"),
-                    );
-                    continue;
+        loop {
+            let next = rows.next().await;
+            let end = next.is_none();
+            if let Some(next) = next {
+                line += 1;
+                match next {
+                    Ok(r) => batch.push((line, r)),
+                    Err(e) if matches!(e.kind(), csv_async::ErrorKind::Io(_)) => {
+                        return Err(AppError::bad_request(format!(
+                            "the CSV could not be read: {e}"
+                        )));
+                    }
+                    Err(e) => {
+                        report.rows += 1;
+                        report.failed_rows += 1;
+                        fail(
+                            &mut report,
+                            line,
+                            "",
+                            "csv",
+                            format!("the row cannot be read: {e}"),
+                        );
+                        continue;
+                    }
                 }
             }
-            if batch.len() == BATCH {
-                self.import_batch(
-                    &mut tx,
-                    &def,
+            if batch.len() == BATCH || end {
+                let at = Batch {
+                    def: &def,
                     object,
-                    &header,
-                    &columns,
-                    &mut batch,
-                    &mut report,
-                )
-                .await?;
+                    header: &header,
+                    columns: &columns,
+                };
+                self.import_batch(&mut tx, at, &mut batch, &mut report)
+                    .await?;
+            }
+            if end {
+                break;
             }
         }
-        self.import_batch(
-            &mut tx,
-            &def,
-            object,
-            &header,
-            &columns,
-            &mut batch,
-            &mut report,
-        )
-        .await?;
         if report.failed_rows == 0 && !dry_run {
             let mut e = self
                 .by
@@ -304,17 +300,19 @@ impl Records {
         Ok(report)
     }
 
-    #[allow(clippy::too_many_arguments)]
     async fn import_batch(
         &self,
         tx: &mut store::Tx,
-        def: &ObjectDef,
-        object: &str,
-        header: &csv_async::StringRecord,
-        columns: &[Column],
+        at: Batch<'_>,
         batch: &mut Vec<(u64, csv_async::StringRecord)>,
         report: &mut ImportReport,
     ) -> AppResult<()> {
+        let Batch {
+            def,
+            object,
+            header,
+            columns,
+        } = at;
         if batch.is_empty() {
             return Ok(());
         }
@@ -519,6 +517,15 @@ impl Records {
         }
         Ok(out)
     }
+}
+
+/// What every batch of one import shares.
+#[derive(Clone, Copy)]
+struct Batch<'a> {
+    def: &'a ObjectDef,
+    object: &'a str,
+    header: &'a csv_async::StringRecord,
+    columns: &'a [Column],
 }
 
 fn storage(e: runtime::StorageError) -> AppError {
