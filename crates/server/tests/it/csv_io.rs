@@ -303,4 +303,21 @@ async fn imports_are_refused_whole_for_bad_headers_and_missing_permission() {
     assert_eq!(report["errors"][0]["column"], "name");
     assert_eq!(report["errors"][0]["rule"], "required");
     assert_eq!(report["dryRun"], true);
+    // A row that is not text (here: not UTF-8) fails as a row, and nothing is written.
+    let mut bytes = b"name,email\nGood,g@x.test\n".to_vec();
+    bytes.extend_from_slice(b"Bad \xff name,b@x.test\n");
+    let r = admin
+        .post("/api/data/Customer/import")
+        .header("content-type", "text/csv")
+        .body(bytes)
+        .send()
+        .await
+        .unwrap();
+    let report = json_of(r, StatusCode::UNPROCESSABLE_ENTITY).await;
+    assert_eq!(report["errors"][0]["row"], 3, "{report}");
+    assert_eq!(report["errors"][0]["rule"], "csv");
+    assert_eq!(
+        (report["failedRows"].as_u64(), report["created"].as_u64()),
+        (Some(1), Some(0))
+    );
 }
