@@ -331,7 +331,7 @@ impl Records {
                     Column::Field(name) if is_blank(raw) => {
                         let _ = name;
                     }
-                    Column::Field(name) => match typed(&def.fields[name], raw, &refs.by_id) {
+                    Column::Field(name) => match typed(name, &def.fields[name], raw, &refs) {
                         Ok(v) => {
                             input.insert(name.clone(), v);
                         }
@@ -346,23 +346,13 @@ impl Records {
                         if id_given || is_blank(raw) {
                             continue;
                         }
-                        match refs.by_title.get(&(name.clone(), raw.trim().to_owned())) {
-                            Some(Ok(id)) => {
-                                input.insert(name.clone(), Value::String(id.clone()));
+                        let f = &def.fields[name];
+                        let target = f.object.as_deref().unwrap_or_default();
+                        match refs.reference(name, target, raw.trim(), false) {
+                            Ok(v) => {
+                                input.insert(name.clone(), v);
                             }
-                            Some(Err(n)) => errs.push((
-                                head,
-                                "reference".into(),
-                                format!(
-                                    "{n} records are titled '{}'; give the id instead",
-                                    raw.trim()
-                                ),
-                            )),
-                            None => errs.push((
-                                head,
-                                "reference".into(),
-                                format!("no record you can see is titled '{}'", raw.trim()),
-                            )),
+                            Err((rule, msg)) => errs.push((head, rule, msg)),
                         }
                     }
                 }
@@ -463,10 +453,11 @@ impl Records {
                 if v.is_empty() {
                     continue;
                 }
-                match col {
-                    Column::Field(_) => ids.entry(target.clone()).or_default().insert(v.to_owned()),
-                    _ => titles.entry(name.clone()).or_default().insert(v.to_owned()),
-                };
+                // A reference column may hold an id or a title; a title column, titles.
+                if matches!(col, Column::Field(_)) {
+                    ids.entry(target.clone()).or_default().insert(v.to_owned());
+                }
+                titles.entry(name.clone()).or_default().insert(v.to_owned());
             }
         }
         let mut out = Resolved::default();
@@ -526,6 +517,33 @@ struct Batch<'a> {
     object: &'a str,
     header: &'a csv_async::StringRecord,
     columns: &'a [Column],
+}
+
+impl Resolved {
+    /// A reference cell: the id of a record the importer can read (when ids are
+    /// accepted), else a title that names exactly one such record.
+    fn reference(
+        &self,
+        field: &str,
+        target: &str,
+        s: &str,
+        ids: bool,
+    ) -> Result<Value, (String, String)> {
+        if ids && self.by_id.contains(&(target.to_owned(), s.to_owned())) {
+            return Ok(Value::String(s.to_owned()));
+        }
+        match self.by_title.get(&(field.to_owned(), s.to_owned())) {
+            Some(Ok(id)) => Ok(Value::String(id.clone())),
+            Some(Err(n)) => Err((
+                "reference".into(),
+                format!("{n} {target} records are titled '{s}'; give the id instead"),
+            )),
+            None => Err((
+                "reference".into(),
+                format!("there is no {target} with the id or title '{s}' that you can see"),
+            )),
+        }
+    }
 }
 
 fn storage(e: runtime::StorageError) -> AppError {
@@ -631,9 +649,10 @@ fn map_header(
 
 /// A cell as the JSON value its field takes; `Err((rule, message))` when it cannot be.
 fn typed(
+    name: &str,
     f: &spec::FieldDef,
     raw: &str,
-    ids: &BTreeSet<(String, String)>,
+    refs: &Resolved,
 ) -> Result<Value, (String, String)> {
     let s = raw.trim();
     let bad = |what: &str| Err(("type".to_owned(), format!("'{s}' is not {what}")));
@@ -669,15 +688,7 @@ fn typed(
                 })
         }
         FieldType::Reference => {
-            let target = f.object.clone().unwrap_or_default();
-            if ids.contains(&(target.clone(), s.to_owned())) {
-                Ok(Value::String(s.to_owned()))
-            } else {
-                Err((
-                    "reference".to_owned(),
-                    format!("there is no {target} with id '{s}' that you can see"),
-                ))
-            }
+            refs.reference(name, f.object.as_deref().unwrap_or_default(), s, true)
         }
         _ => Ok(Value::String(raw.to_owned())),
     }

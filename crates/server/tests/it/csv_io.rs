@@ -167,12 +167,13 @@ async fn an_import_with_a_bad_row_writes_nothing_and_names_row_column_and_rule()
         report["errors"][2]["message"]
             .as_str()
             .unwrap()
-            .contains("2 records")
+            .contains("2 Customer records are titled 'Twin'")
     );
     assert_eq!(count(&admin, "Order").await, 0, "nothing written");
 
-    // Fixed, checked first, then imported: numbered in file order.
-    let good = "customer.title,amount,currency,orderDate\n\
+    // Fixed, checked first, then imported: numbered in file order. The reference's own
+    // column takes an id or a title.
+    let good = "customer,amount,currency,orderDate\n\
                 Acme,10.00,CNY,2026-11-01\n\
                 Acme,12.5,美元,2026-11-02\n";
     let dry = json_of(import(&admin, "Order", true, good).await, StatusCode::OK).await;
