@@ -58,7 +58,8 @@ impl<'a, S: RecordStore> Engine<'a, S> {
             })
     }
 
-    fn require(&self, actor: &Actor, object: &str, action: Action) -> Result<(), RuntimeError> {
+    /// Refuses `action` on `object` unless the actor's business roles grant it.
+    pub fn require(&self, actor: &Actor, object: &str, action: Action) -> Result<(), RuntimeError> {
         if allowed(self.spec, actor, object, action) {
             Ok(())
         } else {

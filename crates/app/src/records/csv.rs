@@ -115,13 +115,7 @@ impl Records {
         out: tokio::sync::mpsc::Sender<Vec<u8>>,
     ) -> AppResult<()> {
         let def = self.engine().object(object)?.clone();
-        if !self.allowed(object, runtime::Action::Read) {
-            return Err(RuntimeError::Forbidden {
-                action: "read".into(),
-                object: object.to_owned(),
-            }
-            .into());
-        }
+        self.require(object, runtime::Action::Read)?;
         let cols = export_columns(&def);
         let mut w = csv::Writer::from_writer(Vec::new());
         w.write_record(cols.iter().map(|(c, _)| c.as_str()))
@@ -208,13 +202,7 @@ impl Records {
     {
         let engine = self.engine();
         let def = engine.object(object)?.clone();
-        if !self.allowed(object, runtime::Action::Create) {
-            return Err(RuntimeError::Forbidden {
-                action: "create".into(),
-                object: object.to_owned(),
-            }
-            .into());
-        }
+        self.require(object, runtime::Action::Create)?;
         let mut reader = csv_async::AsyncReaderBuilder::new()
             .flexible(true)
             .create_reader(input);
@@ -328,9 +316,8 @@ impl Records {
                 let head = header.get(i).unwrap_or_default().to_owned();
                 match col {
                     Column::Ignored => {}
-                    Column::Field(name) if is_blank(raw) => {
-                        let _ = name;
-                    }
+                    // An empty cell is no value: defaults apply, required fields fail.
+                    Column::Field(_) if is_blank(raw) => {}
                     Column::Field(name) => match typed(name, &def.fields[name], raw, &refs) {
                         Ok(v) => {
                             input.insert(name.clone(), v);

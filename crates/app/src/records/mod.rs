@@ -22,6 +22,7 @@ use store::Db;
 pub struct Records {
     live: Arc<Live>,
     db: Db,
+    /// `by` as the records engine sees it, made once.
     actor: runtime::Actor,
     /// Who asks, for the audit entries of bulk changes.
     by: Caller,
@@ -63,6 +64,12 @@ impl Records {
     /// A record as clients see it (hidden fields left out).
     pub fn view(&self, r: &Record) -> Value {
         self.engine().view(r)
+    }
+
+    /// Refuses `action` on `object` (403) unless the caller may do it: for use cases
+    /// that must know before they start (a streamed export, an import).
+    pub fn require(&self, object: &str, action: Action<'_>) -> AppResult<()> {
+        Ok(self.engine().require(&self.actor, object, action)?)
     }
 
     /// Whether the caller may do `action` on `object`.

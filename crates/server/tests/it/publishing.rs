@@ -703,9 +703,19 @@ async fn numbering_an_existing_field_numbers_its_records_in_creation_order_at_pu
         .get_json(&format!("/api/data/Customer/{}", ids[0]))
         .await;
     assert_eq!(a["version"], 2, "a numbered record gets a new version");
-    // New customers continue the sequence, on either replica.
+    // New customers continue the sequence, on either replica (once it serves the
+    // numbered spec: replicas poll for it).
     let on_replica = replica.admin().await;
-    tokio::time::sleep(Duration::from_millis(600)).await;
+    let mut numbered = false;
+    for _ in 0..50 {
+        let spec = on_replica.get_json("/api/spec").await;
+        if !spec["spec"]["objects"]["Customer"]["fields"]["ticket"]["autoNumber"].is_null() {
+            numbered = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(numbered, "the replica serves the numbered spec");
     let next = json_of(
         on_replica
             .post("/api/data/Customer")

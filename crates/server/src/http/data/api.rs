@@ -158,11 +158,8 @@ async fn list(
 /// Streams the export: a task writes page after page into a small channel, so a
 /// large export holds a page at a time and stops when the client goes away.
 fn csv_export(records: Records, object: String, q: runtime::ListQuery) -> ApiResult<Response> {
-    if !records.allowed(&object, runtime::Action::Read) {
-        return Err(ApiError::forbidden(format!(
-            "you may not read {object} records"
-        )));
-    }
+    // Refused before the 200 and its headers go out; the export checks again.
+    records.require(&object, runtime::Action::Read)?;
     let (tx, rx) = tokio::sync::mpsc::channel::<Vec<u8>>(4);
     let name = object.clone();
     tokio::spawn(async move {
@@ -218,27 +215,33 @@ async fn import(
     use futures_util::StreamExt;
     let records = Records::open(&state.app, &user);
     let dry_run = q.dry_run.unwrap_or(false);
+    // The limit is the server's: past it the stream fails the read, and the flag —
+    // not the error's text — says why.
+    let too_large = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let over = too_large.clone();
     let mut seen = 0usize;
     let stream = body.into_data_stream().map(move |chunk| {
         let chunk = chunk.map_err(std::io::Error::other)?;
         seen += chunk.len();
         if seen > IMPORT_LIMIT {
-            return Err(std::io::Error::other("too_large"));
+            over.store(true, std::sync::atomic::Ordering::Relaxed);
+            return Err(std::io::Error::other("the body exceeds the import limit"));
         }
         Ok(chunk)
     });
     let reader = tokio_util::io::StreamReader::new(stream);
-    let report = match records.import_csv(&object, reader, dry_run).await {
-        Ok(r) => r,
-        Err(app::AppError::BadRequest { message }) if message.contains("too_large") => {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "too_large",
-                format!("an import reads at most {} MiB", IMPORT_LIMIT / 1024 / 1024),
-            ));
-        }
-        Err(e) => return Err(e.into()),
-    };
+    let result = records.import_csv(&object, reader, dry_run).await;
+    if too_large.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!(
+                "an import reads at most {} MiB; nothing was written",
+                IMPORT_LIMIT / 1024 / 1024
+            ),
+        ));
+    }
+    let report = result?;
     let status = if report.failed_rows > 0 {
         StatusCode::UNPROCESSABLE_ENTITY
     } else if dry_run {
