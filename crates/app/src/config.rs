@@ -107,6 +107,8 @@ pub struct Config {
     pub admin_password: Option<Secret>,
     /// Key material for encrypting secrets at rest; generated into the data dir when unset.
     pub secret_key: Option<Secret>,
+    /// A bearer token a metrics scraper presents for `GET /metrics` (admins need none).
+    pub metrics_token: Option<Secret>,
     /// Attempts per webhook or email delivery before it is marked failed.
     pub webhook_max_attempts: u32,
     /// `smtp://host:port` (or `smtps://user:pass@host`) to send notification emails;
@@ -136,6 +138,7 @@ impl Default for Config {
             test_gate: 0.8,
             admin_password: None,
             secret_key: None,
+            metrics_token: None,
             webhook_max_attempts: 8,
             smtp_url: None,
             mail_from: None,
@@ -189,6 +192,7 @@ const ENV_KEYS: &[&str] = &[
     "MODGATE_TEST_GATE",
     "MODGATE_ADMIN_PASSWORD",
     "MODGATE_SECRET_KEY",
+    "MODGATE_METRICS_TOKEN",
     "MODGATE_WEBHOOK_MAX_ATTEMPTS",
     "MODGATE_SMTP_URL",
     "MODGATE_MAIL_FROM",
@@ -343,6 +347,9 @@ impl Config {
             }
             "MODGATE_SECRET_KEY" => {
                 self.secret_key = Some(Secret::new(value)).filter(|s| !s.0.is_empty())
+            }
+            "MODGATE_METRICS_TOKEN" => {
+                self.metrics_token = Some(Secret::new(value)).filter(|s| !s.0.is_empty())
             }
             _ => {}
         }

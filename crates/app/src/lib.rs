@@ -28,6 +28,7 @@ pub mod records;
 pub mod reviews;
 pub mod secret;
 pub mod seed;
+pub mod telemetry;
 pub mod test_runs;
 pub mod time;
 pub mod webhooks;

@@ -5,7 +5,7 @@ use crate::actor::{Action, Actor, allowed};
 use crate::error::{FieldError, RuntimeError};
 use crate::input::{self, Mode};
 use crate::query::{Filter, FilterOp, ListQuery, Sort, SortDir, ValueKind};
-use crate::record::Record;
+use crate::record::{Record, StoredRecord};
 use crate::storage::{RecordStore, StorageError, Write};
 use serde_json::{Map, Value, json};
 use spec::names::did_you_mean;
@@ -20,6 +20,15 @@ pub const MAX_PAGE: u64 = 500;
 pub struct Page {
     pub items: Vec<Record>,
     /// Records matching the filters in all.
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// A page of a list with the values as stored text, for showing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredPage {
+    pub items: Vec<StoredRecord>,
     pub total: u64,
     pub offset: u64,
     pub limit: u64,
@@ -280,6 +289,33 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         self.object(object)?;
         self.require(actor, object, Action::Read)?;
         self.load(object, id).await
+    }
+
+    /// [`Engine::get`] for showing: the same checks, the values left as stored text.
+    pub async fn get_stored(
+        &self,
+        actor: &Actor,
+        object: &str,
+        id: &str,
+    ) -> Result<StoredRecord, RuntimeError> {
+        self.object(object)?;
+        self.require(actor, object, Action::Read)?;
+        self.store
+            .get_stored(object, id)
+            .await
+            .map_err(storage)?
+            .ok_or_else(|| RuntimeError::NotFound {
+                object: object.to_owned(),
+                id: id.to_owned(),
+            })
+    }
+
+    /// A stored record as clients see it, as JSON text (see [`Engine::view`]).
+    pub fn view_json(&self, r: &StoredRecord) -> Result<String, RuntimeError> {
+        let def = self.object(&r.object)?;
+        r.view_json(def).ok_or_else(|| {
+            RuntimeError::Storage(format!("record {}/{} holds invalid JSON", r.object, r.id))
+        })
     }
 
     fn check_version(r: &Record, expected: Option<i64>) -> Result<(), RuntimeError> {
@@ -624,6 +660,26 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         q.limit = q.limit.clamp(1, MAX_PAGE);
         let (items, total) = self.store.list(object, &q).await.map_err(storage)?;
         Ok(Page {
+            items,
+            total,
+            offset: q.offset,
+            limit: q.limit,
+        })
+    }
+
+    /// [`Engine::list`] for showing: the same checks, the values left as stored text.
+    pub async fn list_stored(
+        &self,
+        actor: &Actor,
+        object: &str,
+        query: &ListQuery,
+    ) -> Result<StoredPage, RuntimeError> {
+        self.object(object)?;
+        self.require(actor, object, Action::Read)?;
+        let mut q = query.clone();
+        q.limit = q.limit.clamp(1, MAX_PAGE);
+        let (items, total) = self.store.list_stored(object, &q).await.map_err(storage)?;
+        Ok(StoredPage {
             items,
             total,
             offset: q.offset,

@@ -20,9 +20,9 @@ mod record;
 mod storage;
 
 pub use actor::{Action, Actor, allowed};
-pub use engine::{Engine, MAX_PAGE, Page};
+pub use engine::{Engine, MAX_PAGE, Page, StoredPage};
 pub use error::{FieldError, RuntimeError};
 pub use memory::MemoryStore;
 pub use query::{Filter, FilterOp, ListQuery, Sort, SortDir, ValueKind};
-pub use record::{Record, rfc3339};
+pub use record::{Record, StoredRecord, rfc3339};
 pub use storage::{RecordStore, StorageError, UniqueKey, Write};

@@ -71,3 +71,162 @@ impl Record {
         )
     }
 }
+
+/// A record as the store holds it, its field values still the stored JSON text. A
+/// read that only shows records (by id, a list page) writes its view from this text
+/// without parsing the values into a tree and serialising them again.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredRecord {
+    pub id: String,
+    pub object: String,
+    /// The field values as a JSON object, as stored.
+    pub data: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub created_by: Option<String>,
+    pub updated_by: Option<String>,
+}
+
+impl From<&Record> for StoredRecord {
+    fn from(r: &Record) -> StoredRecord {
+        StoredRecord {
+            id: r.id.clone(),
+            object: r.object.clone(),
+            data: Value::Object(r.data.clone()).to_string(),
+            version: r.version,
+            created_at: r.created_at,
+            updated_at: r.updated_at,
+            created_by: r.created_by.clone(),
+            updated_by: r.updated_by.clone(),
+        }
+    }
+}
+
+impl StoredRecord {
+    /// The record with its values parsed; `None` when the stored text is not a JSON
+    /// object.
+    pub fn parse(self) -> Option<Record> {
+        let data = match serde_json::from_str(&self.data) {
+            Ok(Value::Object(m)) => m,
+            _ => return None,
+        };
+        Some(Record {
+            id: self.id,
+            object: self.object,
+            data,
+            version: self.version,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            created_by: self.created_by,
+            updated_by: self.updated_by,
+        })
+    }
+
+    /// [`Record::view`] as JSON text: the same document, key for key, with each
+    /// value copied from the stored text. `None` when the stored text is not a JSON
+    /// object.
+    pub fn view_json(&self, def: &ObjectDef) -> Option<String> {
+        // Keys borrowed from the text, values left raw: no value is parsed into a tree.
+        // Keys with escapes cannot be borrowed; such a document takes the long way.
+        let values: RawFields<'_> = match serde_json::from_str(&self.data) {
+            Ok(v) => v,
+            Err(_) => {
+                let r = self.clone().parse()?;
+                return Some(r.view(def).to_string());
+            }
+        };
+        let mut out = String::with_capacity(self.data.len() + 256);
+        out.push_str("{\"id\":");
+        push_json_str(&mut out, &self.id);
+        let flow = def.state_flow.as_ref();
+        let push_value = |out: &mut String, name: &str| {
+            match values.get(name) {
+                Some(raw) => out.push_str(raw.get()),
+                // Records made before the flow existed are in its initial state.
+                None => match flow.filter(|f| f.field == name) {
+                    Some(f) => push_json_str(out, &f.initial),
+                    None => out.push_str("null"),
+                },
+            }
+        };
+        for name in def.fields.keys() {
+            out.push(',');
+            push_json_str(&mut out, name);
+            out.push(':');
+            push_value(&mut out, name);
+        }
+        if let Some(f) = flow.filter(|f| !def.fields.contains_key(&f.field)) {
+            out.push(',');
+            push_json_str(&mut out, &f.field);
+            out.push(':');
+            push_value(&mut out, &f.field);
+        }
+        out.push_str(",\"createdAt\":");
+        push_json_str(&mut out, &rfc3339(self.created_at));
+        out.push_str(",\"updatedAt\":");
+        push_json_str(&mut out, &rfc3339(self.updated_at));
+        out.push_str(",\"createdBy\":");
+        push_opt_str(&mut out, self.created_by.as_deref());
+        out.push_str(",\"updatedBy\":");
+        push_opt_str(&mut out, self.updated_by.as_deref());
+        out.push_str(",\"version\":");
+        out.push_str(&self.version.to_string());
+        out.push('}');
+        Some(out)
+    }
+}
+
+fn push_json_str(out: &mut String, s: &str) {
+    // Serialising a &str into a String cannot fail.
+    out.push_str(&serde_json::to_string(s).unwrap_or_default());
+}
+
+fn push_opt_str(out: &mut String, s: Option<&str>) {
+    match s {
+        Some(s) => push_json_str(out, s),
+        None => out.push_str("null"),
+    }
+}
+
+/// A stored document's top-level keys and raw values, in order, borrowed from the text.
+/// A record has a dozen fields: a scan beats hashing them.
+struct RawFields<'a>(Vec<(&'a str, &'a serde_json::value::RawValue)>);
+
+impl<'a> RawFields<'a> {
+    /// The value of `name`; the last one when the text repeats a key, as a parse keeps.
+    fn get(&self, name: &str) -> Option<&'a serde_json::value::RawValue> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| *v)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RawFields<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = RawFields<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<RawFields<'de>, A::Error> {
+                let mut out = Vec::with_capacity(16);
+                while let Some(entry) =
+                    map.next_entry::<&'de str, &'de serde_json::value::RawValue>()?
+                {
+                    out.push(entry);
+                }
+                Ok(RawFields(out))
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}

@@ -2,7 +2,7 @@
 //! preconditions; the store applies all of them atomically, or none.
 
 use crate::query::ListQuery;
-use crate::record::Record;
+use crate::record::{Record, StoredRecord};
 
 /// A value that must be unique among an object's records for a field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -71,6 +71,24 @@ pub trait RecordStore {
         object: &str,
         query: &ListQuery,
     ) -> Result<(Vec<Record>, u64), StorageError>;
+    /// [`RecordStore::get`] with the values left as stored text (reads that only show
+    /// the record). A store that keeps text overrides it to skip the parse.
+    async fn get_stored(
+        &self,
+        object: &str,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, StorageError> {
+        Ok(self.get(object, id).await?.as_ref().map(StoredRecord::from))
+    }
+    /// [`RecordStore::list`] with the values left as stored text.
+    async fn list_stored(
+        &self,
+        object: &str,
+        query: &ListQuery,
+    ) -> Result<(Vec<StoredRecord>, u64), StorageError> {
+        let (items, total) = self.list(object, query).await?;
+        Ok((items.iter().map(StoredRecord::from).collect(), total))
+    }
     async fn apply(&self, writes: Vec<Write>) -> Result<(), StorageError>;
     /// Hands out `count` consecutive numbers of an object's numbered field and returns
     /// the first. Numbers are never handed out twice, even to concurrent callers on

@@ -54,6 +54,7 @@ conformance!(
     hidden_fields_keep_their_values_and_return,
     lists_filter_sort_and_page_with_typed_comparisons,
     numbered_fields_count_up_and_are_read_only,
+    stored_reads_show_what_parsed_reads_show,
 );
 
 #[tokio::test]

@@ -8,7 +8,6 @@ use app::{App, Config};
 use axum::http::Method;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
 use tokio::net::TcpListener;
 
 /// The handlers' state over an opened application: the page paths that exist are
@@ -22,10 +21,9 @@ pub fn state_of(app: App) -> AppState {
         .collect();
     // Compile templates now, so a broken one fails start-up rather than a request.
     let _ = &*views::VIEWS;
-    AppState {
-        app,
-        page_paths: Arc::new(page_paths),
-    }
+    // Counting starts with the first request.
+    let _ = http::metrics::recorder();
+    AppState::new(app, page_paths)
 }
 
 /// A server bound to its port, with its database migrated and seeded.
@@ -70,6 +68,7 @@ impl Application {
         let stop = llm::CancellationToken::new();
         let poller = app.live.clone().watch(app.db.clone(), stop.clone());
         let deliveries = app::deliveries::spawn(app.clone(), stop.clone());
+        let upkeep = http::metrics::spawn_upkeep(stop.clone());
         let router = http::app(self.state);
         let served = axum::serve(
             self.listener,
@@ -81,6 +80,7 @@ impl Application {
         if let Err(e) = poller.await {
             tracing::warn!(error = %e, "the live spec poller ended abnormally");
         }
+        let _ = upkeep.await;
         if let Err(e) = deliveries.await {
             tracing::warn!(error = %e, "the delivery worker ended abnormally");
         }

@@ -7,6 +7,10 @@ use std::time::Duration;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
+/// How long a SQLite writer waits for its turn (another replica's transaction, or
+/// this process's) before giving up.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Which database the store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -17,13 +21,39 @@ pub enum Backend {
 /// A connection pool on one of the two backends.
 #[derive(Debug, Clone)]
 pub enum Db {
-    Sqlite(SqlitePool),
+    Sqlite(SqliteDb),
     Postgres(PgPool),
+}
+
+/// SQLite: the pool (all writes, and reads inside transactions) and, for a database
+/// in a file, the per-thread readers that serve record reads without thread hand-offs.
+#[derive(Debug, Clone)]
+pub struct SqliteDb {
+    pub pool: SqlitePool,
+    pub(crate) reader: Option<crate::reader::Reader>,
+    /// For a database in a file: record write sets without thread hand-offs.
+    pub(crate) writer: Option<std::sync::Arc<crate::writer::Writer>>,
+    /// Write transactions of this process take turns here before `BEGIN IMMEDIATE`:
+    /// SQLite has one writer, and connections that contend for its lock back off by
+    /// sleeping, which under load costs more than the writes themselves.
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+}
+
+/// How a connection pool is used (for operators' metrics).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStats {
+    pub size: u32,
+    pub idle: usize,
+    pub max: u32,
 }
 
 /// A transaction on one of the two backends. Dropping it without [`Tx::commit`] rolls back.
 pub enum Tx {
-    Sqlite(Transaction<'static, Sqlite>),
+    /// With this process's turn to write, held until the transaction ends.
+    Sqlite(
+        Transaction<'static, Sqlite>,
+        tokio::sync::OwnedMutexGuard<()>,
+    ),
     Postgres(Transaction<'static, Postgres>),
 }
 
@@ -32,8 +62,8 @@ pub enum Tx {
 macro_rules! with_db {
     ($db:expr, $c:ident => $body:expr) => {
         match $db {
-            $crate::db::Db::Sqlite(pool) => {
-                let $c = pool;
+            $crate::db::Db::Sqlite(db) => {
+                let $c = &db.pool;
                 $body
             }
             $crate::db::Db::Postgres(pool) => {
@@ -48,7 +78,7 @@ macro_rules! with_db {
 macro_rules! with_tx {
     ($tx:expr, $c:ident => $body:expr) => {
         match $tx {
-            $crate::db::Tx::Sqlite(t) => {
+            $crate::db::Tx::Sqlite(t, _) => {
                 let $c = &mut **t;
                 $body
             }
@@ -90,6 +120,9 @@ impl Db {
             let opts = PgConnectOptions::from_str(url)?;
             let pool = PgPoolOptions::new()
                 .max_connections(16)
+                // A ping before every acquire would double a read's round trips; a
+                // broken connection fails its query and is dropped from the pool.
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
@@ -100,13 +133,54 @@ impl Db {
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
                 .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10));
+                .busy_timeout(BUSY_TIMEOUT)
+                .pragma("wal_autocheckpoint", crate::writer::WAL_PAGES.to_string());
+            let path = opts.get_filename().to_owned();
             let pool = SqlitePoolOptions::new()
                 .max_connections(8)
+                .test_before_acquire(false)
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Sqlite(pool))
+            // An in-memory database lives in the pool's connections only.
+            let (reader, writer) = if path.is_file() {
+                let writer = crate::writer::Writer::open(&path, BUSY_TIMEOUT)
+                    .map_err(|e| sqlx::Error::Configuration(Box::new(e)))?;
+                (
+                    Some(crate::reader::Reader::new(path)),
+                    Some(std::sync::Arc::new(writer)),
+                )
+            } else {
+                (None, None)
+            };
+            Ok(Db::Sqlite(SqliteDb {
+                pool,
+                reader,
+                writer,
+                turn: Default::default(),
+            }))
+        }
+    }
+
+    /// The SQLite writer and this process's turn to write, if this is a SQLite file.
+    pub(crate) async fn sqlite_writer(
+        &self,
+    ) -> Result<Option<(&crate::writer::Writer, tokio::sync::OwnedMutexGuard<()>)>, StoreError>
+    {
+        match self {
+            Db::Sqlite(s) => match &s.writer {
+                Some(w) => Ok(Some((w, s.turn().await?))),
+                None => Ok(None),
+            },
+            Db::Postgres(_) => Ok(None),
+        }
+    }
+
+    /// The per-thread reader of a SQLite file, if this is one.
+    pub(crate) fn reader(&self) -> Option<&crate::reader::Reader> {
+        match self {
+            Db::Sqlite(s) => s.reader.as_ref(),
+            Db::Postgres(_) => None,
         }
     }
 
@@ -130,8 +204,21 @@ impl Db {
     /// writer got there first; `BEGIN IMMEDIATE` takes the lock up front instead.
     pub async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(match self {
-            Db::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Db::Sqlite(s) => {
+                // As long as SQLite's own busy timeout: a writer that long is stuck.
+                let turn = s.turn().await?;
+                Tx::Sqlite(s.pool.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+        })
+    }
+
+    /// The pool's connections now: open, idle, and the most it opens.
+    pub fn pool_stats(&self) -> PoolStats {
+        with_db!(self, p => PoolStats {
+            size: p.size(),
+            idle: p.num_idle(),
+            max: p.options().get_max_connections(),
         })
     }
 
@@ -146,10 +233,19 @@ impl Db {
     }
 }
 
+impl SqliteDb {
+    /// This process's turn to write; waits as long as SQLite would for its lock.
+    async fn turn(&self) -> Result<tokio::sync::OwnedMutexGuard<()>, StoreError> {
+        tokio::time::timeout(BUSY_TIMEOUT, self.turn.clone().lock_owned())
+            .await
+            .map_err(|_| StoreError::Database(sqlx::Error::PoolTimedOut))
+    }
+}
+
 impl Tx {
     pub async fn commit(self) -> Result<(), StoreError> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, _turn) => t.commit().await?,
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -157,7 +253,7 @@ impl Tx {
 
     pub fn backend(&self) -> Backend {
         match self {
-            Tx::Sqlite(_) => Backend::Sqlite,
+            Tx::Sqlite(..) => Backend::Sqlite,
             Tx::Postgres(_) => Backend::Postgres,
         }
     }

@@ -135,6 +135,14 @@ pub async fn claim(
     get(db, id).await
 }
 
+/// Deliveries waiting to go out (due or retrying later): the queue's depth.
+pub async fn pending(db: &Db) -> Result<i64, StoreError> {
+    let (n,): (i64,) = with_db!(db, c => sqlx::query_as("SELECT COUNT(*) FROM deliveries WHERE status = 'pending'")
+        .fetch_one(c)
+        .await?);
+    Ok(n)
+}
+
 pub async fn get(db: &Db, id: &str) -> Result<Option<Delivery>, StoreError> {
     let sql = format!("SELECT {COLUMNS} FROM deliveries WHERE id = $1");
     let row: Option<Row> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(c).await?);

@@ -7,7 +7,7 @@ use crate::{Db, StoreError};
 /// code path that tried would fail loudly rather than silently rewrite it.
 pub(crate) async fn apply(db: &Db) -> Result<(), StoreError> {
     match db {
-        Db::Sqlite(p) => {
+        Db::Sqlite(crate::SqliteDb { pool: p, .. }) => {
             for stmt in [
                 "CREATE TRIGGER IF NOT EXISTS audit_logs_no_update BEFORE UPDATE ON audit_logs \
                  BEGIN SELECT RAISE(ABORT, 'audit_logs is append-only'); END",

@@ -18,6 +18,7 @@ pub mod models;
 pub mod modules;
 pub mod notifications;
 pub mod publications;
+mod reader;
 pub mod records;
 pub mod reviews;
 pub mod roles;
@@ -30,8 +31,9 @@ pub mod tokens;
 pub mod users;
 mod vocab;
 pub mod webhooks;
+mod writer;
 
-pub use db::{Backend, Db, Tx};
+pub use db::{Backend, Db, PoolStats, SqliteDb, Tx};
 pub use error::StoreError;
 pub use models::ModelStatus;
 pub use modules::{ModuleStatus, VersionSource};

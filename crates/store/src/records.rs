@@ -5,8 +5,8 @@
 use crate::db::Bind;
 use crate::{Backend, Db, Tx};
 use runtime::{
-    Filter, FilterOp, ListQuery, Record, RecordStore, SortDir, StorageError, UniqueKey, ValueKind,
-    Write,
+    Filter, FilterOp, ListQuery, Record, RecordStore, SortDir, StorageError, StoredRecord,
+    UniqueKey, ValueKind, Write,
 };
 use serde_json::Value;
 
@@ -32,28 +32,32 @@ struct CountedRow {
     total_count: i64,
 }
 
+/// Rows preallocated for a page at most (a page's limit may be huge in internal reads).
+const MAX_PREALLOC: u64 = 500;
+
 impl Row {
-    fn into_record(self) -> Result<Record, StorageError> {
-        let data = match serde_json::from_str(&self.data) {
-            Ok(Value::Object(m)) => m,
-            _ => {
-                return Err(StorageError::Backend(format!(
-                    "record {}/{} holds invalid JSON",
-                    self.object, self.id
-                )));
-            }
-        };
-        Ok(Record {
+    fn into_stored(self) -> StoredRecord {
+        StoredRecord {
             id: self.id,
             object: self.object,
-            data,
+            data: self.data,
             version: self.version,
             created_at: self.created_at,
             updated_at: self.updated_at,
             created_by: self.created_by,
             updated_by: self.updated_by,
-        })
+        }
     }
+
+    fn into_record(self) -> Result<Record, StorageError> {
+        parse(self.into_stored())
+    }
+}
+
+fn parse(r: StoredRecord) -> Result<Record, StorageError> {
+    let (object, id) = (r.object.clone(), r.id.clone());
+    r.parse()
+        .ok_or_else(|| StorageError::Backend(format!("record {object}/{id} holds invalid JSON")))
 }
 
 fn backend(e: impl std::fmt::Display) -> StorageError {
@@ -204,8 +208,22 @@ impl SqlQuery {
     }
 }
 
+// The statements of a write set, shared by both drivers (sqlx here, the SQLite writer
+// in `writer.rs`).
+pub(crate) const CURRENT_VERSION: &str =
+    "SELECT version FROM records WHERE object = $1 AND id = $2";
+pub(crate) const CLEAR_UNIQUE: &str = "DELETE FROM record_unique WHERE object = $1 AND id = $2";
+pub(crate) const CLAIM_UNIQUE: &str =
+    "INSERT INTO record_unique (object, field, value, id) VALUES ($1, $2, $3, $4)";
+pub(crate) const INSERT_RECORD: &str = "INSERT INTO records (object, id, data, version, created_at, updated_at, created_by, updated_by) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8)";
+pub(crate) const UPDATE_RECORD: &str = "UPDATE records SET data = $1, version = $2, updated_at = $3, updated_by = $4 \
+     WHERE object = $5 AND id = $6 AND version = $7";
+pub(crate) const DELETE_RECORD: &str =
+    "DELETE FROM records WHERE object = $1 AND id = $2 AND version = $3";
+
 async fn current_version(tx: &mut Tx, object: &str, id: &str) -> Result<Option<i64>, StorageError> {
-    let row: Option<(i64,)> = with_tx!(tx, c => sqlx::query_as("SELECT version FROM records WHERE object = $1 AND id = $2")
+    let row: Option<(i64,)> = with_tx!(tx, c => sqlx::query_as(CURRENT_VERSION)
         .bind(object)
         .bind(id)
         .fetch_optional(c)
@@ -220,7 +238,7 @@ async fn claim(
     id: &str,
     keys: &[UniqueKey],
 ) -> Result<(), StorageError> {
-    with_tx!(tx, c => sqlx::query("DELETE FROM record_unique WHERE object = $1 AND id = $2")
+    with_tx!(tx, c => sqlx::query(CLEAR_UNIQUE)
         .bind(object)
         .bind(id)
         .execute(c)
@@ -228,7 +246,7 @@ async fn claim(
         .map_err(backend)?
         .rows_affected());
     for k in keys {
-        let r = with_tx!(tx, c => sqlx::query("INSERT INTO record_unique (object, field, value, id) VALUES ($1, $2, $3, $4)")
+        let r = with_tx!(tx, c => sqlx::query(CLAIM_UNIQUE)
             .bind(object)
             .bind(&k.field)
             .bind(&k.value)
@@ -250,13 +268,17 @@ async fn claim(
     Ok(())
 }
 
+/// Applies one write of a write set inside a transaction the caller holds (bulk
+/// creation checks its references' existence this way).
+pub async fn write_in(tx: &mut Tx, w: Write) -> Result<(), StorageError> {
+    write(tx, w).await
+}
+
 async fn write(tx: &mut Tx, w: Write) -> Result<(), StorageError> {
     match w {
         Write::Insert { record: r, unique } => {
             let data = Value::Object(r.data.clone()).to_string();
-            let sql =
-                format!("INSERT INTO records ({COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)");
-            with_tx!(tx, c => sqlx::query(sqlx::AssertSqlSafe(sql))
+            with_tx!(tx, c => sqlx::query(INSERT_RECORD)
                 .bind(&r.object).bind(&r.id).bind(&data).bind(r.version).bind(r.created_at).bind(r.updated_at)
                 .bind(&r.created_by).bind(&r.updated_by)
                 .execute(c)
@@ -271,10 +293,7 @@ async fn write(tx: &mut Tx, w: Write) -> Result<(), StorageError> {
             unique,
         } => {
             let data = Value::Object(r.data.clone()).to_string();
-            let n = with_tx!(tx, c => sqlx::query(
-                "UPDATE records SET data = $1, version = $2, updated_at = $3, updated_by = $4 \
-                 WHERE object = $5 AND id = $6 AND version = $7",
-            )
+            let n = with_tx!(tx, c => sqlx::query(UPDATE_RECORD)
             .bind(&data).bind(r.version).bind(r.updated_at).bind(&r.updated_by).bind(&r.object).bind(&r.id).bind(expected)
             .execute(c)
             .await
@@ -295,7 +314,7 @@ async fn write(tx: &mut Tx, w: Write) -> Result<(), StorageError> {
             id,
             expected,
         } => {
-            let n = with_tx!(tx, c => sqlx::query("DELETE FROM records WHERE object = $1 AND id = $2 AND version = $3")
+            let n = with_tx!(tx, c => sqlx::query(DELETE_RECORD)
                 .bind(&object).bind(&id).bind(expected)
                 .execute(c)
                 .await
@@ -315,7 +334,7 @@ async fn write(tx: &mut Tx, w: Write) -> Result<(), StorageError> {
             // On PostgreSQL, FOR SHARE keeps a concurrent delete from removing the
             // target before this transaction commits.
             let sql = match tx.backend() {
-                Backend::Sqlite => "SELECT version FROM records WHERE object = $1 AND id = $2",
+                Backend::Sqlite => CURRENT_VERSION,
                 Backend::Postgres => {
                     "SELECT version FROM records WHERE object = $1 AND id = $2 FOR SHARE"
                 }
@@ -329,83 +348,202 @@ async fn write(tx: &mut Tx, w: Write) -> Result<(), StorageError> {
     }
 }
 
+/// `s` as an SQL string literal (object names are identifiers; quotes are doubled
+/// anyway).
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
+}
+
+/// A list query as SQL: the page with its total, and the count alone (for a page past
+/// the end, which carries no total), with their parameters.
+struct ListSql {
+    /// The page with `total_count` beside each row (one round trip: PostgreSQL).
+    page: String,
+    /// The page alone (SQLite's reader, where a second statement costs no round trip
+    /// and the window would cost a temporary table and a sort).
+    plain: String,
+    count: String,
+    binds: Vec<Bind>,
+}
+
+fn list_sql(backend: Backend, object: &str, q: &ListQuery) -> ListSql {
+    let mut b = SqlQuery {
+        backend,
+        binds: Vec::new(),
+    };
+    // The object as a literal: the indexes are partial, one object each, and a
+    // planner picks a partial index only when the query names its object.
+    let mut conds = vec![format!("object = {}", literal(object))];
+    for f in &q.filters {
+        conds.push(b.condition(f));
+    }
+    let mut order: Vec<String> = q
+        .sort
+        .iter()
+        .map(|s| {
+            format!(
+                "{} {} NULLS LAST",
+                b.expr(&s.field, s.kind),
+                if s.dir == SortDir::Desc {
+                    "DESC"
+                } else {
+                    "ASC"
+                }
+            )
+        })
+        .collect();
+    order.push("id ASC".to_owned());
+    let where_sql = conds.join(" AND ");
+    // Literal numbers, not parameters: SQLite re-plans a statement whenever a LIMIT
+    // parameter is bound again, which would cost every page read a full prepare.
+    let limit = q.limit.min(i64::MAX as u64);
+    let offset = q.offset.min(i64::MAX as u64);
+    ListSql {
+        page: format!(
+            "SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM records WHERE {where_sql} \
+             ORDER BY {} LIMIT {limit} OFFSET {offset}",
+            order.join(", ")
+        ),
+        plain: format!(
+            "SELECT {COLUMNS} FROM records WHERE {where_sql} \
+             ORDER BY {} LIMIT {limit} OFFSET {offset}",
+            order.join(", ")
+        ),
+        count: format!("SELECT COUNT(*) FROM records WHERE {where_sql}"),
+        binds: b.binds,
+    }
+}
+
+const GET_ONE: &str = "SELECT object, id, data, version, created_at, updated_at, created_by, updated_by \
+     FROM records WHERE object = $1 AND id = $2";
+
+/// A row of `COLUMNS` (and maybe a total after them) read by the per-thread reader.
+fn stored_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
+    Ok(StoredRecord {
+        object: row.get(0)?,
+        id: row.get(1)?,
+        data: row.get(2)?,
+        version: row.get(3)?,
+        created_at: row.get(4)?,
+        updated_at: row.get(5)?,
+        created_by: row.get(6)?,
+        updated_by: row.get(7)?,
+    })
+}
+
+/// Binds `$1…$n` by name: the statement's parameters in the order the builder made them.
+fn bind_named(st: &mut rusqlite::Statement<'_>, binds: &[Bind]) -> rusqlite::Result<()> {
+    for (i, b) in binds.iter().enumerate() {
+        let Some(at) = st.parameter_index(&format!("${}", i + 1))? else {
+            continue;
+        };
+        match b {
+            Bind::Text(s) => st.raw_bind_parameter(at, s)?,
+            Bind::Int(n) => st.raw_bind_parameter(at, n)?,
+            Bind::Float(x) => st.raw_bind_parameter(at, x)?,
+        }
+    }
+    Ok(())
+}
+
 impl RecordStore for Db {
     async fn get(&self, object: &str, id: &str) -> Result<Option<Record>, StorageError> {
-        let sql = format!("SELECT {COLUMNS} FROM records WHERE object = $1 AND id = $2");
-        let row: Option<Row> = with_db!(self, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        self.get_stored(object, id).await?.map(parse).transpose()
+    }
+
+    async fn list(&self, object: &str, q: &ListQuery) -> Result<(Vec<Record>, u64), StorageError> {
+        let (items, total) = self.list_stored(object, q).await?;
+        let items = items.into_iter().map(parse).collect::<Result<_, _>>()?;
+        Ok((items, total))
+    }
+
+    async fn get_stored(
+        &self,
+        object: &str,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, StorageError> {
+        use rusqlite::OptionalExtension;
+        if let Some(reader) = self.reader() {
+            return reader
+                .read(|c| {
+                    c.prepare_cached(GET_ONE)?
+                        .query_row((object, id), stored_from)
+                        .optional()
+                })
+                .map_err(backend);
+        }
+        let row: Option<Row> = with_db!(self, c => sqlx::query_as(GET_ONE)
             .bind(object)
             .bind(id)
             .fetch_optional(c)
             .await
             .map_err(backend)?);
-        row.map(Row::into_record).transpose()
+        Ok(row.map(Row::into_stored))
     }
 
-    async fn list(&self, object: &str, q: &ListQuery) -> Result<(Vec<Record>, u64), StorageError> {
-        let mut b = SqlQuery {
-            backend: self.backend(),
-            binds: Vec::new(),
-        };
-        let obj = b.param(Bind::Text(object.to_owned()));
-        let mut conds = vec![format!("object = {obj}")];
-        for f in &q.filters {
-            conds.push(b.condition(f));
-        }
-        let mut order: Vec<String> = q
-            .sort
-            .iter()
-            .map(|s| {
-                format!(
-                    "{} {} NULLS LAST",
-                    b.expr(&s.field, s.kind),
-                    if s.dir == SortDir::Desc {
-                        "DESC"
-                    } else {
-                        "ASC"
+    async fn list_stored(
+        &self,
+        object: &str,
+        q: &ListQuery,
+    ) -> Result<(Vec<StoredRecord>, u64), StorageError> {
+        let sql = list_sql(self.backend(), object, q);
+        let (items, first_total) = match self.reader() {
+            Some(reader) => reader
+                .read(|c| {
+                    let mut st = c.prepare_cached(&sql.plain)?;
+                    bind_named(&mut st, &sql.binds)?;
+                    let mut rows = st.raw_query();
+                    let mut items = Vec::with_capacity(q.limit.min(MAX_PREALLOC) as usize);
+                    while let Some(row) = rows.next()? {
+                        items.push(stored_from(row)?);
                     }
+                    drop(rows);
+                    // A first page that is not full holds every match.
+                    let total = if q.offset == 0 && (items.len() as u64) < q.limit {
+                        items.len() as i64
+                    } else {
+                        let mut st = c.prepare_cached(&sql.count)?;
+                        bind_named(&mut st, &sql.binds)?;
+                        let mut rows = st.raw_query();
+                        match rows.next()? {
+                            Some(row) => row.get(0)?,
+                            None => 0,
+                        }
+                    };
+                    Ok((items, Some(total)))
+                })
+                .map_err(backend)?,
+            None => {
+                let counted: Vec<CountedRow> = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.page.clone())), &sql.binds)
+                    .fetch_all(c)
+                    .await
+                    .map_err(backend)?);
+                let total = counted.first().map(|r| r.total_count);
+                (
+                    counted.into_iter().map(|c| c.row.into_stored()).collect(),
+                    total,
                 )
-            })
-            .collect();
-        order.push("id ASC".to_owned());
-        let where_sql = conds.join(" AND ");
-        let limit = q.limit.min(i64::MAX as u64) as i64;
-        let offset = q.offset.min(i64::MAX as u64) as i64;
-        let n = b.binds.len();
-        let sql = format!(
-            "SELECT {COLUMNS}, COUNT(*) OVER () AS total_count FROM records WHERE {where_sql} ORDER BY {} LIMIT ${} OFFSET ${}",
-            order.join(", "),
-            n + 1,
-            n + 2
-        );
-        let binds = b.binds;
-        let counted: Vec<CountedRow> = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql)), &binds)
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(c)
-            .await
-            .map_err(backend)?);
-        let total = match counted.first() {
-            Some(r) => r.total_count,
-            None if offset == 0 => 0,
+            }
+        };
+        let total = match first_total {
+            Some(t) => t,
+            None if q.offset == 0 => 0,
             // A page past the end carries no count: ask for it.
             None => {
-                let count_sql = format!("SELECT COUNT(*) FROM records WHERE {where_sql}");
-                let (t,): (i64,) = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(count_sql)), &binds)
+                let (t,): (i64,) = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.count.clone())), &sql.binds)
                     .fetch_one(c)
                     .await
                     .map_err(backend)?);
                 t
             }
         };
-        let rows: Vec<Row> = counted.into_iter().map(|c| c.row).collect();
-        let items = rows
-            .into_iter()
-            .map(Row::into_record)
-            .collect::<Result<Vec<_>, _>>()?;
         Ok((items, total as u64))
     }
 
     async fn apply(&self, writes: Vec<Write>) -> Result<(), StorageError> {
+        if let Some((writer, _turn)) = self.sqlite_writer().await.map_err(backend)? {
+            return writer.apply(writes);
+        }
         let mut tx = self.begin().await.map_err(backend)?;
         for w in writes {
             write(&mut tx, w).await?;
@@ -420,6 +558,9 @@ impl RecordStore for Db {
         count: u32,
     ) -> Result<i64, StorageError> {
         // Its own short transaction: the counter moves on even if the create fails.
+        if let Some((writer, _turn)) = self.sqlite_writer().await.map_err(backend)? {
+            return writer.reserve_numbers(object, field, count);
+        }
         let mut tx = self.begin().await.map_err(backend)?;
         let first = reserve_numbers_in(&mut tx, object, field, count).await?;
         tx.commit().await.map_err(backend)?;
@@ -427,7 +568,7 @@ impl RecordStore for Db {
     }
 }
 
-const RESERVE: &str = "INSERT INTO record_counters (object, field, last_value) VALUES ($1, $2, $3) \
+pub(crate) const RESERVE: &str = "INSERT INTO record_counters (object, field, last_value) VALUES ($1, $2, $3) \
      ON CONFLICT (object, field) DO UPDATE SET last_value = record_counters.last_value + excluded.last_value \
      RETURNING last_value";
 
@@ -563,18 +704,45 @@ pub async fn ensure_indexes(db: &Db, spec: &spec::Spec) -> Result<(), crate::Sto
         backend: db.backend(),
         binds: Vec::new(),
     };
+    let mut keep = std::collections::BTreeSet::new();
     for (obj, field, kind) in wanted {
-        let name: String = format!("rx_{}_{}", obj, field)
+        let name: String = format!("ri_{}_{}", obj, field)
             .chars()
             .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
             .take(60)
             .collect::<String>()
             .to_lowercase();
+        // Partial: an index holds one object's records, so a write updates only the
+        // indexes of its own object. `id` second: a filtered page comes out in order.
         let sql = format!(
-            "CREATE INDEX IF NOT EXISTS {name} ON records (object, {})",
-            q.expr(&field, kind)
+            "CREATE INDEX IF NOT EXISTS {name} ON records ({}, id) WHERE object = {}",
+            q.expr(&field, kind),
+            literal(&obj)
         );
         with_db!(db, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await?.rows_affected());
+        keep.insert(name);
+    }
+    // Indexes of fields no longer listed (and the whole-table `rx_` ones of earlier
+    // versions) only slow writes down.
+    let existing: Vec<(String,)> = match db.backend() {
+        Backend::Sqlite => with_db!(db, c => sqlx::query_as(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records' \
+             AND (name LIKE 'rx\\_%' ESCAPE '\\' OR name LIKE 'ri\\_%' ESCAPE '\\')")
+            .fetch_all(c).await?),
+        Backend::Postgres => with_db!(db, c => sqlx::query_as(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'records' \
+             AND (indexname LIKE 'rx\\_%' OR indexname LIKE 'ri\\_%')")
+            .fetch_all(c).await?),
+    };
+    for (name,) in existing {
+        if !keep.contains(&name) {
+            let clean: String = name
+                .chars()
+                .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            let sql = format!("DROP INDEX IF EXISTS {clean}");
+            with_db!(db, c => sqlx::query(sqlx::AssertSqlSafe(sql)).execute(c).await?.rows_affected());
+        }
     }
     Ok(())
 }
@@ -583,7 +751,9 @@ pub async fn ensure_indexes(db: &Db, spec: &spec::Spec) -> Result<(), crate::Sto
 /// filter rather than scanning in id order (SQLite has no automatic statistics).
 pub async fn analyze(db: &Db) -> Result<(), crate::StoreError> {
     match db {
-        Db::Sqlite(p) => sqlx::query("ANALYZE").execute(p).await.map(|_| ())?,
+        Db::Sqlite(crate::SqliteDb { pool: p, .. }) => {
+            sqlx::query("ANALYZE").execute(p).await.map(|_| ())?
+        }
         Db::Postgres(p) => sqlx::query("ANALYZE records")
             .execute(p)
             .await
@@ -697,6 +867,39 @@ pub async fn count(db: &Db, object: &str, what: &Count<'_>) -> Result<i64, crate
     Ok(n)
 }
 
+/// Rows per multi-row INSERT of `columns` values. sqlx's SQLite driver looks every
+/// parameter up by name, and SQLite finds a name by scanning the statement's list of
+/// names: numbered parameters cost time quadratic in their count, anonymous `?` ones
+/// do not — so SQLite takes large statements of `?`, PostgreSQL a few hundred `$N`.
+fn rows_per_statement(backend: Backend, columns: usize) -> usize {
+    match backend {
+        Backend::Sqlite => 4000 / columns,
+        Backend::Postgres => 800 / columns,
+    }
+}
+
+/// `(…), (…)` placeholders for `rows` rows of `columns` values.
+fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 5);
+    for i in 0..rows {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for j in 0..columns {
+            if j > 0 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => sql.push_str(&format!("${}", i * columns + j + 1)),
+            }
+        }
+        sql.push(')');
+    }
+    sql
+}
+
 /// Inserts new records in multi-row statements inside `tx` (bulk imports). Unique
 /// values are claimed with `ON CONFLICT DO NOTHING`, so a clash does not abort the
 /// transaction: it is returned as (record id, field) for the caller to report, and
@@ -705,28 +908,12 @@ pub async fn insert_many(
     tx: &mut Tx,
     records: &[(Record, Vec<UniqueKey>)],
 ) -> Result<Vec<(String, String)>, StorageError> {
-    // Statements of 100 rows: binding costs sqlx's SQLite driver time quadratic in the
-    // number of parameters (it looks each one up by name), so a few hundred
-    // parameters per statement are fastest on both backends.
-    for chunk in records.chunks(100) {
-        let mut sql = format!("INSERT INTO records ({COLUMNS}) VALUES ");
-        for i in 0..chunk.len() {
-            let b = i * 8;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!(
-                "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${})",
-                b + 1,
-                b + 2,
-                b + 3,
-                b + 4,
-                b + 5,
-                b + 6,
-                b + 7,
-                b + 8
-            ));
-        }
+    let kind = tx.backend();
+    for chunk in records.chunks(rows_per_statement(kind, 8)) {
+        let sql = format!(
+            "INSERT INTO records ({COLUMNS}) VALUES {}",
+            value_rows(kind, chunk.len(), 8)
+        );
         let data: Vec<String> = chunk
             .iter()
             .map(|(r, _)| Value::Object(r.data.clone()).to_string())
@@ -745,16 +932,12 @@ pub async fn insert_many(
         .flat_map(|(r, ks)| ks.iter().map(move |k| (r, k)))
         .collect();
     let mut conflicts = Vec::new();
-    for chunk in keys.chunks(200) {
-        let mut sql = "INSERT INTO record_unique (object, field, value, id) VALUES ".to_owned();
-        for i in 0..chunk.len() {
-            let b = i * 4;
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
-        }
-        sql.push_str(" ON CONFLICT DO NOTHING RETURNING id, field");
+    for chunk in keys.chunks(rows_per_statement(kind, 4)) {
+        let sql = format!(
+            "INSERT INTO record_unique (object, field, value, id) VALUES {} \
+             ON CONFLICT DO NOTHING RETURNING id, field",
+            value_rows(kind, chunk.len(), 4)
+        );
         let claimed: Vec<(String, String)> = with_tx!(tx, c => {
             let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.clone()));
             for (r, k) in chunk {

@@ -84,7 +84,9 @@ pub async fn fresh_db() -> Result<(Db, TestDb), StoreError> {
 pub async fn exec(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
     let sql = sqlx::AssertSqlSafe(sql.to_owned());
     match db {
-        Db::Sqlite(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        Db::Sqlite(crate::SqliteDb { pool: p, .. }) => {
+            sqlx::query(sql).execute(p).await.map(|r| r.rows_affected())
+        }
         Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
     }
 }

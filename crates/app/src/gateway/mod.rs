@@ -218,6 +218,7 @@ pub async fn generate(
             .last()
             .map(|m| m.content.clone())
             .unwrap_or_default();
+        let started = std::time::Instant::now();
         let reply = client
             .chat(
                 &req,
@@ -241,6 +242,13 @@ pub async fn generate(
                 cancel,
             )
             .await;
+        crate::telemetry::model_call(
+            &model.provider,
+            &model.model,
+            reply.as_ref().map_or_else(|e| e.kind.as_str(), |_| "ok"),
+            started.elapsed(),
+            reply.as_ref().ok().map(|r| &r.usage),
+        );
         let reply = match reply {
             Ok(r) => r,
             Err(e) => {

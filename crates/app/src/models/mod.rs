@@ -558,6 +558,13 @@ pub async fn test(app: &App, by: &Caller, id: &str) -> AppResult<TestResult> {
         }
     }
     .await;
+    crate::telemetry::model_call(
+        &m.provider,
+        &m.model,
+        outcome.as_ref().map_or_else(|e| e.kind.as_str(), |_| "ok"),
+        started.elapsed(),
+        outcome.as_ref().ok().map(|(r, _)| &r.usage),
+    );
     let tested_at = crate::time::rfc3339(now_ms());
     let result = match outcome {
         Ok((reply, models)) => TestResult {

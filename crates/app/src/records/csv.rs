@@ -275,6 +275,7 @@ impl Records {
             store::audit::append(&mut tx, e).await?;
             tx.commit().await?;
             report.created = report.rows;
+            crate::telemetry::records_written(object, "create", report.created as usize);
             // A large import changes the table's statistics; without fresh ones
             // PostgreSQL plans the next queries for the old, smaller table.
             if report.created >= ANALYZE_AFTER
@@ -366,30 +367,14 @@ impl Records {
             // Nothing will be written: validating the rest is all that is left to do.
             return Ok(());
         }
-        for (name, f) in &def.fields {
-            if let Some(numbering) = &f.auto_number {
-                let first =
-                    store::records::reserve_numbers_in(tx, object, name, ready.len() as u32)
-                        .await
-                        .map_err(storage)?;
-                for (i, (_, r)) in ready.iter_mut().enumerate() {
-                    r.data.insert(
-                        name.clone(),
-                        Value::String(numbering.format(first + i as i64)),
-                    );
-                }
-            }
-        }
-        let rows: Vec<(Record, Vec<runtime::UniqueKey>)> = ready
-            .iter()
-            .map(|(_, r)| (r.clone(), engine.unique_keys(def, r)))
-            .collect();
-        let conflicts = store::records::insert_many(tx, &rows)
-            .await
-            .map_err(storage)?;
+        let (lines, mut records): (Vec<u64>, Vec<Record>) = ready.into_iter().unzip();
+        let conflicts = self.insert_prepared(tx, def, object, &mut records).await?;
         if !conflicts.is_empty() {
-            let line_of: HashMap<&str, u64> =
-                ready.iter().map(|(l, r)| (r.id.as_str(), *l)).collect();
+            let line_of: HashMap<&str, u64> = records
+                .iter()
+                .zip(&lines)
+                .map(|(r, l)| (r.id.as_str(), *l))
+                .collect();
             let mut failed = BTreeSet::new();
             let mut listed: Vec<(u64, String)> = conflicts
                 .iter()
@@ -531,10 +516,6 @@ impl Resolved {
             )),
         }
     }
-}
-
-fn storage(e: runtime::StorageError) -> AppError {
-    RuntimeError::Storage(format!("{e:?}")).into()
 }
 
 #[derive(Default)]

@@ -1,7 +1,10 @@
 //! CRM records on the live spec, as one caller may see and change them. The records
 //! engine checks the business permissions of every call against the spec's grants.
 
+mod bulk;
 mod csv;
+
+pub use bulk::Refused;
 
 pub use csv::{ImportReport, RowError};
 
@@ -159,15 +162,51 @@ impl Records {
     }
 
     pub async fn list(&self, object: &str, q: &ListQuery) -> AppResult<Page> {
-        Ok(self.engine().list(&self.actor, object, q).await?)
+        let page = self.engine().list(&self.actor, object, q).await?;
+        crate::telemetry::records_read(object, page.items.len());
+        Ok(page)
+    }
+
+    /// One record as clients see it, as JSON text, and its version: the read path
+    /// that serves the stored text without parsing it.
+    pub async fn get_json(&self, object: &str, id: &str) -> AppResult<(String, i64)> {
+        let e = self.engine();
+        let r = e.get_stored(&self.actor, object, id).await?;
+        crate::telemetry::records_read(object, 1);
+        Ok((e.view_json(&r)?, r.version))
+    }
+
+    /// A page of records as clients see them, as JSON text, and how many match.
+    pub async fn list_json(
+        &self,
+        object: &str,
+        q: &ListQuery,
+    ) -> AppResult<(Vec<Box<serde_json::value::RawValue>>, u64)> {
+        let e = self.engine();
+        let page = e.list_stored(&self.actor, object, q).await?;
+        crate::telemetry::records_read(object, page.items.len());
+        let items = page
+            .items
+            .iter()
+            .map(|r| {
+                let text = e.view_json(r)?;
+                serde_json::value::RawValue::from_string(text)
+                    .map_err(|err| RuntimeError::Storage(err.to_string()))
+            })
+            .collect::<Result<Vec<_>, RuntimeError>>()?;
+        Ok((items, page.total))
     }
 
     pub async fn get(&self, object: &str, id: &str) -> AppResult<Record> {
-        Ok(self.engine().get(&self.actor, object, id).await?)
+        let r = self.engine().get(&self.actor, object, id).await?;
+        crate::telemetry::records_read(object, 1);
+        Ok(r)
     }
 
     pub async fn create(&self, object: &str, data: &Map<String, Value>) -> AppResult<Record> {
-        Ok(self.engine().create(&self.actor, object, data).await?)
+        let r = self.engine().create(&self.actor, object, data).await?;
+        crate::telemetry::records_written(object, "create", 1);
+        Ok(r)
     }
 
     /// Changes the given fields; with `expected`, only if the record is still at
@@ -179,17 +218,22 @@ impl Records {
         data: &Map<String, Value>,
         expected: Option<i64>,
     ) -> AppResult<Record> {
-        self.engine()
+        let r = self
+            .engine()
             .update(&self.actor, object, id, data, expected)
             .await
-            .map_err(|e| stale(e, expected))
+            .map_err(|e| stale(e, expected))?;
+        crate::telemetry::records_written(object, "update", 1);
+        Ok(r)
     }
 
     pub async fn delete(&self, object: &str, id: &str, expected: Option<i64>) -> AppResult<()> {
         self.engine()
             .delete(&self.actor, object, id, expected)
             .await
-            .map_err(|e| stale(e, expected))
+            .map_err(|e| stale(e, expected))?;
+        crate::telemetry::records_written(object, "delete", 1);
+        Ok(())
     }
 
     pub async fn transition(
@@ -199,10 +243,13 @@ impl Records {
         name: &str,
         expected: Option<i64>,
     ) -> AppResult<Record> {
-        self.engine()
+        let r = self
+            .engine()
             .transition(&self.actor, object, id, name, expected)
             .await
-            .map_err(|e| stale(e, expected))
+            .map_err(|e| stale(e, expected))?;
+        crate::telemetry::records_written(object, "transition", 1);
+        Ok(r)
     }
 
     /// A record's title: the value of its object's title field, else its id.

@@ -74,6 +74,11 @@ const DOCS: &[(&str, &str, &str)] = &[
     ),
     ("api", "API", include_str!("../../../../docs/api.md")),
     (
+        "performance",
+        "Performance",
+        include_str!("../../../../docs/performance.md"),
+    ),
+    (
         "architecture",
         "Architecture",
         include_str!("../../../../docs/architecture.md"),

@@ -13,6 +13,7 @@ pub mod health;
 pub mod home;
 pub mod lang;
 pub mod menus;
+pub mod metrics;
 pub mod models;
 pub mod modules;
 pub mod notifications;
@@ -63,6 +64,7 @@ pub fn routes() -> Routes {
         .merge(patch::routes())
         .merge(data::routes())
         .merge(lang::routes())
+        .merge(metrics::routes())
 }
 
 /// The application's router with all layers, ready to serve.
@@ -75,6 +77,7 @@ pub fn app(state: AppState) -> Router {
     let request_id = HeaderName::from_static("x-request-id");
     routes()
         .into_router()
+        .layer(middleware::from_fn(metrics::track))
         .fallback(not_found)
         .layer(middleware::from_fn_with_state(state.clone(), crate::auth::current::resolve))
         .layer(DefaultBodyLimit::max(limit))
@@ -115,7 +118,7 @@ async fn not_found(req: Request) -> Response {
 
 fn wants_json(req: &Request) -> bool {
     let p = req.uri().path();
-    p.starts_with("/api/") || p == "/healthz" || p == "/readyz"
+    p.starts_with("/api/") || p == "/healthz" || p == "/readyz" || p == "/metrics"
 }
 
 /// Gives bare error responses produced below the handlers (405, 408, 413 …) the

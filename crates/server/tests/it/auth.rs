@@ -220,10 +220,12 @@ async fn api_tokens_work_once_shown_and_can_be_revoked() {
     assert!(!list.contains(&secret));
     // Nor does the database hold it.
     let stored: Vec<(String,)> = match &app.db {
-        store::Db::Sqlite(p) => sqlx::query_as("SELECT token_hash FROM api_tokens")
-            .fetch_all(p)
-            .await
-            .unwrap(),
+        store::Db::Sqlite(store::SqliteDb { pool: p, .. }) => {
+            sqlx::query_as("SELECT token_hash FROM api_tokens")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
         store::Db::Postgres(p) => sqlx::query_as("SELECT token_hash FROM api_tokens")
             .fetch_all(p)
             .await

@@ -342,7 +342,16 @@ async fn type_into(wd: &WebDriver, id: &str, text: &str) {
 }
 
 async fn click(wd: &WebDriver, by: By) {
-    wd.find(by).await.unwrap().click().await.unwrap();
+    // The implicit wait is 5 s; a machine busy with the rest of the suite can take
+    // longer to load the next page, so look a few times before failing.
+    let mut last = None;
+    for _ in 0..3 {
+        match wd.find(by.clone()).await {
+            Ok(el) => return el.click().await.unwrap(),
+            Err(e) => last = Some(e),
+        }
+    }
+    panic!("no element {by:?}: {last:?}");
 }
 
 #[tokio::test]

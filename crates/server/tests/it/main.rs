@@ -11,6 +11,7 @@ mod harness;
 mod lifecycle;
 mod matrix;
 mod menus;
+mod metrics;
 mod models;
 mod modules;
 mod patch_api;

@@ -120,7 +120,7 @@ fn has_field(spec: &Value, object: &str, field: &str) -> bool {
 /// The raw stored document of a record, hidden values included.
 async fn stored(app: &TestApp, object: &str, id: &str) -> Value {
     let text: String = match &app.db {
-        store::Db::Sqlite(p) => {
+        store::Db::Sqlite(store::SqliteDb { pool: p, .. }) => {
             sqlx::query_scalar("SELECT data FROM records WHERE object = $1 AND id = $2")
                 .bind(object)
                 .bind(id)
