@@ -127,7 +127,11 @@ async fn operators_scrape_metrics_with_the_token_or_as_admins() {
         sample(
             &text,
             "modgate_http_request_duration_seconds_bucket",
-            &["route=\"/api/data/{object}/{id}\"", "le=\"+Inf\""]
+            &[
+                "method=\"GET\"",
+                "route=\"/api/data/{object}/{id}\"",
+                "le=\"+Inf\""
+            ]
         )
         .is_some_and(|n| n >= 3.0),
         "{text}"
