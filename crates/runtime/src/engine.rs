@@ -286,9 +286,21 @@ impl<'a, S: RecordStore> Engine<'a, S> {
     }
 
     pub async fn get(&self, actor: &Actor, object: &str, id: &str) -> Result<Record, RuntimeError> {
-        self.object(object)?;
-        self.require(actor, object, Action::Read)?;
+        self.readable(actor, object)?;
         self.load(object, id).await
+    }
+
+    /// Refuses an unknown object, or one the actor may not read.
+    fn readable(&self, actor: &Actor, object: &str) -> Result<(), RuntimeError> {
+        self.object(object)?;
+        self.require(actor, object, Action::Read)
+    }
+
+    /// The query with its page size within bounds.
+    fn bounded(query: &ListQuery) -> ListQuery {
+        let mut q = query.clone();
+        q.limit = q.limit.clamp(1, MAX_PAGE);
+        q
     }
 
     /// [`Engine::get`] for showing: the same checks, the values left as stored text.
@@ -298,8 +310,7 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         object: &str,
         id: &str,
     ) -> Result<StoredRecord, RuntimeError> {
-        self.object(object)?;
-        self.require(actor, object, Action::Read)?;
+        self.readable(actor, object)?;
         self.store
             .get_stored(object, id)
             .await
@@ -654,10 +665,8 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         object: &str,
         query: &ListQuery,
     ) -> Result<Page, RuntimeError> {
-        self.object(object)?;
-        self.require(actor, object, Action::Read)?;
-        let mut q = query.clone();
-        q.limit = q.limit.clamp(1, MAX_PAGE);
+        self.readable(actor, object)?;
+        let q = Self::bounded(query);
         let (items, total) = self.store.list(object, &q).await.map_err(storage)?;
         Ok(Page {
             items,
@@ -674,10 +683,8 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         object: &str,
         query: &ListQuery,
     ) -> Result<StoredPage, RuntimeError> {
-        self.object(object)?;
-        self.require(actor, object, Action::Read)?;
-        let mut q = query.clone();
-        q.limit = q.limit.clamp(1, MAX_PAGE);
+        self.readable(actor, object)?;
+        let q = Self::bounded(query);
         let (items, total) = self.store.list_stored(object, &q).await.map_err(storage)?;
         Ok(StoredPage {
             items,
