@@ -343,13 +343,19 @@ async fn type_into(wd: &WebDriver, id: &str, text: &str) {
 
 async fn click(wd: &WebDriver, by: By) {
     // The implicit wait is 5 s; a machine busy with the rest of the suite can take
-    // longer to load the next page, so look a few times before failing.
+    // longer to load the next page, and a list the page re-renders (a picker's
+    // options as more is typed) can replace the element between finding and
+    // clicking it: look again a few times before failing.
     let mut last = None;
-    for _ in 0..3 {
+    for _ in 0..4 {
         match wd.find(by.clone()).await {
-            Ok(el) => return el.click().await.unwrap(),
+            Ok(el) => match el.click().await {
+                Ok(()) => return,
+                Err(e) => last = Some(e),
+            },
             Err(e) => last = Some(e),
         }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     panic!("no element {by:?}: {last:?}");
 }
