@@ -122,18 +122,33 @@ impl Records {
                 object: target.clone(),
                 id: id.clone(),
             };
-            store::records::write_in(&mut tx, exists)
-                .await
-                .map_err(|e| match e {
-                    runtime::StorageError::Missing { object, id } => {
-                        AppError::from(RuntimeError::Validation(vec![FieldError {
-                            field: String::new(),
-                            rule: "reference".into(),
-                            message: format!("the {object} with id '{id}' was deleted meanwhile"),
-                        }]))
-                    }
-                    e => storage(e),
-                })?;
+            match store::records::write_in(&mut tx, exists).await {
+                Ok(()) => {}
+                // Deleted since the look-up: each record that points at it is refused
+                // by the field that does, as a missing reference is above.
+                Err(runtime::StorageError::Missing { object, id }) => {
+                    let refused = refs
+                        .iter()
+                        .enumerate()
+                        .filter_map(|(at, r)| {
+                            let errors: Vec<FieldError> = r
+                                .iter()
+                                .filter(|(_, t, i)| *t == object && *i == id)
+                                .map(|(field, _, _)| FieldError {
+                                    field: field.clone(),
+                                    rule: "reference".into(),
+                                    message: format!(
+                                        "the {object} with id '{id}' was deleted meanwhile"
+                                    ),
+                                })
+                                .collect();
+                            (!errors.is_empty()).then_some(Refused { at, errors })
+                        })
+                        .collect();
+                    return Ok(Err(refused));
+                }
+                Err(e) => return Err(storage(e)),
+            }
         }
         let conflicts = self
             .insert_prepared(&mut tx, def, object, &mut ready)
