@@ -6,7 +6,7 @@ use crate::error::{FieldError, RuntimeError};
 use crate::input::{self, Mode};
 use crate::query::{Filter, FilterOp, ListQuery, Sort, SortDir, ValueKind};
 use crate::record::{Record, StoredRecord};
-use crate::storage::{RecordStore, StorageError, Write};
+use crate::storage::{NumberedInsert, RecordStore, StorageError, Write};
 use serde_json::{Map, Value, json};
 use spec::names::did_you_mean;
 use spec::{FieldType, ObjectDef, OnDelete, Spec};
@@ -216,48 +216,33 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         object: &str,
         input: &Map<String, Value>,
     ) -> Result<Record, RuntimeError> {
-        let (mut record, references) = self.prepare_create(actor, object, input)?;
-        let def = self.object(object)?;
-        let writes = self.references(actor, &references).await?;
-        // A number may already be held by a record written before the field was
-        // numbered: such a clash takes the next number, a few times at most.
-        let mut attempts = 0;
-        loop {
-            self.number(def, &mut record).await?;
-            let mut set = writes.clone();
-            set.push(Write::Insert {
-                record: record.clone(),
-                unique: input::unique_keys(def, &record.data),
-            });
-            match self.store.apply(set).await {
-                Err(StorageError::Unique { field, .. })
-                    if attempts < 5
-                        && def
-                            .fields
-                            .get(&field)
-                            .is_some_and(|f| f.auto_number.is_some()) =>
-                {
-                    attempts += 1;
-                }
-                Err(e) => return Err(self.refused(e)),
-                Ok(()) => return Ok(record),
-            }
-        }
+        let insert = self.prepare_insert(actor, object, input).await?;
+        self.store
+            .insert_numbered(insert)
+            .await
+            .map_err(|e| self.refused(e))
     }
 
-    /// Gives a new record the next number of each of its numbered fields.
-    async fn number(&self, def: &ObjectDef, record: &mut Record) -> Result<(), RuntimeError> {
-        for (name, f) in &def.fields {
-            if let Some(a) = &f.auto_number {
-                let n = self
-                    .store
-                    .reserve_numbers(&record.object, name, 1)
-                    .await
-                    .map_err(storage)?;
-                record.data.insert(name.clone(), json!(a.format(n)));
-            }
-        }
-        Ok(())
+    /// A new record checked and ready to write: its references looked up (and kept as
+    /// preconditions), its unique values, and the numbered fields still to fill.
+    pub async fn prepare_insert(
+        &self,
+        actor: &Actor,
+        object: &str,
+        input: &Map<String, Value>,
+    ) -> Result<NumberedInsert, RuntimeError> {
+        let (record, references) = self.prepare_create(actor, object, input)?;
+        let def = self.object(object)?;
+        Ok(NumberedInsert {
+            writes: self.references(actor, &references).await?,
+            unique: input::unique_keys(def, &record.data),
+            numbered: def
+                .fields
+                .iter()
+                .filter_map(|(name, f)| Some((name.clone(), f.auto_number.clone()?)))
+                .collect(),
+            record,
+        })
     }
 
     /// Writes `next` as the new version of `current` (with any other writes of the set).

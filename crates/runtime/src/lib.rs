@@ -25,4 +25,6 @@ pub use error::{FieldError, RuntimeError};
 pub use memory::MemoryStore;
 pub use query::{Filter, FilterOp, ListQuery, Sort, SortDir, ValueKind};
 pub use record::{Record, StoredRecord, rfc3339};
-pub use storage::{RecordStore, StorageError, UniqueKey, Write};
+pub use storage::{
+    NUMBER_ATTEMPTS, NumberedInsert, RecordStore, StorageError, UniqueKey, Write, number_then_write,
+};

@@ -99,4 +99,84 @@ pub trait RecordStore {
         field: &str,
         count: u32,
     ) -> Result<i64, StorageError>;
+    /// Writes `insert`'s set with the next number of each of its numbered fields; a
+    /// number some record already holds (written before the field was numbered) is
+    /// skipped, [`NUMBER_ATTEMPTS`] times at most. Here the numbers are reserved
+    /// before the write, so a failed write leaves a gap; a store that can take them
+    /// inside the write's transaction overrides it (one commit instead of two).
+    async fn insert_numbered(&self, insert: NumberedInsert) -> Result<Record, StorageError> {
+        number_then_write(self, insert).await
+    }
+}
+
+/// [`RecordStore::insert_numbered`] with the numbers reserved ahead of the write.
+pub async fn number_then_write<S: RecordStore + ?Sized>(
+    store: &S,
+    insert: NumberedInsert,
+) -> Result<Record, StorageError> {
+    let mut attempt = 1;
+    loop {
+        let mut numbers = Vec::with_capacity(insert.numbered.len());
+        for (field, _) in &insert.numbered {
+            numbers.push(
+                store
+                    .reserve_numbers(&insert.record.object, field, 1)
+                    .await?,
+            );
+        }
+        let (set, record) = insert.with_numbers(&numbers);
+        match store.apply(set).await {
+            Err(e) if attempt < NUMBER_ATTEMPTS && insert.clashes(&e) => attempt += 1,
+            Err(e) => return Err(e),
+            Ok(()) => return Ok(record),
+        }
+    }
+}
+
+/// How many numbers a create tries before it reports the clash.
+pub const NUMBER_ATTEMPTS: u32 = 6;
+
+/// A new record (with the writes that go with it) whose numbered fields get their
+/// numbers as it is written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NumberedInsert {
+    /// Preconditions written with it (its references exist).
+    pub writes: Vec<Write>,
+    /// The record without its numbers.
+    pub record: Record,
+    /// The unique values of its other fields.
+    pub unique: Vec<UniqueKey>,
+    /// Its numbered fields, each with its format.
+    pub numbered: Vec<(String, spec::AutoNumber)>,
+}
+
+impl NumberedInsert {
+    /// The write set with `numbers` (one per numbered field, in order), and the
+    /// record it writes.
+    pub fn with_numbers(&self, numbers: &[i64]) -> (Vec<Write>, Record) {
+        let mut record = self.record.clone();
+        let mut unique = self.unique.clone();
+        for ((field, format), n) in self.numbered.iter().zip(numbers) {
+            let value = format.format(*n);
+            record
+                .data
+                .insert(field.clone(), serde_json::Value::String(value.clone()));
+            unique.push(UniqueKey {
+                field: field.clone(),
+                value,
+            });
+        }
+        let mut set = self.writes.clone();
+        set.push(Write::Insert {
+            record: record.clone(),
+            unique,
+        });
+        (set, record)
+    }
+
+    /// Whether `e` is a number already held, so the next one should be tried.
+    pub fn clashes(&self, e: &StorageError) -> bool {
+        matches!(e, StorageError::Unique { field, .. }
+            if self.numbered.iter().any(|(f, _)| f == field))
+    }
 }

@@ -176,6 +176,14 @@ impl Db {
         }
     }
 
+    /// The writer of a SQLite file, if this is one (without taking a turn).
+    pub(crate) fn writer(&self) -> Option<&crate::writer::Writer> {
+        match self {
+            Db::Sqlite(s) => s.writer.as_deref(),
+            Db::Postgres(_) => None,
+        }
+    }
+
     /// The per-thread reader of a SQLite file, if this is one.
     pub(crate) fn reader(&self) -> Option<&crate::reader::Reader> {
         match self {

@@ -5,8 +5,8 @@
 use crate::db::Bind;
 use crate::{Backend, Db, Tx};
 use runtime::{
-    Filter, FilterOp, ListQuery, Record, RecordStore, SortDir, StorageError, StoredRecord,
-    UniqueKey, ValueKind, Write,
+    Filter, FilterOp, ListQuery, NumberedInsert, Record, RecordStore, SortDir, StorageError,
+    StoredRecord, UniqueKey, ValueKind, Write,
 };
 use serde_json::Value;
 
@@ -549,6 +549,21 @@ impl RecordStore for Db {
             write(&mut tx, w).await?;
         }
         tx.commit().await.map_err(backend)
+    }
+
+    async fn insert_numbered(&self, insert: NumberedInsert) -> Result<Record, StorageError> {
+        let Some(writer) = self.writer() else {
+            return runtime::number_then_write(self, insert).await;
+        };
+        let ticket = writer.enqueue(insert);
+        // No turn within the busy timeout drops the ticket: the create is withdrawn.
+        if let Some((writer, _turn)) = self.sqlite_writer().await.map_err(backend)? {
+            // Groups are bounded: a create behind a long queue may take two.
+            while ticket.waiting() {
+                writer.commit_queued();
+            }
+        }
+        ticket.answer().await
     }
 
     async fn reserve_numbers(

@@ -9,12 +9,13 @@ use crate::records::{
     CLAIM_UNIQUE, CLEAR_UNIQUE, CURRENT_VERSION, DELETE_RECORD, INSERT_RECORD, RESERVE,
     UPDATE_RECORD,
 };
-use runtime::{StorageError, UniqueKey, Write};
+use runtime::{NUMBER_ATTEMPTS, NumberedInsert, Record, StorageError, UniqueKey, Write};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::Duration;
+use tokio::sync::oneshot;
 
 /// Pages the write-ahead log grows to before a commit copies them back: a page that
 /// many writes touch (an index's upper levels) is copied once per checkpoint, so
@@ -24,6 +25,8 @@ pub(crate) const WAL_PAGES: i64 = 4_000;
 #[derive(Debug)]
 pub struct Writer {
     conn: Mutex<Connection>,
+    /// Creates waiting for the next group commit.
+    queue: Mutex<Queue>,
 }
 
 fn backend(e: rusqlite::Error) -> StorageError {
@@ -53,6 +56,7 @@ impl Writer {
         conn.set_prepared_statement_cache_capacity(32);
         Ok(Writer {
             conn: Mutex::new(conn),
+            queue: Mutex::new(Queue::default()),
         })
     }
 
@@ -90,14 +94,166 @@ impl Writer {
         field: &str,
         count: u32,
     ) -> Result<i64, StorageError> {
-        self.transaction(|tx| {
-            let last: i64 = tx
-                .prepare_cached(RESERVE)
-                .and_then(|mut st| st.query_row((object, field, i64::from(count)), |r| r.get(0)))
-                .map_err(backend)?;
-            Ok(last - i64::from(count) + 1)
-        })
+        self.transaction(|tx| reserve(tx, object, field, count))
     }
+
+    /// Queues a create for the next group commit ([`Writer::commit_queued`]); the
+    /// answer arrives on the ticket once its transaction has committed. Dropping the
+    /// ticket before a group took the create withdraws it (a request given up, or no
+    /// turn to write within the busy timeout): it is then never written.
+    pub fn enqueue(&self, insert: NumberedInsert) -> Ticket<'_> {
+        let (done, answer) = oneshot::channel();
+        let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.next += 1;
+        let id = q.next;
+        q.waiting.push(Queued { id, insert, done });
+        Ticket {
+            writer: self,
+            id,
+            answer,
+        }
+    }
+
+    /// Writes every queued create in one transaction (group commit): creates that
+    /// arrive while another is being written share the next commit, so the pages they
+    /// all touch (the object's indexes, the counter) reach the log once per group, not
+    /// once per record. Each create is its own savepoint: one refused leaves the
+    /// others written. Called with the process's turn to write held; a caller whose
+    /// create an earlier group already took finds the queue empty.
+    pub fn commit_queued(&self) {
+        let queued: Vec<Queued> = {
+            let mut q = self.queue.lock().unwrap_or_else(|e| e.into_inner());
+            let n = q.waiting.len().min(GROUP_MAX);
+            q.waiting.drain(..n).collect()
+        };
+        if queued.is_empty() {
+            return;
+        }
+        let outcome = self.transaction(|tx| {
+            Ok(queued
+                .iter()
+                .map(|q| in_savepoint(tx, "one_create", |tx| insert_numbered(tx, &q.insert)))
+                .collect::<Vec<_>>())
+        });
+        match outcome {
+            Ok(answers) => {
+                for (q, answer) in queued.into_iter().zip(answers) {
+                    let _ = q.done.send(answer);
+                }
+            }
+            Err(e) => {
+                for q in queued {
+                    let _ = q.done.send(Err(e.clone()));
+                }
+            }
+        }
+    }
+}
+
+/// Creates written per group commit at most: a bound on how long the first of them
+/// waits for the rest.
+const GROUP_MAX: usize = 64;
+
+#[derive(Debug, Default)]
+struct Queue {
+    waiting: Vec<Queued>,
+    next: u64,
+}
+
+#[derive(Debug)]
+struct Queued {
+    id: u64,
+    insert: NumberedInsert,
+    done: oneshot::Sender<Result<Record, StorageError>>,
+}
+
+/// A queued create: its answer, or its withdrawal when dropped unanswered.
+#[derive(Debug)]
+pub struct Ticket<'w> {
+    writer: &'w Writer,
+    id: u64,
+    answer: oneshot::Receiver<Result<Record, StorageError>>,
+}
+
+impl Ticket<'_> {
+    /// Whether the create still waits for a group to take it.
+    pub fn waiting(&self) -> bool {
+        let q = self.writer.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.waiting.iter().any(|w| w.id == self.id)
+    }
+
+    /// The create's outcome, once a group commit has written it.
+    pub async fn answer(mut self) -> Result<Record, StorageError> {
+        (&mut self.answer)
+            .await
+            .map_err(|_| StorageError::Backend("the write was dropped unanswered".into()))?
+    }
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        let mut q = self.writer.queue.lock().unwrap_or_else(|e| e.into_inner());
+        q.waiting.retain(|w| w.id != self.id);
+    }
+}
+
+/// Runs `f` inside a savepoint: kept when it succeeds, rolled back when it fails.
+fn in_savepoint<T>(
+    tx: &rusqlite::Transaction<'_>,
+    name: &str,
+    f: impl FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StorageError>,
+) -> Result<T, StorageError> {
+    tx.execute_batch(&format!("SAVEPOINT {name}"))
+        .map_err(backend)?;
+    match f(tx) {
+        Ok(out) => {
+            tx.execute_batch(&format!("RELEASE {name}"))
+                .map_err(backend)?;
+            Ok(out)
+        }
+        Err(e) => {
+            tx.execute_batch(&format!("ROLLBACK TO {name}; RELEASE {name}"))
+                .map_err(backend)?;
+            Err(e)
+        }
+    }
+}
+
+/// [`runtime::RecordStore::insert_numbered`] inside a transaction: the numbers and
+/// the record commit together. A clash rolls back to after the reservation, so the
+/// next attempt takes the next number.
+fn insert_numbered(
+    tx: &rusqlite::Transaction<'_>,
+    insert: &NumberedInsert,
+) -> Result<Record, StorageError> {
+    let mut attempt = 1;
+    loop {
+        let mut numbers = Vec::with_capacity(insert.numbered.len());
+        for (field, _) in &insert.numbered {
+            numbers.push(reserve(tx, &insert.record.object, field, 1)?);
+        }
+        let (set, record) = insert.with_numbers(&numbers);
+        match in_savepoint(tx, "numbered", |tx| {
+            set.into_iter().try_for_each(|w| write(tx, w))
+        }) {
+            Ok(()) => return Ok(record),
+            Err(e) if attempt < NUMBER_ATTEMPTS && insert.clashes(&e) => attempt += 1,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+fn reserve(
+    tx: &rusqlite::Transaction<'_>,
+    object: &str,
+    field: &str,
+    count: u32,
+) -> Result<i64, StorageError> {
+    let last: i64 = tx
+        .prepare_cached(RESERVE)
+        .and_then(|mut st| st.query_row((object, field, i64::from(count)), |r| r.get(0)))
+        .map_err(backend)?;
+    Ok(last - i64::from(count) + 1)
 }
 
 fn current_version(
@@ -210,5 +366,64 @@ fn write(tx: &rusqlite::Transaction<'_>, w: Write) -> Result<(), StorageError> {
             }
             Ok(())
         }
+    }
+}
+
+#[cfg(all(test, feature = "testing"))]
+mod tests {
+    use runtime::{Actor, Engine, StorageError};
+    use serde_json::{Map, Value, json};
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn a_group_writes_each_create_or_refuses_it_alone_and_leaves_no_gap() {
+        let (db, _t) = crate::testing::fresh_db().await.unwrap();
+        let Some(writer) = db.writer() else {
+            return; // PostgreSQL: no group commit
+        };
+        let spec = spec::base_spec();
+        let e = Engine::new(&spec, &db);
+        let admin = Actor::admin("admin");
+        let c = e
+            .create(&admin, "Customer", &obj(json!({ "name": "Acme" })))
+            .await
+            .unwrap();
+        let order = || obj(json!({ "customer": c.id, "amount": "5" }));
+        let same = |name: &str| obj(json!({ "name": name, "email": "same@acme.test" }));
+        let mut tickets = Vec::new();
+        for input in [order(), same("A"), order(), same("B"), order()] {
+            let object = if input.contains_key("amount") {
+                "Order"
+            } else {
+                "Customer"
+            };
+            let insert = e.prepare_insert(&admin, object, &input).await.unwrap();
+            tickets.push(writer.enqueue(insert));
+        }
+        // A create given up before a group took it is never written.
+        let withdrawn = e.prepare_insert(&admin, "Order", &order()).await.unwrap();
+        let withdrawn_id = withdrawn.record.id.clone();
+        drop(writer.enqueue(withdrawn));
+        assert!(tickets.iter().all(|t| t.waiting()));
+        writer.commit_queued();
+        assert!(tickets.iter().all(|t| !t.waiting()));
+        let mut answers = Vec::new();
+        for t in tickets {
+            answers.push(t.answer().await);
+        }
+        let numbers: Vec<_> = [0, 2, 4]
+            .iter()
+            .map(|&i| answers[i].as_ref().unwrap().data["number"].clone())
+            .collect();
+        assert_eq!(numbers, ["SO-000001", "SO-000002", "SO-000003"]);
+        assert!(answers[1].is_ok());
+        assert!(matches!(&answers[3], Err(StorageError::Unique { field, .. }) if field == "email"));
+        assert!(e.get(&admin, "Order", &withdrawn_id).await.is_err());
+        // Nothing refused or withdrawn used up a number.
+        let next = e.create(&admin, "Order", &order()).await.unwrap();
+        assert_eq!(next.data["number"], "SO-000004");
     }
 }

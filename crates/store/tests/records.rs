@@ -95,6 +95,43 @@ async fn unique_holds_under_concurrent_writers() {
     assert_eq!(ok, 1);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_creates_take_every_number_once_without_gaps() {
+    let (db, t) = fresh_db().await.unwrap();
+    let other = store::Db::connect(&t.url).await.unwrap();
+    let s = Arc::new(base_spec());
+    let c = Engine::new(&s, &db)
+        .create(&admin(), "Customer", &obj(json!({ "name": "Acme" })))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for i in 0..40 {
+        let db = if i % 2 == 0 {
+            db.clone()
+        } else {
+            other.clone()
+        };
+        let (s, customer) = (s.clone(), c.id.clone());
+        tasks.push(tokio::spawn(async move {
+            Engine::new(&s, &db)
+                .create(
+                    &admin(),
+                    "Order",
+                    &obj(json!({ "customer": customer, "amount": format!("{i}") })),
+                )
+                .await
+        }));
+    }
+    let mut numbers = Vec::new();
+    for t in tasks {
+        let o = t.await.unwrap().unwrap();
+        numbers.push(o.data["number"].as_str().unwrap().to_owned());
+    }
+    numbers.sort();
+    let expected: Vec<String> = (1..=40).map(|n| format!("SO-{n:06}")).collect();
+    assert_eq!(numbers, expected);
+}
+
 #[tokio::test]
 async fn parallel_transitions_move_a_record_once() {
     let (db, _t) = fresh_db().await.unwrap();
