@@ -7,6 +7,7 @@
 //! so the spec a caller receives is exactly the one the report describes, and a patch
 //! with any error yields no spec at all.
 
+pub mod answer;
 mod diff;
 mod document;
 mod engine;
