@@ -58,11 +58,17 @@ pub async fn run(cfg: Config, command: ModuleCommand) -> anyhow::Result<ExitCode
                 valid,
                 level,
                 errors,
+                repairs,
                 ..
             } => {
+                let fixed = if repairs.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (fixed locally: {})", repairs.join(", "))
+                };
                 let head = writeln!(
                     err,
-                    "\n-- {} {level}",
+                    "\n-- {} {level}{fixed}",
                     if valid { "valid" } else { "invalid" }
                 );
                 head.and_then(|_| {
@@ -71,6 +77,10 @@ pub async fn run(cfg: Config, command: ModuleCommand) -> anyhow::Result<ExitCode
                         .try_for_each(|e| writeln!(err, "   {} {}: {}", e.code, e.path, e.message))
                 })
             }
+            Progress::Choosing { candidates, .. } => writeln!(
+                err,
+                "\n-- the reply holds {candidates} different valid documents: asking which"
+            ),
             Progress::Repair { attempt } => {
                 writeln!(err, "-- sending the report back (attempt {attempt})")
             }

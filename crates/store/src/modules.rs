@@ -99,6 +99,8 @@ pub struct Version {
     /// Who confirmed an L2 version a model wrote, when someone has.
     pub confirmed_by: Option<String>,
     pub confirmed_at: Option<i64>,
+    /// Fixes the gateway made to the model's reply (codes), oldest first.
+    pub repairs: Vec<String>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -120,6 +122,7 @@ struct VersionRow {
     created_at: i64,
     confirmed_by: Option<String>,
     confirmed_at: Option<i64>,
+    repairs: String,
 }
 
 impl TryFrom<VersionRow> for Version {
@@ -127,7 +130,10 @@ impl TryFrom<VersionRow> for Version {
 
     fn try_from(r: VersionRow) -> Result<Self, StoreError> {
         let what = |col: &str| format!("{col} of version {} of module {}", r.number, r.module_id);
+        let repairs = serde_json::from_str(&r.repairs)
+            .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what("repairs"))))?;
         Ok(Version {
+            repairs,
             source: parse(&r.source, &what("source"))?,
             level: parse(&r.level, &what("level"))?,
             module_id: r.module_id,
@@ -151,7 +157,7 @@ impl TryFrom<VersionRow> for Version {
 
 const VERSION_SELECT: &str = "SELECT v.module_id, v.number, v.patch, v.content_hash, v.author, v.parent_version, \
      v.message, v.source, v.prompt, v.model, v.report, v.level, v.valid, v.needs_confirmation, v.created_at, \
-     c.confirmed_by, c.confirmed_at FROM module_versions v \
+     c.confirmed_by, c.confirmed_at, v.repairs FROM module_versions v \
      LEFT JOIN module_version_confirmations c ON c.module_id = v.module_id AND c.number = v.number";
 
 pub async fn list(db: &Db) -> Result<Vec<Module>, StoreError> {
@@ -231,6 +237,7 @@ pub struct NewVersion {
     pub level: Level,
     pub valid: bool,
     pub needs_confirmation: bool,
+    pub repairs: Vec<String>,
 }
 
 /// Why a version was not saved.
@@ -283,11 +290,12 @@ pub async fn save_version(
     let parent = (base > 0).then_some(base);
     with_tx!(tx, c => sqlx::query(
         "INSERT INTO module_versions (module_id, number, patch, content_hash, author, parent_version, message, \
-         source, prompt, model, report, level, valid, needs_confirmation, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)")
+         source, prompt, model, report, level, valid, needs_confirmation, created_at, repairs) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
         .bind(module_id).bind(next).bind(&v.patch).bind(&v.content_hash).bind(&v.author).bind(parent)
         .bind(&v.message).bind(v.source.as_str()).bind(&v.prompt).bind(&v.model).bind(&v.report).bind(v.level.to_string())
         .bind(v.valid).bind(v.needs_confirmation).bind(now)
+        .bind(serde_json::to_string(&v.repairs).unwrap_or_else(|_| "[]".into()))
         .execute(c).await?.rows_affected());
     Ok(next)
 }

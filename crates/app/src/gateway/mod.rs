@@ -10,6 +10,7 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::models::client::client_for;
 use crate::modules::{self, SaveInput, Source};
 use crate::{App, Caller};
+use patch::answer::Reading;
 use llm::{
     CancellationToken, ChatRequest, ErrorKind, LlmError, Message, ProviderKind, StreamEvent,
 };
@@ -47,10 +48,36 @@ pub enum Progress {
         valid: bool,
         level: patch::Level,
         errors: Vec<patch::Issue>,
+        /// Fixes made to the reply without a model call (repair codes).
+        repairs: Vec<String>,
     },
     Repair {
         attempt: u32,
     },
+    /// The reply held several different valid documents; the model is asked which.
+    Choosing {
+        attempt: u32,
+        candidates: usize,
+    },
+}
+
+/// A model stream event as generation progress.
+fn progress_of(ev: StreamEvent) -> Progress {
+    match ev {
+        StreamEvent::Text { text } => Progress::Chunk { text },
+        StreamEvent::Reasoning { text } => Progress::Reasoning { text },
+        StreamEvent::Retrying {
+            attempt,
+            wait_ms,
+            kind,
+            message,
+        } => Progress::Retrying {
+            attempt,
+            wait_ms,
+            kind,
+            message,
+        },
+    }
 }
 
 /// A successful generation.
@@ -222,23 +249,7 @@ pub async fn generate(
         let reply = client
             .chat(
                 &req,
-                &mut |ev| {
-                    progress(match ev {
-                        StreamEvent::Text { text } => Progress::Chunk { text },
-                        StreamEvent::Reasoning { text } => Progress::Reasoning { text },
-                        StreamEvent::Retrying {
-                            attempt,
-                            wait_ms,
-                            kind,
-                            message,
-                        } => Progress::Retrying {
-                            attempt,
-                            wait_ms,
-                            kind,
-                            message,
-                        },
-                    })
-                },
+                &mut |ev| progress(progress_of(ev)),
                 cancel,
             )
             .await;
@@ -277,46 +288,100 @@ pub async fn generate(
         };
         tokens_in += reply.usage.input_tokens;
         tokens_out += reply.usage.output_tokens;
-        let extracted = patch::extract_json(&reply.text);
-        let dry = extracted
-            .as_deref()
-            .map(|j| patch::dry_run(&spec, j.as_bytes()));
-        let (valid, report) = match &dry {
-            Some(d) => (d.report.valid, d.report.clone()),
-            None => (false, patch::Report::rejected(Vec::new())),
+        let mut reading = patch::answer::read(&spec, prompt_text, &reply.text);
+        messages.push(Message::assistant(reply.text.clone()));
+        let mut answered_by = reply.model.clone();
+        if let Reading::Ambiguous(candidates) = &reading {
+            // Two different valid documents: the model says which, never a guess.
+            progress(Progress::Choosing {
+                attempt,
+                candidates: candidates.len(),
+            });
+            audit_attempt(
+                app, by, module_id, &model, attempt, prompt_text, &sent, Some(&reply), "ambiguous",
+                json!({ "candidates": candidates.len() }),
+            )
+            .await?;
+            let question = prompt::which(candidates);
+            messages.push(Message::user(question.clone()));
+            let req = ChatRequest {
+                system: Some(prompt::system().to_owned()),
+                messages: messages.clone(),
+                stream: true,
+                ..ChatRequest::default()
+            };
+            let started = std::time::Instant::now();
+            let choice = client
+                .chat(&req, &mut |ev| progress(progress_of(ev)), cancel)
+                .await;
+            crate::telemetry::model_call(
+                &model.provider,
+                &model.model,
+                choice.as_ref().map_or_else(|e| e.kind.as_str(), |_| "ok"),
+                started.elapsed(),
+                choice.as_ref().ok().map(|r| &r.usage),
+            );
+            let choice = choice.map_err(AppError::Upstream)?;
+            tokens_in += choice.usage.input_tokens;
+            tokens_out += choice.usage.output_tokens;
+            messages.push(Message::assistant(choice.text.clone()));
+            let picked = prompt::picked(&choice.text, candidates.len());
+            audit_attempt(
+                app, by, module_id, &model, attempt, prompt_text, &question, Some(&choice),
+                if picked.is_some() { "chosen" } else { "not_chosen" },
+                json!({ "choice": picked.map(|i| i + 1) }),
+            )
+            .await?;
+            if let Some(i) = picked {
+                reading = Reading::Answer(candidates[i].clone());
+                answered_by = choice.model.clone();
+            }
+        }
+        let (valid, report, repairs) = match &reading {
+            Reading::Answer(f) | Reading::Invalid(f) => (
+                f.report.valid,
+                f.report.clone(),
+                f.repairs.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>(),
+            ),
+            _ => (false, patch::Report::rejected(Vec::new()), Vec::new()),
         };
         progress(Progress::Validation {
             attempt,
             valid,
             level: report.level,
             errors: report.errors.clone(),
+            repairs: repairs.clone(),
         });
-        let outcome = match (&extracted, valid) {
-            (None, _) => "no_json",
-            (Some(_), false) => "invalid",
-            (Some(_), true) => "valid",
+        let outcome = match &reading {
+            Reading::Answer(_) => "valid",
+            Reading::Invalid(_) => "invalid",
+            Reading::Ambiguous(_) => "ambiguous",
+            Reading::NotAPatch(_) => "not_a_patch",
+            Reading::CutOff => "cut_off",
+            Reading::Nothing => "no_json",
         };
-        audit_attempt(
-            app, by, module_id, &model, attempt, prompt_text, &sent, Some(&reply), outcome,
-            json!({ "errors": report.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
-                    "level": report.level }),
-        )
-        .await?;
-        if let (Some(json_text), true) = (extracted.clone(), valid) {
-            let doc: Value = serde_json::from_str(&json_text).unwrap_or(Value::Null);
-            let pretty = serde_json::to_string_pretty(&doc).unwrap_or(json_text);
+        if !matches!(reading, Reading::Ambiguous(_)) {
+            audit_attempt(
+                app, by, module_id, &model, attempt, prompt_text, &sent, Some(&reply), outcome,
+                json!({ "errors": report.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
+                        "level": report.level, "repairs": repairs }),
+            )
+            .await?;
+        }
+        if let Reading::Answer(found) = reading {
             let version = modules::save_version(
                 app,
                 by,
                 module_id,
                 SaveInput {
-                    patch: pretty,
+                    patch: found.json,
                     message: format!("AI: {}", truncate(prompt_text, 200)),
                     base_version,
                     confirm_l2: false,
                     source: Source::Ai,
                     prompt: Some(prompt_text.to_owned()),
                     model: Some(model.name.clone()),
+                    repairs,
                 },
             )
             .await?;
@@ -325,16 +390,16 @@ pub async fn generate(
                 attempts: attempt,
                 input_tokens: tokens_in,
                 output_tokens: tokens_out,
-                model: reply.model,
+                model: answered_by,
             });
         }
-        last_report = Some(report.clone());
+        let follow_up = prompt::follow_up(&reading);
+        last_report = Some(report);
         if attempt < max_attempts {
             progress(Progress::Repair {
                 attempt: attempt + 1,
             });
-            messages.push(Message::assistant(reply.text.clone()));
-            messages.push(Message::user(prompt::repair(&report, extracted.is_some())));
+            messages.push(Message::user(follow_up));
         }
     }
     let errors = last_report.map(|r| r.errors).unwrap_or_default();

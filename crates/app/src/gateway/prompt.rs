@@ -125,3 +125,74 @@ pub fn repair(report: &patch::Report, extracted: bool) -> String {
         .unwrap_or_default()
     )
 }
+
+/// What a reply that cannot be saved sends back to the model: the validator's report,
+/// or exactly what kind of answer it was instead.
+pub fn follow_up(reading: &patch::answer::Reading) -> String {
+    use patch::answer::Reading;
+    const ONE_DOCUMENT: &str = "Answer with the complete patch document as one JSON object only.";
+    match reading {
+        Reading::Invalid(found) => repair(&found.report, true),
+        Reading::NotAPatch(kind) => format!("{} {ONE_DOCUMENT}", kind.explain()),
+        Reading::CutOff => format!(
+            "Your document was cut off before it ended, so it cannot be used. Send it again, whole; if it is long, leave out descriptions and labels you do not need. {ONE_DOCUMENT}"
+        ),
+        Reading::Ambiguous(found) => format!(
+            "Your reply holds {} different patch documents and did not say which one is meant. {ONE_DOCUMENT}",
+            found.len()
+        ),
+        Reading::Answer(_) | Reading::Nothing => repair(&patch::Report::rejected(Vec::new()), false),
+    }
+}
+
+/// The question when a reply holds several different valid documents.
+pub fn which(candidates: &[patch::answer::Found]) -> String {
+    let mut m = format!(
+        "Your reply holds {} different valid patch documents:\n",
+        candidates.len()
+    );
+    for (i, c) in candidates.iter().enumerate() {
+        let title = serde_json::from_str::<Value>(&c.json)
+            .ok()
+            .and_then(|d| d["title"].as_str().map(str::to_owned))
+            .unwrap_or_default();
+        let ops: Vec<&str> = c
+            .report
+            .operations
+            .iter()
+            .map(|o| o.summary.as_str())
+            .collect();
+        m.push_str(&format!("{}. {title}: {}\n", i + 1, ops.join("; ")));
+    }
+    m.push_str("Which one does what was asked? Answer with its number only.");
+    m
+}
+
+/// The document a model picked by number (0-based), if its answer names exactly one.
+pub fn picked(answer: &str, count: usize) -> Option<usize> {
+    let numbers: Vec<usize> = answer
+        .split(|c: char| !c.is_ascii_digit())
+        .filter_map(|w| w.parse().ok())
+        .filter(|n| (1..=count).contains(n))
+        .collect();
+    match numbers.as_slice() {
+        [n] => Some(n - 1),
+        [n, rest @ ..] if rest.iter().all(|m| m == n) => Some(n - 1),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::picked;
+
+    #[test]
+    fn a_choice_names_exactly_one_document() {
+        assert_eq!(picked("2", 2), Some(1));
+        assert_eq!(picked("Document 1.", 2), Some(0));
+        assert_eq!(picked("**1** — the first one (1)", 2), Some(0));
+        assert_eq!(picked("1 or 2", 2), None);
+        assert_eq!(picked("3", 2), None);
+        assert_eq!(picked("the first", 2), None);
+    }
+}

@@ -91,6 +91,9 @@ pub struct VersionView {
     /// The patch document (or the text as saved, when it is not JSON).
     #[cfg_attr(feature = "openapi", schema(schema_with = patch_or_text))]
     pub patch: Value,
+    /// What the gateway fixed in the model's reply without another model call
+    /// (e.g. `trailing_commas`, `wrapper`); empty for other versions.
+    pub repairs: Vec<String>,
 }
 
 /// The schema of a patch as stored: a document, or the text as saved when it is not
@@ -124,6 +127,7 @@ impl From<Version> for VersionView {
             needs_confirmation: unconfirmed,
             confirmed_by: v.confirmed_by,
             created_at: rfc3339(v.created_at),
+            repairs: v.repairs,
             report: serde_json::from_str(&v.report).unwrap_or(Value::Null),
             // A document when the text is a JSON object; otherwise the text as saved
             // (a draft such as `0` or `[]` is text to fix, not a document).
@@ -414,6 +418,8 @@ pub struct SaveInput {
     pub source: Source,
     pub prompt: Option<String>,
     pub model: Option<String>,
+    /// What the gateway fixed in the model's reply (repair codes).
+    pub repairs: Vec<String>,
 }
 
 pub fn content_hash(patch: &str) -> String {
@@ -494,6 +500,7 @@ pub async fn save_version(
         level: report.level,
         valid,
         needs_confirmation: l2 && input.source == Source::Ai,
+        repairs: input.repairs.clone(),
     };
     let mut tx = app.db.begin().await?;
     let module = store::modules::get_in(&mut tx, module_id)
@@ -595,6 +602,7 @@ pub async fn restore(
             source: Source::Restore,
             prompt: None,
             model: None,
+            repairs: Vec::new(),
         },
     )
     .await

@@ -238,6 +238,124 @@ async fn the_gateway_extracts_repairs_and_saves_with_a_real_model_protocol() {
     );
 }
 
+const OTHER: &str = r#"{"dsl":"modgate.patch/v1","title":"VIP","operations":[
+  {"scope":"object","op":"add","target":{"object":"Customer","field":"vip"},"value":{"type":"boolean","label":"VIP"}}]}"#;
+
+#[tokio::test]
+async fn an_example_then_a_sloppy_answer_is_read_in_one_call_and_the_fixes_are_shown() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let fake = FakeLlm::start().await;
+    let model = kimi_model(&admin, &fake).await;
+    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    let sloppy = VALID
+        .replace("\"min\":0}", "\"min\":0,}")
+        .replace("\"Customer\"", "\"customer\"");
+    fake.push(Reply::Text(format!(
+        "<think>They want points.</think>For example, a patch looks like:\n```json\n{OTHER}\n```\nAnd here is yours:\n```json\n{sloppy}\n```"
+    )));
+    let resp = generate(&admin, &id, "add loyalty points to customers").await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let g: Value = resp.json().await.unwrap();
+    assert_eq!(g["attempts"], 1);
+    assert_eq!(fake.requests().len(), 1, "no second model call");
+    let op = &g["version"]["patch"]["operations"][0];
+    assert_eq!(op["target"], json!({ "object": "Customer", "field": "loyaltyPoints" }));
+    assert_eq!(
+        g["version"]["repairs"],
+        json!(["reasoning_block", "trailing_commas", "object_name_case"])
+    );
+    assert_eq!(versions(&admin, &id).await[0]["repairs"], g["version"]["repairs"]);
+    let page = admin
+        .get(&format!("/admin/ai-modules/develop/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("fixed without a model call") && page.contains("removed trailing commas"),
+        "the workspace shows the fixes"
+    );
+    let audit = audit_entries(&admin, "ai.generate").await;
+    assert_eq!(audit[0]["details"]["repairs"][1], "trailing_commas");
+}
+
+#[tokio::test]
+async fn two_different_valid_answers_are_never_chosen_silently() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let fake = FakeLlm::start().await;
+    let model = kimi_model(&admin, &fake).await;
+    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    fake.push(Reply::Text(format!(
+        "Option A:\n```json\n{OTHER}\n```\nOption B:\n```json\n{VALID}\n```"
+    )))
+    .push(Reply::Text("2".into()));
+    let resp = generate(&admin, &id, "add loyalty points to customers").await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let g: Value = resp.json().await.unwrap();
+    assert_eq!(
+        g["version"]["patch"]["operations"][0]["target"]["field"],
+        "loyaltyPoints"
+    );
+    let reqs = fake.requests();
+    assert_eq!(reqs.len(), 2, "one call to ask which");
+    let asked = reqs[1].body["messages"].as_array().unwrap();
+    let question = asked.last().unwrap()["content"].as_str().unwrap();
+    assert!(
+        question.contains("2 different valid patch documents") && question.contains("number only"),
+        "{question}"
+    );
+
+    // An answer that names no single document saves nothing from that reply.
+    let id2 = create_module(&admin, "Loyalty 2", Some(&model)).await;
+    fake.push(Reply::Text(format!("{OTHER}\n\n{VALID}")))
+        .push(Reply::Text("either would do".into()))
+        .push(Reply::Text(VALID.into()));
+    let resp = generate(&admin, &id2, "add loyalty points to customers").await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let g: Value = resp.json().await.unwrap();
+    assert_eq!(g["attempts"], 2);
+    let last = fake.requests();
+    let follow = last.last().unwrap().body["messages"].as_array().unwrap();
+    assert!(
+        follow.last().unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .contains("did not say which one")
+    );
+}
+
+#[tokio::test]
+async fn a_cut_off_or_foreign_document_goes_back_with_what_it_is() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let fake = FakeLlm::start().await;
+    let model = kimi_model(&admin, &fake).await;
+    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    fake.push(Reply::Text(format!("```json\n{}", &VALID[..VALID.len() - 20])))
+        .push(Reply::Text(
+            r#"[{"op": "add", "path": "/objects/Customer/fields/loyaltyPoints", "value": {"type": "integer"}}]"#.into(),
+        ))
+        .push(Reply::Text(VALID.into()));
+    let resp = generate(&admin, &id, "add loyalty points to customers").await;
+    assert_eq!(resp.status(), StatusCode::CREATED);
+    let g: Value = resp.json().await.unwrap();
+    assert_eq!(g["attempts"], 3);
+    let reqs = fake.requests();
+    let said = |i: usize| {
+        reqs[i].body["messages"].as_array().unwrap().last().unwrap()["content"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(said(1).contains("cut off"), "{}", said(1));
+    assert!(said(2).contains("RFC 6902"), "{}", said(2));
+    assert_eq!(g["version"]["repairs"], json!([]));
+}
+
 #[tokio::test]
 async fn a_model_that_never_gets_it_right_saves_nothing() {
     let app = spawn().await;

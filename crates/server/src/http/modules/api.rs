@@ -223,6 +223,7 @@ async fn generate(
                 Progress::Retrying { .. } => "retrying",
                 Progress::Validation { .. } => "validation",
                 Progress::Repair { .. } => "repair",
+                Progress::Choosing { .. } => "choosing",
             };
             if let Ok(ev) = Event::default().event(name).json_data(&p)
                 && progress_tx.send(ev).is_err()
@@ -300,6 +301,7 @@ async fn create_version(
             source: Source::Manual,
             prompt: None,
             model: None,
+            repairs: Vec::new(),
         },
     )
     .await?;
