@@ -11,7 +11,6 @@ pub mod answer;
 mod diff;
 mod document;
 mod engine;
-mod extract;
 mod level;
 mod limits;
 mod report;
@@ -20,7 +19,6 @@ pub use diff::{Change, ChangeAction, unified_diff};
 pub use document::{
     DSL_VERSION, MenuValue, OpKind, Operation, PatchDocument, Scope, Target, patch_json_schema,
 };
-pub use extract::extract_json;
 pub use level::Level;
 pub use limits::{MAX_BYTES, MAX_DEPTH, MAX_OPERATIONS};
 pub use report::{Issue, OpSummary, Report};

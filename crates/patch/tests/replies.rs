@@ -180,7 +180,11 @@ fn the_defective_reply_table() {
         cases.len()
     );
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
-    assert!(one * 3 >= cases.len() * 2, "one call: {one} of {}", cases.len());
+    assert!(
+        one * 3 >= cases.len() * 2,
+        "one call: {one} of {}",
+        cases.len()
+    );
 }
 
 #[test]

@@ -10,10 +10,10 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::models::client::client_for;
 use crate::modules::{self, SaveInput, Source};
 use crate::{App, Caller};
-use patch::answer::Reading;
 use llm::{
     CancellationToken, ChatRequest, ErrorKind, LlmError, Message, ProviderKind, StreamEvent,
 };
+use patch::answer::Reading;
 use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -247,11 +247,7 @@ pub async fn generate(
             .unwrap_or_default();
         let started = std::time::Instant::now();
         let reply = client
-            .chat(
-                &req,
-                &mut |ev| progress(progress_of(ev)),
-                cancel,
-            )
+            .chat(&req, &mut |ev| progress(progress_of(ev)), cancel)
             .await;
         crate::telemetry::model_call(
             &model.provider,
@@ -298,7 +294,15 @@ pub async fn generate(
                 candidates: candidates.len(),
             });
             audit_attempt(
-                app, by, module_id, &model, attempt, prompt_text, &sent, Some(&reply), "ambiguous",
+                app,
+                by,
+                module_id,
+                &model,
+                attempt,
+                prompt_text,
+                &sent,
+                Some(&reply),
+                "ambiguous",
                 json!({ "candidates": candidates.len() }),
             )
             .await?;
@@ -327,8 +331,19 @@ pub async fn generate(
             messages.push(Message::assistant(choice.text.clone()));
             let picked = prompt::picked(&choice.text, candidates.len());
             audit_attempt(
-                app, by, module_id, &model, attempt, prompt_text, &question, Some(&choice),
-                if picked.is_some() { "chosen" } else { "not_chosen" },
+                app,
+                by,
+                module_id,
+                &model,
+                attempt,
+                prompt_text,
+                &question,
+                Some(&choice),
+                if picked.is_some() {
+                    "chosen"
+                } else {
+                    "not_chosen"
+                },
                 json!({ "choice": picked.map(|i| i + 1) }),
             )
             .await?;
@@ -341,7 +356,10 @@ pub async fn generate(
             Reading::Answer(f) | Reading::Invalid(f) => (
                 f.report.valid,
                 f.report.clone(),
-                f.repairs.iter().map(|r| r.as_str().to_owned()).collect::<Vec<_>>(),
+                f.repairs
+                    .iter()
+                    .map(|r| r.as_str().to_owned())
+                    .collect::<Vec<_>>(),
             ),
             _ => (false, patch::Report::rejected(Vec::new()), Vec::new()),
         };

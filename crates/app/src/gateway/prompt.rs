@@ -141,7 +141,9 @@ pub fn follow_up(reading: &patch::answer::Reading) -> String {
             "Your reply holds {} different patch documents and did not say which one is meant. {ONE_DOCUMENT}",
             found.len()
         ),
-        Reading::Answer(_) | Reading::Nothing => repair(&patch::Report::rejected(Vec::new()), false),
+        Reading::Answer(_) | Reading::Nothing => {
+            repair(&patch::Report::rejected(Vec::new()), false)
+        }
     }
 }
 

@@ -95,8 +95,7 @@ fn in_prose<'a>(text: &'a str, from: usize, to: usize, out: &mut Vec<Candidate<'
     let mut last_end = from;
     while i < to {
         let b = bytes[i];
-        let starts = b == b'{'
-            || (b == b'[' && text[i + 1..to].trim_start().starts_with('{'));
+        let starts = b == b'{' || (b == b'[' && text[i + 1..to].trim_start().starts_with('{'));
         if !starts {
             i += 1;
             continue;

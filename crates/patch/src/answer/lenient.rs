@@ -210,7 +210,10 @@ mod tests {
     #[test]
     fn each_kind_of_fix_is_named() {
         assert_eq!(fixed("{\"a\": 1,}").1, vec![Repair::TrailingCommas]);
-        assert_eq!(fixed("{\"a\": [1, 2, ],\n}").1, vec![Repair::TrailingCommas]);
+        assert_eq!(
+            fixed("{\"a\": [1, 2, ],\n}").1,
+            vec![Repair::TrailingCommas]
+        );
         assert_eq!(
             fixed("{\n// why\n\"a\": 1 /* inline */}").1,
             vec![Repair::Comments]
@@ -237,7 +240,10 @@ mod tests {
 
     #[test]
     fn prose_is_not_json() {
-        assert!(matches!(strict("{this is prose}"), Err(Unreadable::Invalid(_))));
+        assert!(matches!(
+            strict("{this is prose}"),
+            Err(Unreadable::Invalid(_))
+        ));
         assert!(matches!(strict("{\"a\": 1]"), Err(Unreadable::Invalid(_))));
     }
 }

@@ -84,10 +84,10 @@ fn unwrap(
             {
                 return Err(NotAPatch::JsonPatch);
             }
-            if objects
-                .iter()
-                .all(|o| o.keys().any(|k| matches!(k.to_lowercase().as_str(), "scope" | "target")))
-            {
+            if objects.iter().all(|o| {
+                o.keys()
+                    .any(|k| matches!(k.to_lowercase().as_str(), "scope" | "target"))
+            }) {
                 fixes.insert(Repair::BareOperations);
                 let mut doc = Map::new();
                 doc.insert("dsl".into(), Value::String(DSL_VERSION.into()));
@@ -162,7 +162,10 @@ fn operation_keys(op: &mut Map<String, Value>, fixes: &mut BTreeSet<Repair>) {
             .find(|k| k.eq_ignore_ascii_case(key))
             .or_else(|| {
                 (key == "op")
-                    .then(|| op.keys().find(|k| OP_ALIASES.contains(&k.to_lowercase().as_str())))
+                    .then(|| {
+                        op.keys()
+                            .find(|k| OP_ALIASES.contains(&k.to_lowercase().as_str()))
+                    })
                     .flatten()
             })
             .cloned();
@@ -208,7 +211,9 @@ fn operation_keys(op: &mut Map<String, Value>, fixes: &mut BTreeSet<Repair>) {
 fn object_names(spec: &Spec, ops: &mut [Value], fixes: &mut BTreeSet<Repair>) {
     let added: BTreeSet<String> = ops
         .iter()
-        .filter(|op| op["scope"] == "object" && op["op"] == "add" && op["target"].get("field").is_none())
+        .filter(|op| {
+            op["scope"] == "object" && op["op"] == "add" && op["target"].get("field").is_none()
+        })
         .filter_map(|op| op["target"]["object"].as_str().map(str::to_owned))
         .collect();
     for op in ops.iter_mut() {
@@ -219,10 +224,7 @@ fn object_names(spec: &Spec, ops: &mut [Value], fixes: &mut BTreeSet<Repair>) {
         if spec.objects.contains_key(name.as_str()) || added.contains(name.as_str()) {
             continue;
         }
-        let mut matches = spec
-            .objects
-            .keys()
-            .filter(|k| k.eq_ignore_ascii_case(name));
+        let mut matches = spec.objects.keys().filter(|k| k.eq_ignore_ascii_case(name));
         if let (Some(only), None) = (matches.next(), matches.next()) {
             *name = only.clone();
             fixes.insert(Repair::ObjectNameCase);
@@ -232,7 +234,10 @@ fn object_names(spec: &Spec, ops: &mut [Value], fixes: &mut BTreeSet<Repair>) {
 
 /// A title from the request: its first line, at most 80 characters.
 fn title_from(request: &str) -> String {
-    let line = request.lines().find(|l| !l.trim().is_empty()).unwrap_or("AI change");
+    let line = request
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("AI change");
     let t: String = line.trim().chars().take(80).collect();
     if t.is_empty() { "AI change".into() } else { t }
 }

@@ -260,12 +260,18 @@ async fn an_example_then_a_sloppy_answer_is_read_in_one_call_and_the_fixes_are_s
     assert_eq!(g["attempts"], 1);
     assert_eq!(fake.requests().len(), 1, "no second model call");
     let op = &g["version"]["patch"]["operations"][0];
-    assert_eq!(op["target"], json!({ "object": "Customer", "field": "loyaltyPoints" }));
+    assert_eq!(
+        op["target"],
+        json!({ "object": "Customer", "field": "loyaltyPoints" })
+    );
     assert_eq!(
         g["version"]["repairs"],
         json!(["reasoning_block", "trailing_commas", "object_name_case"])
     );
-    assert_eq!(versions(&admin, &id).await[0]["repairs"], g["version"]["repairs"]);
+    assert_eq!(
+        versions(&admin, &id).await[0]["repairs"],
+        g["version"]["repairs"]
+    );
     let page = admin
         .get(&format!("/admin/ai-modules/develop/{id}"))
         .send()
