@@ -165,6 +165,30 @@ pub fn english_words(name: &str) -> Option<String> {
     (!words.is_empty()).then(|| words.join(" "))
 }
 
+/// The pinyin words of a Chinese name (`预计送达日期` → `yu ji song da ri qi`), ASCII
+/// runs kept as words: the identifier of a name the glossary does not know.
+pub fn pinyin_words(name: &str) -> Option<String> {
+    use pinyin::ToPinyin;
+    let mut words: Vec<String> = Vec::new();
+    let mut ascii = String::new();
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            ascii.push(c);
+            continue;
+        }
+        if !ascii.is_empty() {
+            words.push(std::mem::take(&mut ascii));
+        }
+        if let Some(p) = c.to_pinyin() {
+            words.push(p.plain().to_owned());
+        }
+    }
+    if !ascii.is_empty() {
+        words.push(ascii);
+    }
+    (!words.is_empty()).then(|| words.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -179,6 +203,16 @@ mod tests {
             Some("customer birthday")
         );
         assert_eq!(english_words("龙卷风"), None);
+    }
+
+    #[test]
+    fn unknown_chinese_names_read_as_pinyin() {
+        assert_eq!(
+            pinyin_words("预计送达日期").as_deref(),
+            Some("yu ji song da ri qi")
+        );
+        assert_eq!(pinyin_words("VIP折扣").as_deref(), Some("VIP zhe kou"));
+        assert_eq!(pinyin_words("——"), None);
     }
 
     #[test]

@@ -4,8 +4,11 @@
 //!
 //! It understands adding a field (every type, with required / unique / default /
 //! min / max / max length / values / reference), adding an object with fields (plus
-//! its list and form pages and a menu item), adding a state or transition, adding a
-//! menu item, and granting or revoking a role's actions on an object. A new request
+//! its list and form pages and a menu item), adding a state or transition (with the
+//! states it names that do not exist yet), adding a menu item (under a parent, for an
+//! object's list), showing or hiding a list column, renaming a field's label, making
+//! a field required / optional / unique, widening an enum, and granting or revoking
+//! a role's actions on an object. A new request
 //! extends the module's current patch; a new field or object comes with a basic
 //! create/read test scenario in the patch's `tests`. Anything else is refused with a list of what
 //! it can do — it never invents a patch.
@@ -14,7 +17,9 @@ mod glossary;
 mod request;
 mod scenarios;
 
-pub use request::{FieldSpec, Intent, NotUnderstood, humanize, intent, is_chinese, sentences};
+pub use request::{
+    FieldChange, FieldSpec, Intent, NotUnderstood, humanize, intent, is_chinese, sentences,
+};
 
 use patch::{OpKind, Operation, PatchDocument, Scope, Target};
 use serde_json::{Map, Value, json};
@@ -33,7 +38,11 @@ pub const CAPABILITIES_EN: &str = "The built-in offline engine understands reque
   - add a reference field referrer to Customer referencing Customer\n\
   - add an object Campaign with fields name (string, required), budget (decimal), startsOn (date)\n\
   - add state onHold to Order; add transition hold from confirmed to onHold on Order\n\
-  - add a menu item Loyalty for customer.list\n\
+  - add an object Supplier with fields name (string, required) and customer (reference to Customer)\n\
+  - add a menu item Overdue Orders under CRM for the order list\n\
+  - show notes on the customer list; hide email from the customer list\n\
+  - rename email on Customer to \"Work email\"; make phone on Customer required (or unique, optional)\n\
+  - add value platinum to tier on Customer\n\
   - grant sales read, update on Campaign; revoke support delete on OrderTracking\n\
 Configure a model under AI Model Configuration for anything else.";
 
@@ -43,7 +52,10 @@ pub const CAPABILITIES_ZH: &str = "内置离线引擎可以理解这样的请求
   - 给客户添加一个枚举字段 等级，可选值 普通、白银、黄金\n\
   - 添加对象 活动，字段：名称（文本，必填）、预算（金额）、开始日期（日期）\n\
   - 给订单添加状态 暂停（onHold）；给订单添加转换 hold，从 confirmed 到 onHold\n\
-  - 添加菜单项 积分 指向 customer.list\n\
+  - 在 CRM 下添加菜单项 逾期订单 指向 订单列表\n\
+  - 在客户列表中显示 备注；在客户列表中隐藏 邮箱\n\
+  - 把客户的 邮箱 改为 工作邮箱；把客户的 电话 设为必填（或唯一、选填）\n\
+  - 给客户的 等级 添加可选值 钻石\n\
   - 授予 销售 对 活动 的 读取、修改 权限；撤销 客服 对 OrderTracking 的 删除 权限\n\
 其他需求请在“AI 模型配置”中配置模型。";
 
@@ -105,6 +117,23 @@ pub fn respond(
             .collect();
         let intent = intent(s, &objects).map_err(|e| refuse(request, &e.0))?;
         let ops = operations(&spec_now, &intent);
+        if ops.is_empty() {
+            return Err(refuse(
+                request,
+                if is_chinese(request) {
+                    "没有需要修改的内容：它已经是这样了"
+                } else {
+                    "nothing to change: it is already so"
+                },
+            ));
+        }
+        for note in notes(&spec_now, &intent, is_chinese(request)) {
+            let d = doc.description.get_or_insert_with(String::new);
+            if !d.is_empty() {
+                d.push(' ');
+            }
+            d.push_str(&note);
+        }
         let mut step = PatchDocument {
             dsl: patch::DSL_VERSION.to_owned(),
             title: doc.title.clone(),
@@ -287,6 +316,94 @@ fn page_prefix(object: &str) -> String {
     out
 }
 
+/// The states a transition request names that its object does not have yet.
+fn missing_states(spec: &Spec, intent: &Intent) -> Vec<String> {
+    let Intent::AddTransition {
+        object, from, to, ..
+    } = intent
+    else {
+        return Vec::new();
+    };
+    let Some(flow) = spec.objects.get(object).and_then(|o| o.state_flow.as_ref()) else {
+        return Vec::new();
+    };
+    let mut out: Vec<String> = Vec::new();
+    for s in from.iter().chain(std::iter::once(to)) {
+        if !flow.states.contains_key(s) && !out.contains(s) {
+            out.push(s.clone());
+        }
+    }
+    out
+}
+
+/// What the engine did beyond the letter of a request, said in its language.
+fn notes(spec: &Spec, intent: &Intent, zh: bool) -> Vec<String> {
+    missing_states(spec, intent)
+        .into_iter()
+        .map(|s| {
+            if zh {
+                format!("状态 {s} 尚不存在，已一并添加。")
+            } else {
+                format!("The state {s} did not exist yet; it is added too.")
+            }
+        })
+        .collect()
+}
+
+/// A field as written — its name in any case, its label, its Chinese label, or a
+/// Chinese name read through the glossary or pinyin — as the object names it; as
+/// written when nothing matches (the validator then names it).
+fn field_name(spec: &Spec, object: &str, written: &str) -> String {
+    let w = written.trim().trim_matches(|c| c == '"' || c == '\'');
+    let Some(o) = spec.objects.get(object) else {
+        return w.to_owned();
+    };
+    let found = o.fields.iter().find(|(name, f)| {
+        name.eq_ignore_ascii_case(w)
+            || f.label
+                .as_deref()
+                .is_some_and(|l| l.eq_ignore_ascii_case(w))
+            || f.labels.values().any(|l| l == w)
+    });
+    if let Some((name, _)) = found {
+        return name.clone();
+    }
+    if is_chinese(w) {
+        for words in [glossary::english_words(w), glossary::pinyin_words(w)]
+            .into_iter()
+            .flatten()
+        {
+            let id = spec::names::camel_from_words(&words);
+            if o.fields.contains_key(&id) {
+                return id;
+            }
+        }
+    } else {
+        let id = spec::names::camel_from_words(w);
+        if o.fields.contains_key(&id) {
+            return id;
+        }
+    }
+    w.to_owned()
+}
+
+/// A menu item named by id or label (any case, or its Chinese label).
+fn menu_id(spec: &Spec, written: &str) -> Option<String> {
+    fn walk(nodes: &[spec::MenuNode], w: &str) -> Option<String> {
+        nodes.iter().find_map(|n| {
+            if n.id.eq_ignore_ascii_case(w)
+                || n.label.eq_ignore_ascii_case(w)
+                || n.labels.values().any(|l| l == w)
+            {
+                Some(n.id.clone())
+            } else {
+                walk(&n.children, w)
+            }
+        })
+    }
+    walk(&spec.menus, written.trim())
+}
+
 /// The operations for one intent, read against `spec` (which includes the earlier
 /// requests of the module).
 pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
@@ -387,18 +504,38 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
             from,
             to,
         } => {
+            // A state the transition names that does not exist yet is added first.
+            let mut ops: Vec<Operation> = missing_states(spec, intent)
+                .into_iter()
+                .map(|state| {
+                    let mut t = target();
+                    t.object = Some(object.clone());
+                    t.state = Some(state.clone());
+                    op(
+                        Scope::State,
+                        OpKind::Add,
+                        t,
+                        Some(labelled(json!({}), &request::humanize(&state), &state)),
+                    )
+                })
+                .collect();
             let mut t = target();
             t.object = Some(object.clone());
             t.transition = Some(name.clone());
-            vec![op(
+            ops.push(op(
                 Scope::State,
                 OpKind::Add,
                 t,
                 Some(labelled(json!({ "from": from, "to": to }), label, name)),
-            )]
+            ));
+            ops
         }
-        Intent::AddMenu { label, page } => {
-            // A page may be named by its object ("Customer" → its list page).
+        Intent::AddMenu {
+            label,
+            page,
+            parent,
+        } => {
+            // A page may be named by its object ("Customer", "订单" → its list page).
             let page_id = if spec.pages.contains_key(page) {
                 page.clone()
             } else {
@@ -411,18 +548,89 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
             };
             let id_word = if is_chinese(label) {
                 glossary::english_words(label)
+                    .or_else(|| glossary::pinyin_words(label))
                     .map(|w| spec::names::camel_from_words(&w))
                     .unwrap_or_else(|| page_id.replace('.', "_"))
             } else {
                 spec::names::camel_from_words(label)
             };
+            let parent_id = match parent {
+                Some(p) => Some(menu_id(spec, p).unwrap_or_else(|| p.clone())),
+                None => spec
+                    .menus
+                    .iter()
+                    .any(|m| m.id == "crm")
+                    .then(|| "crm".into()),
+            };
             let mut t = target();
-            t.menu = Some(format!("crm.{}", page_prefix(&id_word)));
+            t.menu = Some(format!(
+                "{}.{}",
+                parent_id.as_deref().unwrap_or("crm"),
+                page_prefix(&id_word)
+            ));
             let mut v = labelled(json!({ "page": page_id }), label, &id_word);
-            if spec.menus.iter().any(|m| m.id == "crm") {
-                v["parent"] = json!("crm");
+            if let Some(p) = parent_id {
+                v["parent"] = json!(p);
             }
             vec![op(Scope::Menu, OpKind::Add, t, Some(v))]
+        }
+        Intent::ListColumn {
+            object,
+            field,
+            show,
+        } => {
+            let field = field_name(spec, object, field);
+            let spec_json = serde_json::to_value(spec).unwrap_or(Value::Null);
+            let mut ops = Vec::new();
+            for (id, page) in pages_of(&spec_json, object) {
+                if page["type"] != "list" {
+                    continue;
+                }
+                let mut cols: Vec<Value> = page["columns"].as_array().cloned().unwrap_or_default();
+                let has = cols.iter().any(|c| c == field.as_str());
+                match (show, has) {
+                    (true, false) => cols.push(json!(field)),
+                    (false, true) => cols.retain(|c| c != field.as_str()),
+                    _ => continue,
+                }
+                let mut t = target();
+                t.page = Some(id);
+                ops.push(op(
+                    Scope::Page,
+                    OpKind::Update,
+                    t,
+                    Some(json!({ "columns": cols })),
+                ));
+            }
+            ops
+        }
+        Intent::ChangeField {
+            object,
+            field,
+            change,
+        } => {
+            let field = field_name(spec, object, field);
+            let current = spec.objects.get(object).and_then(|o| o.fields.get(&field));
+            let value = match change {
+                FieldChange::Required(r) => json!({ "required": r }),
+                FieldChange::Unique(u) => json!({ "unique": u }),
+                FieldChange::Label(l) if is_chinese(l) => json!({ "labels": { "zh-CN": l } }),
+                FieldChange::Label(l) => json!({ "label": l }),
+                FieldChange::AddValues(add) => {
+                    let mut values: Vec<String> =
+                        current.and_then(|f| f.values.clone()).unwrap_or_default();
+                    for v in add {
+                        if !values.contains(v) {
+                            values.push(v.clone());
+                        }
+                    }
+                    json!({ "values": values })
+                }
+            };
+            let mut t = target();
+            t.object = Some(object.clone());
+            t.field = Some(field);
+            vec![op(Scope::Object, OpKind::Update, t, Some(value))]
         }
         Intent::Grant {
             role,

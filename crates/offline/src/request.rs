@@ -1,7 +1,7 @@
 //! Reading a request: one sentence (or several, split by `;`, `；`, `。` or new lines)
 //! into intents. Anything not matched exactly is not understood — no guessing.
 
-use crate::glossary::{OBJECT_ALIASES, english_words, field_type};
+use crate::glossary::{OBJECT_ALIASES, english_words, field_type, pinyin_words};
 use regex::Regex;
 use serde_json::{Number, Value};
 use spec::FieldType;
@@ -49,7 +49,22 @@ pub enum Intent {
     },
     AddMenu {
         label: String,
+        /// A page id, or an object or its list as written ("the order list").
         page: String,
+        /// The parent item, by id or label, when one is named.
+        parent: Option<String>,
+    },
+    /// A field shown on or hidden from an object's list page.
+    ListColumn {
+        object: String,
+        field: String,
+        show: bool,
+    },
+    /// A change to an existing field; the field as written (name or label).
+    ChangeField {
+        object: String,
+        field: String,
+        change: FieldChange,
     },
     Grant {
         role: String,
@@ -61,6 +76,15 @@ pub enum Intent {
         object: String,
         actions: Vec<String>,
     },
+}
+
+/// What a request changes about an existing field.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FieldChange {
+    Required(bool),
+    Unique(bool),
+    Label(String),
+    AddValues(Vec<String>),
 }
 
 /// Why a request was not understood, in the request's language.
@@ -83,7 +107,7 @@ static FIELD_ZH: LazyLock<Regex> = LazyLock::new(|| {
 });
 static OBJECT_EN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)^(?:please\s+)?add\s+(?:(?:a|an)\s+)?(?:new\s+)?object\s+(?:called\s+|named\s+)?(?P<name>"[^"]+"|[A-Za-z][A-Za-z0-9]*)(?:\s+with\s+(?:the\s+)?fields?\s*:?\s*(?P<fields>.+))?$"#,
+        r#"(?i)^(?:please\s+)?add\s+(?:(?:a|an)\s+)?(?:new\s+)?object\s+(?:called\s+|named\s+)?(?P<name>"[^"]+"|[A-Za-z][A-Za-z0-9]*)(?:(?:\s+with\s+(?:the\s+)?fields?\s*[:：]?|\s*[:：])\s*(?P<fields>.+))?$"#,
     )
 });
 static OBJECT_ZH: LazyLock<Regex> = LazyLock::new(|| {
@@ -113,12 +137,59 @@ static TRANSITION_ZH: LazyLock<Regex> = LazyLock::new(|| {
 });
 static MENU_EN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r#"(?i)^(?:please\s+)?add\s+(?:(?:a|an)\s+)?menu\s+item\s+(?P<label>"[^"]+"|'[^']+'|\S+)\s+(?:for|to|pointing\s+to|opening)\s+(?:the\s+)?(?:page\s+)?(?P<page>[A-Za-z][\w.-]*)(?:\s+(?:page|list))?$"#,
+        r#"(?i)^(?:please\s+)?add\s+(?:(?:a|an)\s+)?(?:new\s+)?menu\s+item\s+(?:called\s+|named\s+)?(?P<label>"[^"]+"|'[^']+'|.+?)\s+under\s+(?:the\s+)?(?P<parent>"[^"]+"|\S+?)(?:\s+menu)?\s+(?:for|to|pointing\s+to|opening|that\s+opens|linking\s+to)\s+(?:the\s+)?(?:page\s+)?(?P<page>[A-Za-z][\w. -]*?)(?:\s+(?:page|list|list\s+page))?$"#,
+    )
+});
+/// Without a parent the label runs to the last connecting word ("Orders to review
+/// for the order list").
+static MENU_EN_PLAIN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)^(?:please\s+)?add\s+(?:(?:a|an)\s+)?(?:new\s+)?menu\s+item\s+(?:called\s+|named\s+)?(?P<label>"[^"]+"|'[^']+'|.+)\s+(?:for|to|pointing\s+to|opening|that\s+opens|linking\s+to)\s+(?:the\s+)?(?:page\s+)?(?P<page>[A-Za-z][\w.-]*(?:\s+[A-Za-z][\w.-]*)?)(?:\s+(?:page|list|list\s+page))?$"#,
     )
 });
 static MENU_ZH: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:请)?(?:添加|新增|增加)\s*(?:一个)?\s*菜单(?:项)?\s*(?P<label>[^\s，,]+)\s*[，,]?\s*(?:指向|打开)\s*(?:页面)?\s*(?P<page>[A-Za-z][\w.-]*)$",
+        r"^(?:请)?(?:在\s*(?P<parent>[^\s，,]+?)\s*(?:菜单)?(?:下|下面|中)\s*)?(?:添加|新增|增加)\s*(?:一个)?\s*菜单(?:项)?\s*(?P<label>[^\s，,]+)\s*[，,]?\s*(?:(?:放在|位于|挂在)\s*(?P<parent2>[^\s，,]+?)\s*(?:菜单)?(?:下|下面)\s*[，,]?\s*)?(?:指向|打开|链接到)\s*(?:页面)?\s*(?P<page>[^\s，,]+?)(?:页面|页)?$",
+    )
+});
+static SHOW_EN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:please\s+)?(?:(?P<show>show|display|add)\s+(?:a\s+|the\s+)?(?:column\s+|field\s+)?|(?P<hide>hide|remove)\s+(?:the\s+)?(?:column\s+|field\s+)?)(?P<field>[A-Za-z][\w]*)(?:\s+column)?\s+(?:on|in|to|from)\s+(?:the\s+)?(?P<object>[A-Za-z][A-Za-z ]*?)\s+list(?:\s+page)?$",
+    )
+});
+static SHOW_ZH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:请)?(?:在\s*(?P<object>[^\s，,]+?)\s*列表(?:页)?\s*(?:中|里|上)?\s*(?P<verb>显示|展示|隐藏|去掉|移除|不显示)\s*(?P<field>[^\s，,]+?)|(?:把|将)\s*(?P<field2>[^\s，,]+?)\s*(?:字段|列)?\s*(?P<verb2>显示在|展示在|从)\s*(?P<object2>[^\s，,]+?)\s*列表(?:页)?\s*(?:中|里|上)?\s*(?P<verb3>隐藏|去掉|移除)?)\s*(?:字段|列|这一列)?$",
+    )
+});
+static REQUIRED_EN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:please\s+)?make\s+(?:the\s+)?(?:(?P<object>[A-Z][A-Za-z0-9]*)(?:\.|'s\s+)(?P<field>[A-Za-z]\w*)|(?:field\s+)?(?P<field2>[A-Za-z]\w*)(?:\s+field)?\s+(?:on|of|in)\s+(?:the\s+)?(?P<object2>[A-Za-z]\w*))\s+(?P<what>required|mandatory|optional|not\s+required|unique|not\s+unique)$",
+    )
+});
+static REQUIRED_ZH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:请)?(?:把|将|让|使)?\s*(?P<object>[^\s，,的]+?)\s*的\s*(?P<field>[^\s，,]+?)\s*(?:字段)?\s*(?:设为|设置为|改为|改成|变为|变成|成为)?\s*(?P<what>必填|选填|非必填|可选|唯一|不唯一|不必填)(?:项|字段)?$",
+    )
+});
+static RENAME_EN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r#"(?i)^(?:please\s+)?(?:rename|relabel|change\s+the\s+label\s+of)\s+(?:the\s+)?(?:label\s+of\s+(?:the\s+)?)?(?:(?P<object>[A-Z][A-Za-z0-9]*)(?:\.|'s\s+)(?P<field>[A-Za-z]\w*)|(?:field\s+)?(?P<field2>[A-Za-z]\w*)(?:\s+field)?\s+(?:on|of|in)\s+(?:the\s+)?(?P<object2>[A-Za-z]\w*))\s+to\s+(?P<label>.+)$"#,
+    )
+});
+static RENAME_ZH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:请)?(?:把|将)\s*(?P<object>[^\s，,的]+?)\s*的\s*(?P<field>[^\s，,]+?)\s*(?:字段)?(?:的)?(?:名称|标签|显示名称|显示名)?\s*(?:改为|改成|重命名为|更名为|改名为)\s*(?P<label>.+)$",
+    )
+});
+static VALUES_EN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:please\s+)?add\s+(?:the\s+)?(?:values?|options?|choices?)\s+(?P<values>.+?)\s+to\s+(?:the\s+)?(?:(?P<object>[A-Z][A-Za-z0-9]*)(?:\.|'s\s+)(?P<field>[A-Za-z]\w*)|(?P<field2>[A-Za-z]\w*)(?:\s+field)?\s+(?:on|of|in)\s+(?:the\s+)?(?P<object2>[A-Za-z]\w*))$",
+    )
+});
+static VALUES_ZH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:请)?(?:给|为)\s*(?P<object>[^\s，,的]+?)\s*的\s*(?P<field>[^\s，,]+?)\s*(?:字段)?\s*(?:添加|增加|新增)\s*(?:可选值|选项|取值|值)\s*[:：]?\s*(?P<values>.+)$",
     )
 });
 static GRANT_EN: LazyLock<Regex> = LazyLock::new(|| {
@@ -141,17 +212,29 @@ fn unquote(s: &str) -> &str {
     s.trim().trim_matches(|c| c == '"' || c == '\'')
 }
 
-/// `loyaltyPoints` → `Loyalty points`.
+/// `loyaltyPoints` → `Loyalty points`; a run of capitals stays one word
+/// (`shiFouVIP` → `Shi fou VIP`).
 pub fn humanize(name: &str) -> String {
+    let chars: Vec<char> = name.chars().collect();
     let mut out = String::new();
-    for (i, c) in name.chars().enumerate() {
+    for (i, &c) in chars.iter().enumerate() {
+        let prev = i.checked_sub(1).map(|j| chars[j]);
+        let next = chars.get(i + 1).copied();
         if i == 0 {
             out.extend(c.to_uppercase());
-        } else if c.is_ascii_uppercase() {
-            out.push(' ');
-            out.extend(c.to_lowercase());
         } else if c == '_' {
             out.push(' ');
+        } else if c.is_ascii_uppercase() {
+            let in_run = prev.is_some_and(|p| p.is_ascii_uppercase())
+                || next.is_some_and(|n| n.is_ascii_uppercase());
+            if !prev.is_some_and(|p| p.is_ascii_uppercase()) {
+                out.push(' ');
+            }
+            if in_run {
+                out.push(c);
+            } else {
+                out.extend(c.to_lowercase());
+            }
         } else {
             out.push(c);
         }
@@ -178,8 +261,9 @@ fn pascal(camel: &str) -> String {
     }
 }
 
-/// A Chinese name: the label as written, the identifier from the glossary or the
-/// one given in brackets.
+/// A Chinese name: the label as written, the identifier the one given in brackets,
+/// else from the glossary when it knows every part of the name, else the name's
+/// pinyin (`预计送达日期` → `yuJiSongDaRiQi`).
 fn chinese_identifier(name: &str, given: Option<&str>) -> Result<String, NotUnderstood> {
     if let Some(id) = given {
         return Ok(id.to_owned());
@@ -187,6 +271,11 @@ fn chinese_identifier(name: &str, given: Option<&str>) -> Result<String, NotUnde
     english_words(name)
         .map(|w| spec::names::camel_from_words(&w))
         .filter(|id| spec::names::is_camel(id))
+        .or_else(|| {
+            pinyin_words(name)
+                .map(|w| spec::names::camel_from_words(&w))
+                .filter(|id| spec::names::is_camel(id))
+        })
         .ok_or_else(|| {
             NotUnderstood(format!(
                 "无法为“{name}”生成英文标识符；请在括号中给出，例如：{name}（myField）"
@@ -339,11 +428,13 @@ fn field(
 fn field_list(text: &str) -> Result<Vec<FieldSpec>, NotUnderstood> {
     static ITEM: LazyLock<Regex> =
         LazyLock::new(|| re(r"^\s*(?P<name>[^\s(（]+)\s*(?:[(（](?P<attrs>[^)）]*)[)）])?\s*$"));
-    // Split on separators outside brackets.
+    // Split on separators outside brackets, "and" included.
     let mut items = Vec::new();
     let mut depth = 0;
     let mut cur = String::new();
-    for c in text.trim().trim_end_matches(['.', '。']).chars() {
+    let text = text.trim().trim_end_matches(['.', '。']);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
         match c {
             '(' | '（' => depth += 1,
             ')' | '）' => depth -= 1,
@@ -351,9 +442,18 @@ fn field_list(text: &str) -> Result<Vec<FieldSpec>, NotUnderstood> {
         }
         if depth == 0 && matches!(c, ',' | '，' | '、' | ';' | '；') {
             items.push(std::mem::take(&mut cur));
+        } else if depth == 0
+            && rest
+                .get(..5)
+                .is_some_and(|w| w.eq_ignore_ascii_case(" and "))
+        {
+            items.push(std::mem::take(&mut cur));
+            rest = &rest[5..];
+            continue;
         } else {
             cur.push(c);
         }
+        rest = &rest[c.len_utf8()..];
     }
     items.push(cur);
     let mut out = Vec::new();
@@ -362,13 +462,26 @@ fn field_list(text: &str) -> Result<Vec<FieldSpec>, NotUnderstood> {
         let c = ITEM
             .captures(item)
             .ok_or_else(|| NotUnderstood(format!("cannot read the field '{item}'")))?;
+        static REFERS: LazyLock<Regex> = LazyLock::new(|| {
+            re(
+                r"(?i)^(?:(?:a\s+)?(?:reference|ref|link|lookup)s?\s+(?:to\s+)?|referencing\s+|pointing\s+to\s+|引用\s*|关联\s*|指向\s*)(?:the\s+)?(?P<o>[^\s]+)$",
+            )
+        });
         let attrs = c.name("attrs").map(|a| a.as_str()).unwrap_or("");
-        let parts = list_of(attrs);
-        let type_word = parts
+        let mut parts = list_of(attrs);
+        let mut type_word = parts
             .iter()
             .find(|p| field_type(p).is_some())
             .cloned()
             .unwrap_or_else(|| "string".into());
+        // `customer (reference to Customer)`, `客户（引用 客户）`.
+        if let Some(i) = parts.iter().position(|p| REFERS.is_match(p)) {
+            let target = REFERS.captures(&parts[i]).map(|c| c["o"].to_owned());
+            if let Some(target) = target {
+                type_word = "reference".into();
+                parts[i] = format!("referencing {target}");
+            }
+        }
         let written = &c["name"];
         let (name, label) = if is_chinese(written) {
             (chinese_identifier(written, None)?, written.to_owned())
@@ -533,10 +646,80 @@ pub fn intent(sentence: &str, objects: &[(String, String)]) -> Result<Intent, No
             to: c["to"].to_owned(),
         });
     }
-    if let Some(c) = MENU_EN.captures(s).or_else(|| MENU_ZH.captures(s)) {
+    if let Some(c) = MENU_EN
+        .captures(s)
+        .or_else(|| MENU_EN_PLAIN.captures(s))
+        .or_else(|| MENU_ZH.captures(s))
+    {
+        let parent = c
+            .name("parent")
+            .or_else(|| c.name("parent2"))
+            .map(|m| unquote(m.as_str()).to_owned());
+        let page = c["page"].trim();
+        let page = page
+            .strip_suffix("列表")
+            .or_else(|| page.strip_suffix(" list"))
+            .unwrap_or(page);
         return Ok(Intent::AddMenu {
             label: unquote(&c["label"]).to_owned(),
-            page: c["page"].to_owned(),
+            page: page.to_owned(),
+            parent,
+        });
+    }
+    if let Some(c) = SHOW_EN.captures(s) {
+        return Ok(Intent::ListColumn {
+            object: object_name(&c["object"], objects),
+            field: c["field"].to_owned(),
+            show: c.name("hide").is_none(),
+        });
+    }
+    if let Some(c) = SHOW_ZH.captures(s) {
+        let object = c.name("object").or_else(|| c.name("object2"));
+        let field = c.name("field").or_else(|| c.name("field2"));
+        if let (Some(object), Some(field)) = (object, field) {
+            let verb = c
+                .name("verb")
+                .or_else(|| c.name("verb3"))
+                .or_else(|| c.name("verb2"))
+                .map_or("", |m| m.as_str());
+            return Ok(Intent::ListColumn {
+                object: object_name(object.as_str(), objects),
+                field: field.as_str().to_owned(),
+                show: !matches!(verb, "隐藏" | "去掉" | "移除" | "不显示"),
+            });
+        }
+    }
+    for pattern in [&*REQUIRED_EN, &*REQUIRED_ZH] {
+        if let Some(c) = pattern.captures(s) {
+            let what = c["what"].to_lowercase();
+            let change = match what.as_str() {
+                "required" | "mandatory" | "必填" => FieldChange::Required(true),
+                "unique" | "唯一" => FieldChange::Unique(true),
+                "not unique" | "不唯一" => FieldChange::Unique(false),
+                _ => FieldChange::Required(false),
+            };
+            let (object, field) = object_and_field(&c);
+            return Ok(Intent::ChangeField {
+                object: object_name(object, objects),
+                field: field.to_owned(),
+                change,
+            });
+        }
+    }
+    if let Some(c) = RENAME_EN.captures(s).or_else(|| RENAME_ZH.captures(s)) {
+        let (object, field) = object_and_field(&c);
+        return Ok(Intent::ChangeField {
+            object: object_name(object, objects),
+            field: field.to_owned(),
+            change: FieldChange::Label(unquote(&c["label"]).to_owned()),
+        });
+    }
+    if let Some(c) = VALUES_EN.captures(s).or_else(|| VALUES_ZH.captures(s)) {
+        let (object, field) = object_and_field(&c);
+        return Ok(Intent::ChangeField {
+            object: object_name(object, objects),
+            field: field.to_owned(),
+            change: FieldChange::AddValues(list_of(&c["values"])),
         });
     }
     if let Some(c) = GRANT_EN.captures(s).or_else(|| GRANT_ZH.captures(s)) {
@@ -557,6 +740,17 @@ pub fn intent(sentence: &str, objects: &[(String, String)]) -> Result<Intent, No
         });
     }
     Err(NotUnderstood(String::new()))
+}
+
+/// The object and field of a match that names them as `Object.field`, `Object's
+/// field` or `field on Object` (or the Chinese `客户的邮箱`).
+fn object_and_field<'t>(c: &regex::Captures<'t>) -> (&'t str, &'t str) {
+    let object = c.name("object").or_else(|| c.name("object2"));
+    let field = c.name("field").or_else(|| c.name("field2"));
+    (
+        object.map_or("", |m| m.as_str()),
+        field.map_or("", |m| m.as_str()),
+    )
 }
 
 /// Splits a request into sentences.

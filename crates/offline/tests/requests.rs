@@ -258,7 +258,8 @@ fn what_it_cannot_do_is_refused_with_its_capabilities() {
         ),
         ("add an enum field tier2 to Customer", "needs its values"),
         ("帮我优化一下系统", "没有理解"),
-        ("给客户添加一个整数字段 龙卷风", "括号"),
+        ("给客户添加一个整数字段 ——", "不是字段名"),
+        ("show company on the customer list", "nothing to change"),
     ] {
         let r = offline::respond(&base, None, request).unwrap_err();
         assert!(r.message.contains(needle), "{request}: {}", r.message);
