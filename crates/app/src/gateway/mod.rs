@@ -234,28 +234,11 @@ pub async fn generate(
             attempt,
             model: model.model.clone(),
         });
-        let req = ChatRequest {
-            system: Some(prompt::system().to_owned()),
-            messages: messages.clone(),
-            json: true,
-            stream: true,
-            ..ChatRequest::default()
-        };
         let sent = messages
             .last()
             .map(|m| m.content.clone())
             .unwrap_or_default();
-        let started = std::time::Instant::now();
-        let reply = client
-            .chat(&req, &mut |ev| progress(progress_of(ev)), cancel)
-            .await;
-        crate::telemetry::model_call(
-            &model.provider,
-            &model.model,
-            reply.as_ref().map_or_else(|e| e.kind.as_str(), |_| "ok"),
-            started.elapsed(),
-            reply.as_ref().ok().map(|r| &r.usage),
-        );
+        let reply = call(&client, &model, &messages, true, progress, cancel).await;
         let reply = match reply {
             Ok(r) => r,
             Err(e) => {
@@ -308,24 +291,10 @@ pub async fn generate(
             .await?;
             let question = prompt::which(candidates);
             messages.push(Message::user(question.clone()));
-            let req = ChatRequest {
-                system: Some(prompt::system().to_owned()),
-                messages: messages.clone(),
-                stream: true,
-                ..ChatRequest::default()
-            };
-            let started = std::time::Instant::now();
-            let choice = client
-                .chat(&req, &mut |ev| progress(progress_of(ev)), cancel)
-                .await;
-            crate::telemetry::model_call(
-                &model.provider,
-                &model.model,
-                choice.as_ref().map_or_else(|e| e.kind.as_str(), |_| "ok"),
-                started.elapsed(),
-                choice.as_ref().ok().map(|r| &r.usage),
-            );
-            let choice = choice.map_err(AppError::Upstream)?;
+            // A number, not a document: no JSON output mode.
+            let choice = call(&client, &model, &messages, false, progress, cancel)
+                .await
+                .map_err(AppError::Upstream)?;
             tokens_in += choice.usage.input_tokens;
             tokens_out += choice.usage.output_tokens;
             messages.push(Message::assistant(choice.text.clone()));
@@ -439,6 +408,36 @@ pub async fn generate(
         .detail("attempts", max_attempts)
         .detail("errors", &errors),
     )))
+}
+
+/// One streamed model call with the conversation so far, measured for `/metrics`.
+async fn call(
+    client: &llm::Client,
+    model: &ModelConfig,
+    messages: &[Message],
+    json: bool,
+    progress: &mut (dyn FnMut(Progress) + Send),
+    cancel: &CancellationToken,
+) -> Result<llm::ChatReply, LlmError> {
+    let req = ChatRequest {
+        system: Some(prompt::system().to_owned()),
+        messages: messages.to_vec(),
+        json,
+        stream: true,
+        ..ChatRequest::default()
+    };
+    let started = std::time::Instant::now();
+    let reply = client
+        .chat(&req, &mut |ev| progress(progress_of(ev)), cancel)
+        .await;
+    crate::telemetry::model_call(
+        &model.provider,
+        &model.model,
+        reply.as_ref().map_or_else(|e| e.kind.as_str(), |_| "ok"),
+        started.elapsed(),
+        reply.as_ref().ok().map(|r| &r.usage),
+    );
+    reply
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -53,6 +53,17 @@ async fn kimi_model(admin: &Session, fake: &FakeLlm) -> String {
         .to_owned()
 }
 
+/// A fresh app, its admin, a fake Kimi-compatible model configured in it, and a
+/// module "Loyalty" that uses it.
+async fn loyalty_with_kimi() -> (crate::harness::TestApp, Session, FakeLlm, String, String) {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let fake = FakeLlm::start().await;
+    let model = kimi_model(&admin, &fake).await;
+    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    (app, admin, fake, model, id)
+}
+
 const VALID: &str = r#"{"dsl":"modgate.patch/v1","title":"Loyalty","operations":[
   {"scope":"object","op":"add","target":{"object":"Customer","field":"loyaltyPoints"},"value":{"type":"integer","label":"Loyalty points","min":0}}]}"#;
 const WRONG_OBJECT: &str = r#"{"dsl":"modgate.patch/v1","title":"Loyalty","operations":[
@@ -178,11 +189,7 @@ async fn the_offline_engine_writes_versions_in_english_and_chinese() {
 
 #[tokio::test]
 async fn the_gateway_extracts_repairs_and_saves_with_a_real_model_protocol() {
-    let app = spawn().await;
-    let admin = app.admin().await;
-    let fake = FakeLlm::start().await;
-    let model = kimi_model(&admin, &fake).await;
-    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    let (_app, admin, fake, _model, id) = loyalty_with_kimi().await;
     fake.push(Reply::Text(format!(
         "Here is your patch:\n```json\n{WRONG_OBJECT}\n```\nEnjoy!"
     )))
@@ -243,11 +250,7 @@ const OTHER: &str = r#"{"dsl":"modgate.patch/v1","title":"VIP","operations":[
 
 #[tokio::test]
 async fn an_example_then_a_sloppy_answer_is_read_in_one_call_and_the_fixes_are_shown() {
-    let app = spawn().await;
-    let admin = app.admin().await;
-    let fake = FakeLlm::start().await;
-    let model = kimi_model(&admin, &fake).await;
-    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    let (_app, admin, fake, _model, id) = loyalty_with_kimi().await;
     let sloppy = VALID
         .replace("\"min\":0}", "\"min\":0,}")
         .replace("\"Customer\"", "\"customer\"");
@@ -290,11 +293,7 @@ async fn an_example_then_a_sloppy_answer_is_read_in_one_call_and_the_fixes_are_s
 
 #[tokio::test]
 async fn two_different_valid_answers_are_never_chosen_silently() {
-    let app = spawn().await;
-    let admin = app.admin().await;
-    let fake = FakeLlm::start().await;
-    let model = kimi_model(&admin, &fake).await;
-    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    let (_app, admin, fake, model, id) = loyalty_with_kimi().await;
     fake.push(Reply::Text(format!(
         "Option A:\n```json\n{OTHER}\n```\nOption B:\n```json\n{VALID}\n```"
     )))
@@ -336,11 +335,7 @@ async fn two_different_valid_answers_are_never_chosen_silently() {
 
 #[tokio::test]
 async fn a_cut_off_or_foreign_document_goes_back_with_what_it_is() {
-    let app = spawn().await;
-    let admin = app.admin().await;
-    let fake = FakeLlm::start().await;
-    let model = kimi_model(&admin, &fake).await;
-    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    let (_app, admin, fake, _model, id) = loyalty_with_kimi().await;
     fake.push(Reply::Text(format!("```json\n{}", &VALID[..VALID.len() - 20])))
         .push(Reply::Text(
             r#"[{"op": "add", "path": "/objects/Customer/fields/loyaltyPoints", "value": {"type": "integer"}}]"#.into(),
@@ -364,11 +359,7 @@ async fn a_cut_off_or_foreign_document_goes_back_with_what_it_is() {
 
 #[tokio::test]
 async fn a_model_that_never_gets_it_right_saves_nothing() {
-    let app = spawn().await;
-    let admin = app.admin().await;
-    let fake = FakeLlm::start().await;
-    let model = kimi_model(&admin, &fake).await;
-    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    let (_app, admin, fake, _model, id) = loyalty_with_kimi().await;
     fake.push(Reply::Text("I would add a field.".into()))
         .always(Reply::Text(WRONG_OBJECT.into()));
     let (status, code, e) = error_of(generate(&admin, &id, "add loyalty points").await).await;
@@ -396,11 +387,7 @@ async fn a_model_that_never_gets_it_right_saves_nothing() {
 
 #[tokio::test]
 async fn a_rate_limit_then_success_is_retried_and_streamed() {
-    let app = spawn().await;
-    let admin = app.admin().await;
-    let fake = FakeLlm::start().await;
-    let model = kimi_model(&admin, &fake).await;
-    let id = create_module(&admin, "Loyalty", Some(&model)).await;
+    let (_app, admin, fake, _model, id) = loyalty_with_kimi().await;
     fake.push(Reply::Status {
         status: 429,
         message: "slow down".into(),
