@@ -28,33 +28,25 @@ fn reads(c: &mut Criterion) {
     sales.id = "sales-bench".into();
     sales.business_roles = vec!["sales".into()];
     let records = Records::open(&app, &sales);
-    let (orders, customers) = rt.block_on(async {
-        let q = records
-            .query("Order", &[("perPage".into(), "500".into())])
-            .unwrap()
-            .0;
-        let orders: Vec<String> = records
-            .list("Order", &q)
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-        let q = records
-            .query("Customer", &[("perPage".into(), "500".into())])
-            .unwrap()
-            .0;
-        let customers: Vec<String> = records
-            .list("Customer", &q)
-            .await
-            .unwrap()
-            .items
-            .into_iter()
-            .map(|r| r.id)
-            .collect();
-        (orders, customers)
-    });
+    // The first 500 ids of an object, to read at random.
+    let ids = |object: &'static str| {
+        let records = &records;
+        async move {
+            let q = records
+                .query(object, &[("perPage".into(), "500".into())])
+                .unwrap()
+                .0;
+            records
+                .list(object, &q)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|r| r.id)
+                .collect::<Vec<String>>()
+        }
+    };
+    let (orders, customers) = rt.block_on(async { (ids("Order").await, ids("Customer").await) });
     let mut i = 0usize;
     c.bench_function("record by id (stored text)", |b| {
         b.to_async(&rt).iter(|| {
