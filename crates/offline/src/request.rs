@@ -112,7 +112,7 @@ static OBJECT_EN: LazyLock<Regex> = LazyLock::new(|| {
 });
 static OBJECT_ZH: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"^(?:请)?(?:添加|新增|创建|增加)\s*(?:一个)?\s*对象\s*(?P<name>[^\s，,（(：:]+)\s*(?:[（(]\s*(?P<id>[A-Za-z][A-Za-z0-9]*)\s*[）)])?\s*(?:[，,]?\s*(?:包含|含有|带有)?\s*字段\s*[：:]?\s*(?P<fields>.+))?$",
+        r"^(?:请)?(?:添加|新增|创建|增加)\s*(?:一个)?\s*对象\s*(?P<name>[^\s，,（(：:]+)\s*(?:[（(]\s*(?P<id>[A-Za-z][A-Za-z0-9]*)\s*[）)])?\s*(?:(?:[，,]?\s*(?:包含|含有|带有)?\s*字段\s*[：:]?|[：:])\s*(?P<fields>.+))?$",
     )
 });
 static STATE_EN: LazyLock<Regex> = LazyLock::new(|| {
@@ -162,9 +162,14 @@ static SHOW_ZH: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:请)?(?:在\s*(?P<object>[^\s，,]+?)\s*列表(?:页)?\s*(?:中|里|上)?\s*(?P<verb>显示|展示|隐藏|去掉|移除|不显示)\s*(?P<field>[^\s，,]+?)|(?:把|将)\s*(?P<field2>[^\s，,]+?)\s*(?:字段|列)?\s*(?P<verb2>显示在|展示在|从)\s*(?P<object2>[^\s，,]+?)\s*列表(?:页)?\s*(?:中|里|上)?\s*(?P<verb3>隐藏|去掉|移除)?)\s*(?:字段|列|这一列)?$",
     )
 });
+static SHOW_ZH_VERB_FIRST: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:请)?(?P<verb>显示|展示|隐藏|去掉|移除)\s*(?P<object>[^\s，,]+?)\s*列表(?:页)?\s*(?:中|里|上)?的?\s*(?P<field>[^\s，,]+?)\s*(?:字段|列)?$",
+    )
+});
 static REQUIRED_EN: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:please\s+)?make\s+(?:the\s+)?(?:(?P<object>[A-Z][A-Za-z0-9]*)(?:\.|'s\s+)(?P<field>[A-Za-z]\w*)|(?:field\s+)?(?P<field2>[A-Za-z]\w*)(?:\s+field)?\s+(?:on|of|in)\s+(?:the\s+)?(?P<object2>[A-Za-z]\w*))\s+(?P<what>required|mandatory|optional|not\s+required|unique|not\s+unique)$",
+        r"(?i)^(?:please\s+)?make\s+(?:the\s+)?(?:(?:(?P<object>[A-Z][A-Za-z0-9]*)(?:\.|'s\s+)(?P<field>[A-Za-z]\w*)|(?:field\s+)?(?P<field2>[A-Za-z]\w*)(?:\s+field)?\s+(?:on|of|in)\s+(?:the\s+)?(?P<object2>[A-Za-z]\w*))\s+(?P<what>required|mandatory|optional|not\s+required|unique|not\s+unique)|(?:field\s+)?(?P<field3>[A-Za-z]\w*)(?:\s+field)?\s+(?P<what2>required|mandatory|optional|not\s+required|unique|not\s+unique)\s+(?:on|of|in|for)\s+(?:the\s+)?(?P<object3>[A-Za-z]\w*))$",
     )
 });
 static REQUIRED_ZH: LazyLock<Regex> = LazyLock::new(|| {
@@ -673,7 +678,10 @@ pub fn intent(sentence: &str, objects: &[(String, String)]) -> Result<Intent, No
             show: c.name("hide").is_none(),
         });
     }
-    if let Some(c) = SHOW_ZH.captures(s) {
+    if let Some(c) = SHOW_ZH
+        .captures(s)
+        .or_else(|| SHOW_ZH_VERB_FIRST.captures(s))
+    {
         let object = c.name("object").or_else(|| c.name("object2"));
         let field = c.name("field").or_else(|| c.name("field2"));
         if let (Some(object), Some(field)) = (object, field) {
@@ -691,7 +699,10 @@ pub fn intent(sentence: &str, objects: &[(String, String)]) -> Result<Intent, No
     }
     for pattern in [&*REQUIRED_EN, &*REQUIRED_ZH] {
         if let Some(c) = pattern.captures(s) {
-            let what = c["what"].to_lowercase();
+            let what = c
+                .name("what")
+                .or_else(|| c.name("what2"))
+                .map_or(String::new(), |m| m.as_str().to_lowercase());
             let change = match what.as_str() {
                 "required" | "mandatory" | "必填" => FieldChange::Required(true),
                 "unique" | "唯一" => FieldChange::Unique(true),
@@ -745,8 +756,14 @@ pub fn intent(sentence: &str, objects: &[(String, String)]) -> Result<Intent, No
 /// The object and field of a match that names them as `Object.field`, `Object's
 /// field` or `field on Object` (or the Chinese `客户的邮箱`).
 fn object_and_field<'t>(c: &regex::Captures<'t>) -> (&'t str, &'t str) {
-    let object = c.name("object").or_else(|| c.name("object2"));
-    let field = c.name("field").or_else(|| c.name("field2"));
+    let object = c
+        .name("object")
+        .or_else(|| c.name("object2"))
+        .or_else(|| c.name("object3"));
+    let field = c
+        .name("field")
+        .or_else(|| c.name("field2"))
+        .or_else(|| c.name("field3"));
     (
         object.map_or("", |m| m.as_str()),
         field.map_or("", |m| m.as_str()),
