@@ -168,7 +168,8 @@ pub async fn list(app: &App, by: &Caller, q: &Query, paging: &Paging) -> AppResu
     let filter = q.filter()?;
     let (page, per_page) = paging.parse()?;
     let (entries, total) =
-        store::audit::list(&app.db, &filter, (page - 1) * per_page, per_page).await?;
+        // A page past the end is empty, however far: the offset saturates, never overflows.
+        store::audit::list(&app.db, &filter, (page - 1).saturating_mul(per_page), per_page).await?;
     Ok(Page {
         entries,
         total,

@@ -203,6 +203,13 @@ pub async fn generate(
         })
     };
     let client = client_for(&app.secret, &model, responder).map_err(AppError::Upstream)?;
+    let log = AttemptLog {
+        app,
+        by,
+        module_id,
+        model: &model,
+        request: prompt_text,
+    };
     let deterministic = model.provider == ProviderKind::Builtin.as_str();
     let max_attempts = if deterministic {
         1
@@ -242,19 +249,8 @@ pub async fn generate(
         let reply = match reply {
             Ok(r) => r,
             Err(e) => {
-                audit_attempt(
-                    app,
-                    by,
-                    module_id,
-                    &model,
-                    attempt,
-                    prompt_text,
-                    &sent,
-                    None,
-                    "error",
-                    json!({ "error": e }),
-                )
-                .await?;
+                log.record(attempt, &sent, None, "error", json!({ "error": e }))
+                    .await?;
                 if deterministic && e.kind == ErrorKind::Provider {
                     // The offline engine's refusal: what it can do, never a guess.
                     return Err(AppError::NoAnswer(Box::new(Problem::new(
@@ -276,13 +272,8 @@ pub async fn generate(
                 attempt,
                 candidates: candidates.len(),
             });
-            audit_attempt(
-                app,
-                by,
-                module_id,
-                &model,
+            log.record(
                 attempt,
-                prompt_text,
                 &sent,
                 Some(&reply),
                 "ambiguous",
@@ -299,13 +290,8 @@ pub async fn generate(
             tokens_out += choice.usage.output_tokens;
             messages.push(Message::assistant(choice.text.clone()));
             let picked = prompt::picked(&choice.text, candidates.len());
-            audit_attempt(
-                app,
-                by,
-                module_id,
-                &model,
+            log.record(
                 attempt,
-                prompt_text,
                 &question,
                 Some(&choice),
                 if picked.is_some() {
@@ -348,8 +334,8 @@ pub async fn generate(
             Reading::Nothing => "no_json",
         };
         if !matches!(reading, Reading::Ambiguous(_)) {
-            audit_attempt(
-                app, by, module_id, &model, attempt, prompt_text, &sent, Some(&reply), outcome,
+            log.record(
+ attempt, &sent, Some(&reply), outcome,
                 json!({ "errors": report.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
                         "level": report.level, "repairs": repairs }),
             )
@@ -440,45 +426,59 @@ async fn call(
     reply
 }
 
-#[allow(clippy::too_many_arguments)]
-async fn audit_attempt(
-    app: &App,
-    by: &Caller,
-    module_id: &str,
-    model: &ModelConfig,
-    attempt: u32,
-    request: &str,
-    sent: &str,
-    reply: Option<&llm::ChatReply>,
-    outcome: &str,
-    extra: Value,
-) -> AppResult<()> {
-    let ok = outcome == "valid";
-    let mut e = by.audit(
-        "ai.generate",
-        if ok {
-            Outcome::Success
-        } else {
-            Outcome::Failure
-        },
-    );
-    e.resource_type = Some("module".into());
-    e.resource_id = Some(module_id.to_owned());
-    let mut details = json!({
-        "model": model.name, "provider": model.provider, "modelId": model.model, "attempt": attempt,
-        "outcome": outcome, "request": truncate(request, AUDIT_TEXT_LIMIT), "prompt": truncate(sent, AUDIT_TEXT_LIMIT),
-        "tokensIn": reply.map(|r| r.usage.input_tokens), "tokensOut": reply.map(|r| r.usage.output_tokens),
-        "latencyMs": reply.map(|r| r.latency_ms),
-        "response": reply.map(|r| truncate(&r.text, AUDIT_TEXT_LIMIT)),
-    });
-    if let (Some(d), Some(x)) = (details.as_object_mut(), extra.as_object()) {
-        for (k, v) in x {
-            d.insert(k.clone(), v.clone());
+/// Who is generating what with which model: what every attempt's audit entry says.
+struct AttemptLog<'a> {
+    app: &'a App,
+    by: &'a Caller,
+    module_id: &'a str,
+    model: &'a ModelConfig,
+    request: &'a str,
+}
+
+impl AttemptLog<'_> {
+    /// Audits one model call of the generation (`ai.generate`).
+    async fn record(
+        &self,
+        attempt: u32,
+        sent: &str,
+        reply: Option<&llm::ChatReply>,
+        outcome: &str,
+        extra: Value,
+    ) -> AppResult<()> {
+        let AttemptLog {
+            app,
+            by,
+            module_id,
+            model,
+            request,
+        } = *self;
+        let ok = outcome == "valid";
+        let mut e = by.audit(
+            "ai.generate",
+            if ok {
+                Outcome::Success
+            } else {
+                Outcome::Failure
+            },
+        );
+        e.resource_type = Some("module".into());
+        e.resource_id = Some(module_id.to_owned());
+        let mut details = json!({
+            "model": model.name, "provider": model.provider, "modelId": model.model, "attempt": attempt,
+            "outcome": outcome, "request": truncate(request, AUDIT_TEXT_LIMIT), "prompt": truncate(sent, AUDIT_TEXT_LIMIT),
+            "tokensIn": reply.map(|r| r.usage.input_tokens), "tokensOut": reply.map(|r| r.usage.output_tokens),
+            "latencyMs": reply.map(|r| r.latency_ms),
+            "response": reply.map(|r| truncate(&r.text, AUDIT_TEXT_LIMIT)),
+        });
+        if let (Some(d), Some(x)) = (details.as_object_mut(), extra.as_object()) {
+            for (k, v) in x {
+                d.insert(k.clone(), v.clone());
+            }
         }
+        e.details = details;
+        let mut tx = app.db.begin().await?;
+        audit::append(&mut tx, e).await?;
+        tx.commit().await?;
+        Ok(())
     }
-    e.details = details;
-    let mut tx = app.db.begin().await?;
-    audit::append(&mut tx, e).await?;
-    tx.commit().await?;
-    Ok(())
 }

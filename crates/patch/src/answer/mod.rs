@@ -16,7 +16,8 @@ use std::collections::BTreeSet;
 
 pub use lenient::{Unreadable, strict as lenient_json};
 
-/// A fix made to a reply without asking the model, recorded on the version it became.
+/// A fix made to a reply without asking the model, recorded on the version it became
+/// (by code; the workspace has each code's words in its catalogs, `repair.<code>`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Repair {
@@ -55,27 +56,6 @@ impl Repair {
             Repair::ObjectNameCase => "object_name_case",
             Repair::DslVersion => "dsl_version",
             Repair::Title => "title",
-        }
-    }
-
-    /// What was done, for people.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Repair::ByteOrderMark => "removed a byte-order mark",
-            Repair::ReasoningBlock => "removed the model's reasoning block",
-            Repair::Comments => "removed comments",
-            Repair::TrailingCommas => "removed trailing commas",
-            Repair::SingleQuotes => "turned single quotes into double quotes",
-            Repair::TypographicQuotes => "turned typographic quotes into plain ones",
-            Repair::UnquotedKeys => "quoted unquoted keys",
-            Repair::DocumentInString => "read the document out of a JSON string",
-            Repair::Wrapper => "took the document out of a wrapper object",
-            Repair::BareOperations => "wrapped a bare list of operations in a document",
-            Repair::KeyNames => "corrected misspelled keys",
-            Repair::ScopeNames => "corrected scope names",
-            Repair::ObjectNameCase => "corrected the case of an object name",
-            Repair::DslVersion => "added the DSL version",
-            Repair::Title => "added a title from the request",
         }
     }
 }

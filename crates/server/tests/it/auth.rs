@@ -209,14 +209,7 @@ async fn api_tokens_work_once_shown_and_can_be_revoked() {
     let id = created["id"].as_str().unwrap().to_owned();
 
     // Listing never shows the secret again.
-    let list = admin
-        .get("/api/tokens")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list = admin.get_text("/api/tokens").await;
     assert!(!list.contains(&secret));
     // Nor does the database hold it.
     let stored: Vec<(String,)> = match &app.db {

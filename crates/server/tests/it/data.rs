@@ -486,13 +486,8 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
     let plain: Value = admin.get_json("/api/data/Order").await;
     assert!(plain.get("_titles").is_none(), "only when asked for");
     let page = admin
-        .get(&format!("/crm/o/Order/{}", o["id"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/crm/o/Order/{}", o["id"].as_str().unwrap()))
+        .await;
     assert!(
         page.contains("<span id=\"record-title\">SO-000001</span>"),
         "titled by its number"
@@ -501,27 +496,13 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
         page.contains(">acme corp</a>"),
         "the customer shows as its name"
     );
-    let list_page = admin
-        .get("/crm/order.list")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let list_page = admin.get_text("/crm/order.list").await;
     assert!(
         list_page.contains(">acme corp</a>"),
         "lists show the customer's name"
     );
     // States filter with a select of their labels, not a text box.
-    let customers = admin
-        .get("/crm/customer.list?status=lead")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let customers = admin.get_text("/crm/customer.list?status=lead").await;
     assert!(
         customers.contains("<select id=\"f-status\" name=\"status\">"),
         "a select"
@@ -533,27 +514,15 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
     // References filter and are entered with pickers, never by typing an id; the
     // chosen customer shows by name.
     let filtered = admin
-        .get(&format!("/crm/order.list?customer={}", ids[2]))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/crm/order.list?customer={}", ids[2]))
+        .await;
     assert!(filtered.contains("data-picker=\"/api/data/Customer/lookup\""));
     assert!(
         filtered.contains("id=\"f-customer\" value=\"acme corp\""),
         "{filtered}"
     );
     assert!(!filtered.contains("<input type=\"text\" id=\"f-customer\" name=\"customer\""));
-    let form = admin
-        .get("/crm/o/Order/new")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let form = admin.get_text("/crm/o/Order/new").await;
     assert!(form.contains("data-picker=\"/api/data/Customer/lookup\""));
     assert!(
         form.contains("data-auto=\"number\""),
@@ -600,13 +569,8 @@ async fn the_crm_speaks_the_users_language() {
     // English, with the enum's English label rather than its stored value.
     admin.get("/lang/en").send().await.unwrap();
     let en = admin
-        .get(&format!("/crm/o/Customer/{}", c["id"].as_str().unwrap()))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/crm/o/Customer/{}", c["id"].as_str().unwrap()))
+        .await;
     assert!(en.contains(">Gold<") && !en.contains("金牌"));
 }
 

@@ -176,6 +176,10 @@ impl Session {
     pub async fn get_json(&self, path: &str) -> Value {
         self.get(path).send().await.unwrap().json().await.unwrap()
     }
+    /// GETs `path` and reads the answer as text (a page), whatever its status.
+    pub async fn get_text(&self, path: &str) -> String {
+        self.get(path).send().await.unwrap().text().await.unwrap()
+    }
     pub fn post(&self, path: &str) -> reqwest::RequestBuilder {
         self.client
             .post(self.url(path))

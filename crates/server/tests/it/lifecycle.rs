@@ -68,14 +68,7 @@ async fn the_audit_page_resumes_from_a_checkpoint_and_a_full_walk_checks_everyth
     assert_eq!(checkpoint, full["rowsChecked"].as_i64().unwrap());
 
     app.create_user(&admin, "cp-late", &["developer"]).await;
-    let html = admin
-        .get("/admin/audit")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = admin.get_text("/admin/audit").await;
     assert!(html.contains("Hash chain intact"), "{html}");
     assert!(
         html.contains(&format!(

@@ -276,13 +276,8 @@ async fn an_example_then_a_sloppy_answer_is_read_in_one_call_and_the_fixes_are_s
         g["version"]["repairs"]
     );
     let page = admin
-        .get(&format!("/admin/ai-modules/develop/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/admin/ai-modules/develop/{id}"))
+        .await;
     assert!(
         page.contains("fixed without a model call") && page.contains("removed trailing commas"),
         "the workspace shows the fixes"

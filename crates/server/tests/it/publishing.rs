@@ -255,14 +255,7 @@ async fn publish_unpublish_republish_rollback_and_the_refusals() {
     .await;
     let cid = c["id"].as_str().unwrap().to_owned();
     assert_eq!(c["loyaltyPoints"], 120);
-    let page = admin
-        .get(&format!("/crm/o/Customer/{cid}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = admin.get_text(&format!("/crm/o/Customer/{cid}")).await;
     assert!(page.contains("120"), "the detail page shows the new field");
 
     // The conflicting module is refused, naming the published one.
@@ -569,16 +562,7 @@ async fn a_published_object_page_and_menu_item_show_without_a_restart_and_come_b
     .unwrap();
     let (id, v) = module(&dev, "Campaigns", Some(patch), None).await;
     approve(&dev, &rev, &id, v).await;
-    let sidebar = async || {
-        admin
-            .get("/docs")
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
+    let sidebar = async || admin.get_text("/docs").await;
     assert!(!sidebar().await.contains(">Campaigns</a>"));
     json_of(publish(&admin, &id, v).await, StatusCode::OK).await;
     assert!(

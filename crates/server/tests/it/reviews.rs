@@ -469,13 +469,8 @@ async fn the_whole_review_workflow_with_every_channel() {
         "points must have a maximum"
     );
     let page = dev
-        .get(&format!("/admin/ai-modules/develop/{id}"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/admin/ai-modules/develop/{id}"))
+        .await;
     assert!(
         page.contains("points must have a maximum"),
         "the workspace shows the reason"

@@ -113,13 +113,8 @@ async fn a_field_without_scenarios_passes_the_suite_but_not_the_gate() {
         r["passed"].as_u64().unwrap()
     );
     let html = admin
-        .get(&format!("/api/test-runs/{run_id}?format=html"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+        .get_text(&format!("/api/test-runs/{run_id}?format=html"))
+        .await;
     assert!(html.contains("Loyalty") && html.contains("Customer.loyaltyPoints.write"));
     let (status, _, _) = error_of(
         admin

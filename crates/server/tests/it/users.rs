@@ -187,14 +187,7 @@ async fn hostile_names_render_as_text() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::CREATED);
-    let html = admin
-        .get("/admin/users")
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = admin.get_text("/admin/users").await;
     assert!(!html.contains("<script>alert(1)</script>"));
     assert!(html.contains("&lt;script&gt;alert(1)&lt;"));
 }
