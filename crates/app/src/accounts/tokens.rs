@@ -13,10 +13,11 @@ pub async fn list(app: &App, by: &Caller) -> AppResult<Vec<ApiToken>> {
 
 /// Creates a token; returns it with its secret, which is never retrievable again.
 pub async fn create(app: &App, by: &Caller, name: &str) -> AppResult<(ApiToken, String)> {
-    let name = name.trim();
-    if name.is_empty() || name.chars().count() > 100 {
+    // The limit is on the name as sent (the documented maxLength), then it is trimmed.
+    if name.chars().count() > 100 || name.trim().is_empty() {
         return Err(AppError::invalid("name", "must be 1 to 100 characters"));
     }
+    let name = name.trim();
     let secret = format!(
         "{}{}",
         credentials::API_TOKEN_PREFIX,

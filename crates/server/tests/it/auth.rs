@@ -196,6 +196,20 @@ async fn inactive_users_cannot_log_in_and_lose_their_sessions() {
 async fn api_tokens_work_once_shown_and_can_be_revoked() {
     let app = spawn().await;
     let admin = app.admin().await;
+    // Names are 1 to 100 characters as sent (the documented maxLength), blank refused.
+    for name in [format!(" {}", "x".repeat(100)), "   ".to_owned()] {
+        let r = admin
+            .post("/api/tokens")
+            .json(&json!({ "name": name }))
+            .send()
+            .await
+            .unwrap();
+        let (status, code, _) = error_of(r).await;
+        assert_eq!(
+            (status, code.as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, "validation")
+        );
+    }
     let r = admin
         .post("/api/tokens")
         .json(&json!({ "name": "ci" }))
