@@ -101,6 +101,10 @@ pub struct Config {
     pub ai_token_budget: u64,
     /// Attempts per generation: the first plus repairs after the validator's report.
     pub ai_max_attempts: u32,
+    /// Failures within a minute after which a model is skipped (its circuit opens).
+    pub ai_breaker_failures: u32,
+    /// How long an open circuit skips the model before it is tried again.
+    pub ai_breaker_cooldown_secs: u64,
     /// Module coverage (0–1) a version's latest test run needs to be ready to submit.
     pub test_gate: f64,
     /// The first admin's password; random (and printed once) when unset.
@@ -135,6 +139,8 @@ impl Default for Config {
             log_format: LogFormat::Text,
             ai_token_budget: 400_000,
             ai_max_attempts: 3,
+            ai_breaker_failures: 3,
+            ai_breaker_cooldown_secs: 60,
             test_gate: 0.8,
             admin_password: None,
             secret_key: None,
@@ -163,6 +169,8 @@ struct FileLayer {
     log_format: Option<LogFormat>,
     ai_token_budget: Option<u64>,
     ai_max_attempts: Option<u32>,
+    ai_breaker_failures: Option<u32>,
+    ai_breaker_cooldown_secs: Option<u64>,
     test_gate: Option<f64>,
     webhook_max_attempts: Option<u32>,
     smtp_url: Option<String>,
@@ -254,6 +262,8 @@ impl Config {
             log_format,
             ai_token_budget,
             ai_max_attempts,
+            ai_breaker_failures,
+            ai_breaker_cooldown_secs,
             test_gate,
             webhook_max_attempts
         );
@@ -313,6 +323,12 @@ impl Config {
             "MODGATE_AI_MAX_ATTEMPTS" => {
                 self.ai_max_attempts = parse(name, value, "a whole number of attempts")?
             }
+            "MODGATE_AI_BREAKER_FAILURES" => {
+                self.ai_breaker_failures = parse(name, value, "a whole number of failures")?
+            }
+            "MODGATE_AI_BREAKER_COOLDOWN_SECS" => {
+                self.ai_breaker_cooldown_secs = parse(name, value, "a whole number of seconds")?
+            }
             "MODGATE_LOGIN_LOCK_SECS" => {
                 self.login_lock_secs = parse(name, value, "a whole number of seconds")?
             }
@@ -362,6 +378,16 @@ impl Config {
         }
         if !(0.0..=1.0).contains(&self.test_gate) {
             return Err(ConfigError("test_gate: must be between 0 and 1".into()));
+        }
+        if !(1..=100).contains(&self.ai_breaker_failures) {
+            return Err(ConfigError(
+                "ai_breaker_failures: must be between 1 and 100".into(),
+            ));
+        }
+        if !(1..=86_400).contains(&self.ai_breaker_cooldown_secs) {
+            return Err(ConfigError(
+                "ai_breaker_cooldown_secs: must be between 1 and 86400".into(),
+            ));
         }
         if !(1..=10).contains(&self.ai_max_attempts) {
             return Err(ConfigError(

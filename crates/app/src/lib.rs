@@ -1,6 +1,6 @@
 //! Every use case of Modgate, with no HTTP: accounts and tokens, menus, the audit
 //! log, AI models and connection tests, modules and their versions, the Patch
-//! Gateway, test runs, review and its notifications (in-app, webhooks, email, with the
+//! Gateway with fallbacks, usage, budgets and evaluations, test runs, review and its notifications (in-app, webhooks, email, with the
 //! delivery worker), CRM records, the live spec and seeding. The server and the
 //! command line are thin layers over this crate; a rule lives here, once.
 //!
@@ -10,11 +10,14 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod breaker;
+pub mod budgets;
 pub mod caller;
 pub mod config;
 pub mod credentials;
 pub mod deliveries;
 pub mod error;
+pub mod eval;
 pub mod gateway;
 pub mod live;
 pub mod markdown;
@@ -31,6 +34,7 @@ pub mod seed;
 pub mod telemetry;
 pub mod test_runs;
 pub mod time;
+pub mod usage;
 pub mod webhooks;
 
 pub use caller::{Caller, Origin, Via};
@@ -59,6 +63,8 @@ pub struct App {
     pub identities: Arc<IdentityCache>,
     /// Wakes the delivery worker and live unread counts after an announcement.
     pub signals: Arc<notifications::Signals>,
+    /// Which models are being skipped after repeated failures (this replica's view).
+    pub breakers: Arc<breaker::Breakers>,
 }
 
 /// Connects to the configured database and applies migrations.
@@ -83,6 +89,10 @@ impl App {
         let db = open_database(&config).await?;
         let secret = InstanceSecret::load_or_create(&config)?;
         let live = Arc::new(LiveSpec::open(&db).await?);
+        let breakers = Arc::new(breaker::Breakers::new(
+            config.ai_breaker_failures,
+            std::time::Duration::from_secs(config.ai_breaker_cooldown_secs),
+        ));
         Ok(App {
             db,
             config: Arc::new(config),
@@ -90,6 +100,7 @@ impl App {
             live,
             identities: Arc::default(),
             signals: Arc::default(),
+            breakers,
         })
     }
 

@@ -61,6 +61,14 @@ pub fn system_menu() -> Vec<MenuItem> {
             "cpu",
         ),
         item(
+            "system.ai-usage",
+            "AI Usage & Budgets",
+            "/admin/ai-usage",
+            115,
+            Permission::ModelsManage,
+            "chart",
+        ),
+        item(
             "system.ai-develop",
             "AI Module Development",
             "/admin/ai-modules/develop",

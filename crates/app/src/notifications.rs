@@ -30,6 +30,7 @@ pub const EVENTS: &[&str] = &[
     "module.unpublished",
     "module.rolled_back",
     "spec.restored",
+    "budget.warning",
 ];
 
 /// The channels a user chooses per event (webhooks are the administrators').
@@ -87,6 +88,8 @@ pub struct Announcement {
     pub review: Option<Value>,
     /// Usernames of the people concerned.
     pub recipients: BTreeSet<String>,
+    /// More of the event, merged into the payload (a budget warning's `budget`).
+    pub extra: Option<Value>,
 }
 
 /// What an announcement wrote, for [`Signals::announced`] after the commit.
@@ -118,6 +121,9 @@ pub async fn announce(
     }
     if let Some(r) = a.review {
         payload["review"] = r;
+    }
+    if let (Some(Value::Object(extra)), Some(p)) = (a.extra, payload.as_object_mut()) {
+        p.extend(extra);
     }
     let text = payload.to_string();
     let no_in_app = store::notifications::opted_out_in(tx, a.event, "in_app").await?;
@@ -265,6 +271,16 @@ pub fn summary(p: &Value) -> String {
         "module.published" => "published",
         "module.unpublished" => "unpublished",
         "module.rolled_back" => "rolled back to",
+        "budget.warning" => {
+            let b = &p["budget"];
+            return format!(
+                "{} is at {}% for {}: {}",
+                b["name"].as_str().unwrap_or("a budget"),
+                b["percent"],
+                b["month"].as_str().unwrap_or("this month"),
+                b["spent"].as_str().unwrap_or("")
+            );
+        }
         "spec.restored" => {
             return format!(
                 "{} restored an earlier set of published modules (spec version {})",
@@ -289,6 +305,9 @@ pub fn summary(p: &Value) -> String {
 
 /// The page an event is about.
 pub fn link(p: &Value) -> String {
+    if p["event"] == "budget.warning" {
+        return "/admin/ai-usage".into();
+    }
     if p["event"]
         .as_str()
         .is_some_and(|e| e.starts_with("module.") || e.starts_with("spec."))

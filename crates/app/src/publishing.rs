@@ -574,6 +574,7 @@ async fn announce(
             version,
             review: None,
             recipients,
+            extra: None,
         },
     )
     .await?;
@@ -768,6 +769,7 @@ pub async fn restore(app: &App, by: &Caller, spec_version: i64) -> AppResult<Res
             version: now_version,
             review: None,
             recipients: admins,
+            extra: None,
         },
     )
     .await?;

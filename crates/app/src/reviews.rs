@@ -404,6 +404,7 @@ async fn announce(
             version: review.version,
             review: Some(review_ref(review)),
             recipients,
+            extra: None,
         },
     )
     .await?;

@@ -175,6 +175,18 @@ impl LlmError {
         LlmError::new(ErrorKind::Network, root_cause(e))
     }
 
+    /// Whether another model may succeed where this one failed: the provider is
+    /// unreachable, slow, rate-limited or broken (5xx). Never for a wrong key, an
+    /// unknown model or a request the provider refused: those fail on any model
+    /// until a person fixes them.
+    pub fn calls_for_fallback(&self) -> bool {
+        match self.kind {
+            ErrorKind::Network | ErrorKind::Timeout | ErrorKind::RateLimited => true,
+            ErrorKind::Provider => self.status.is_some_and(|s| (500..600).contains(&s)),
+            _ => false,
+        }
+    }
+
     /// Replaces every occurrence of `secret` (some providers echo the key they were
     /// given in their error message) with `mask`.
     pub fn scrub(mut self, secret: &str, mask: &str) -> LlmError {
@@ -265,6 +277,23 @@ mod tests {
         assert!(r(503, ""));
         assert!(!r(401, ""));
         assert!(!r(400, ""));
+    }
+
+    #[test]
+    fn fallback_only_for_failures_another_model_may_not_have() {
+        let f = |s, b| LlmError::from_status(s, b, None, "m").calls_for_fallback();
+        assert!(f(503, ""));
+        assert!(f(500, ""));
+        assert!(f(429, ""));
+        assert!(f(429, r#"{"error":{"message":"quota spent"}}"#));
+        assert!(f(504, ""));
+        assert!(!f(401, ""));
+        assert!(!f(404, ""));
+        assert!(!f(400, r#"{"error":{"message":"bad temperature"}}"#));
+        assert!(LlmError::new(ErrorKind::Network, "refused").calls_for_fallback());
+        assert!(!LlmError::new(ErrorKind::Provider, "offline refusal").calls_for_fallback());
+        assert!(!LlmError::new(ErrorKind::Cancelled, "gone").calls_for_fallback());
+        assert!(!LlmError::bad_response("garbled").calls_for_fallback());
     }
 
     #[test]

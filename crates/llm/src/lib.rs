@@ -18,6 +18,7 @@ mod error;
 mod key;
 mod message;
 pub mod preset;
+pub mod price;
 pub mod protocol;
 mod retry;
 
@@ -26,6 +27,7 @@ pub use error::{ErrorKind, LlmError, provider_message};
 pub use key::{ApiKey, mask};
 pub use message::{ChatReply, ChatRequest, Message, Role, StreamEvent, Usage};
 pub use preset::{Preset, Protocol, ProviderKind};
+pub use price::Prices;
 pub use protocol::offline::{Responder, describe as describe_offline};
 pub use retry::{RetryPolicy, parse_retry_after};
 pub use tokio_util::sync::CancellationToken;

@@ -48,7 +48,11 @@ pub struct ChatRequest {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Usage {
+    /// All input tokens, cached ones included.
     pub input_tokens: u64,
+    /// The part of `input_tokens` the provider served from its prompt cache (billed
+    /// at a lower price).
+    pub cached_input_tokens: u64,
     pub output_tokens: u64,
 }
 

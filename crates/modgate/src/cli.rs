@@ -60,6 +60,25 @@ pub enum Command {
         #[command(subcommand)]
         command: crate::module_cmd::ModuleCommand,
     },
+    /// Evaluate a model: run a corpus of requests through the gateway and print how
+    /// many answers were accepted, with attempts, tokens, cost and latency. The run is
+    /// stored for the models page. Exit 0 when the run completed, 1 when it could not
+    /// run (a spent budget, a provider failure), 2 for a bad model or corpus.
+    Eval {
+        /// The model's name, id, or provider model id when only one model has it
+        /// (`builtin`).
+        #[arg(long)]
+        model: String,
+        /// A corpus file (YAML); default: the shipped corpus over the base CRM.
+        #[arg(long)]
+        corpus: Option<PathBuf>,
+        /// Print the run as JSON instead of a table.
+        #[arg(long)]
+        json: bool,
+        /// The user the run is recorded for (needs models.manage).
+        #[arg(long = "as", default_value = "admin")]
+        user: String,
+    },
     /// Test scenarios: run the CRM suite (and a patch's tests) in memory.
     Test {
         #[command(subcommand)]
@@ -168,6 +187,12 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             serve(cfg).await
         }
         Command::Module { command } => crate::module_cmd::run(cfg, command).await,
+        Command::Eval {
+            model,
+            corpus,
+            json,
+            user,
+        } => crate::eval_cmd::run(cfg, &model, corpus.as_deref(), json, &user).await,
         Command::Migrate => {
             app::open_database(&cfg).await?;
             println!(

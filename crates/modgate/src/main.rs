@@ -2,6 +2,7 @@
 //! up logging; the work happens in the library crates.
 
 mod cli;
+mod eval_cmd;
 mod module_cmd;
 
 // The request path allocates many small, short-lived values; mimalloc handles that

@@ -96,6 +96,17 @@ pub async fn run(cfg: Config, command: ModuleCommand) -> anyhow::Result<ExitCode
                     kind.as_str()
                 )
             }
+            Progress::Fallback {
+                from,
+                to,
+                kind,
+                message,
+                ..
+            } => writeln!(
+                err,
+                "-- {from} failed ({}: {message}); asking {to}",
+                kind.as_str()
+            ),
             Progress::Reasoning { .. } => Ok(()),
         };
     };
@@ -121,7 +132,7 @@ pub async fn run(cfg: Config, command: ModuleCommand) -> anyhow::Result<ExitCode
 /// 1 when the generation ran and produced nothing to save (the model's answers, a
 /// provider failure, a fault of ours); 2 when the command was asked something it
 /// cannot do (a bad module, prompt, model or permission).
-fn exit_code(e: &AppError) -> ExitCode {
+pub fn exit_code(e: &AppError) -> ExitCode {
     match e {
         AppError::NoAnswer(_)
         | AppError::Upstream(_)

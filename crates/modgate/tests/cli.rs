@@ -383,3 +383,53 @@ async fn spec_verify_names_how_the_stored_live_spec_differs() {
     db.close().await;
     assert_eq!(upgrades, 1, "audited once; the no-op is not");
 }
+
+#[tokio::test]
+async fn eval_prints_the_offline_engines_table_and_refuses_a_bad_corpus() {
+    let env = Env::new().await;
+    let out = env.run(&["eval", "--model", "builtin"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("field-integer") && table.contains("zh-field-integer"),
+        "{table}"
+    );
+    let totals = table
+        .lines()
+        .find(|l| l.starts_with("accepted "))
+        .expect("a totals line");
+    assert!(totals.contains("/69"), "{totals}");
+    assert!(table.contains("latency p50"), "{table}");
+
+    let out = env.run(&["eval", "--model", "builtin", "--json"], None);
+    assert!(out.status.success());
+    let run: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(run["modelName"], "Built-in (offline)");
+    assert_eq!(run["summary"]["requests"], 69);
+
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("bad.yaml");
+    std::fs::write(&bad, "cases:\n  - {id: a, request: x}\n").unwrap();
+    let out = env.run(
+        &[
+            "eval",
+            "--model",
+            "builtin",
+            "--corpus",
+            bad.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("expect needs"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = env.run(&["eval", "--model", "gpt-9"], None);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("Built-in (offline)"),
+        "names the models there are"
+    );
+}

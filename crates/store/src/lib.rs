@@ -9,8 +9,10 @@
 #[macro_use]
 mod db;
 pub mod audit;
+pub mod budgets;
 pub mod deliveries;
 mod error;
+pub mod evals;
 mod hardening;
 pub mod login_attempts;
 pub mod menus;
@@ -28,6 +30,7 @@ pub mod test_runs;
 #[cfg(feature = "testing")]
 pub mod testing;
 pub mod tokens;
+pub mod usage;
 pub mod users;
 mod vocab;
 pub mod webhooks;

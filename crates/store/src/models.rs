@@ -54,6 +54,11 @@ pub struct ModelConfig {
     pub last_latency_ms: Option<i64>,
     /// The last connection test's result (JSON).
     pub last_result: Option<serde_json::Value>,
+    /// Models that answer, in this order, when this one fails in a way another may not.
+    pub fallback_model_ids: Vec<String>,
+    /// `{"input", "cachedInput", "output", "currency"}` per million tokens (the
+    /// application reads it as `llm::Prices`); `None`: calls are counted in tokens only.
+    pub prices: Option<serde_json::Value>,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -74,12 +79,15 @@ struct Row {
     last_test_at: Option<i64>,
     last_latency_ms: Option<i64>,
     last_result: Option<String>,
+    fallback_model_ids: String,
+    prices: Option<String>,
     created_at: i64,
     updated_at: i64,
 }
 
 const COLUMNS: &str = "id, name, provider, base_url, model, api_key_enc, api_key_mask, params, \
-     enabled, is_default, status, last_test_at, last_latency_ms, last_result, created_at, updated_at";
+     enabled, is_default, status, last_test_at, last_latency_ms, last_result, fallback_model_ids, prices, \
+     created_at, updated_at";
 
 impl TryFrom<Row> for ModelConfig {
     type Error = StoreError;
@@ -94,7 +102,19 @@ impl TryFrom<Row> for ModelConfig {
                 })?),
                 None => None,
             };
+        let fallback_model_ids = serde_json::from_str(&r.fallback_model_ids).map_err(|e| {
+            StoreError::Corrupt(format!("fallback_model_ids of model {}: {e}", r.id))
+        })?;
+        let prices = match r.prices {
+            Some(p) => Some(
+                serde_json::from_str(&p)
+                    .map_err(|e| StoreError::Corrupt(format!("prices of model {}: {e}", r.id)))?,
+            ),
+            None => None,
+        };
         Ok(ModelConfig {
+            fallback_model_ids,
+            prices,
             status: parse(&r.status, &format!("status of model {}", r.id))?,
             id: r.id,
             name: r.name,
@@ -117,6 +137,16 @@ impl TryFrom<Row> for ModelConfig {
 
 fn params_json(p: &ModelParams) -> String {
     serde_json::to_string(p).expect("params serialise")
+}
+
+fn fallbacks_json(m: &ModelConfig) -> String {
+    serde_json::to_string(&m.fallback_model_ids).expect("ids serialise")
+}
+
+fn prices_json(m: &ModelConfig) -> Option<String> {
+    m.prices
+        .as_ref()
+        .map(|p| serde_json::to_string(p).expect("prices serialise"))
 }
 
 pub async fn list(db: &Db) -> Result<Vec<ModelConfig>, StoreError> {
@@ -157,11 +187,12 @@ pub async fn count(db: &Db) -> Result<i64, StoreError> {
 pub async fn insert(tx: &mut Tx, m: &ModelConfig) -> Result<(), StoreError> {
     with_tx!(tx, c => sqlx::query(
         "INSERT INTO model_config (id, name, provider, base_url, model, api_key_enc, api_key_mask, params, \
-         enabled, is_default, status, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)")
+         enabled, is_default, status, created_at, updated_at, fallback_model_ids, prices) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14)")
         .bind(&m.id).bind(&m.name).bind(&m.provider).bind(&m.base_url).bind(&m.model)
         .bind(&m.api_key_enc).bind(&m.api_key_mask).bind(params_json(&m.params))
         .bind(m.enabled).bind(m.is_default).bind(m.status.as_str()).bind(m.created_at)
+        .bind(fallbacks_json(m)).bind(prices_json(m))
         .execute(c).await
         .map_err(StoreError::conflict_on_unique("a model with this name"))?.rows_affected());
     Ok(())
@@ -171,10 +202,11 @@ pub async fn insert(tx: &mut Tx, m: &ModelConfig) -> Result<(), StoreError> {
 pub async fn update(tx: &mut Tx, m: &ModelConfig) -> Result<(), StoreError> {
     let n = with_tx!(tx, c => sqlx::query(
         "UPDATE model_config SET name = $1, provider = $2, base_url = $3, model = $4, api_key_enc = $5, \
-         api_key_mask = $6, params = $7, enabled = $8, status = $9, updated_at = $10 WHERE id = $11")
+         api_key_mask = $6, params = $7, enabled = $8, status = $9, updated_at = $10, \
+         fallback_model_ids = $12, prices = $13 WHERE id = $11")
         .bind(&m.name).bind(&m.provider).bind(&m.base_url).bind(&m.model).bind(&m.api_key_enc)
         .bind(&m.api_key_mask).bind(params_json(&m.params)).bind(m.enabled).bind(m.status.as_str())
-        .bind(now_ms()).bind(&m.id)
+        .bind(now_ms()).bind(&m.id).bind(fallbacks_json(m)).bind(prices_json(m))
         .execute(c).await
         .map_err(StoreError::conflict_on_unique("a model with this name"))?.rows_affected());
     if n == 0 {
@@ -217,6 +249,20 @@ pub async fn record_test(
         .bind(status.as_str()).bind(now_ms()).bind(latency_ms).bind(result.to_string()).bind(id)
         .execute(c).await?.rows_affected());
     Ok(())
+}
+
+/// Names of the models that list `id` among their fallbacks.
+pub async fn falling_back_to(tx: &mut Tx, id: &str) -> Result<Vec<String>, StoreError> {
+    let rows: Vec<(String, String)> = with_tx!(tx, c => sqlx::query_as(
+        "SELECT name, fallback_model_ids FROM model_config WHERE id <> $1 ORDER BY name")
+        .bind(id).fetch_all(c).await?);
+    Ok(rows
+        .into_iter()
+        .filter(|(_, ids)| {
+            serde_json::from_str::<Vec<String>>(ids).is_ok_and(|ids| ids.iter().any(|i| i == id))
+        })
+        .map(|(n, _)| n)
+        .collect())
 }
 
 /// Names of the modules that use the model, for a refusal that names them.

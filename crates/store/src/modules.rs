@@ -101,6 +101,8 @@ pub struct Version {
     pub confirmed_at: Option<i64>,
     /// Fixes the gateway made to the model's reply (codes), oldest first.
     pub repairs: Vec<String>,
+    /// What the generation used (tokens, cost, attempts, the model that answered).
+    pub generation: Option<serde_json::Value>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -123,6 +125,7 @@ struct VersionRow {
     confirmed_by: Option<String>,
     confirmed_at: Option<i64>,
     repairs: String,
+    generation: Option<String>,
 }
 
 impl TryFrom<VersionRow> for Version {
@@ -132,8 +135,16 @@ impl TryFrom<VersionRow> for Version {
         let what = |col: &str| format!("{col} of version {} of module {}", r.number, r.module_id);
         let repairs = serde_json::from_str(&r.repairs)
             .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what("repairs"))))?;
+        let generation = match &r.generation {
+            Some(g) => Some(
+                serde_json::from_str(g)
+                    .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what("generation"))))?,
+            ),
+            None => None,
+        };
         Ok(Version {
             repairs,
+            generation,
             source: parse(&r.source, &what("source"))?,
             level: parse(&r.level, &what("level"))?,
             module_id: r.module_id,
@@ -157,7 +168,7 @@ impl TryFrom<VersionRow> for Version {
 
 const VERSION_SELECT: &str = "SELECT v.module_id, v.number, v.patch, v.content_hash, v.author, v.parent_version, \
      v.message, v.source, v.prompt, v.model, v.report, v.level, v.valid, v.needs_confirmation, v.created_at, \
-     c.confirmed_by, c.confirmed_at, v.repairs FROM module_versions v \
+     c.confirmed_by, c.confirmed_at, v.repairs, v.generation FROM module_versions v \
      LEFT JOIN module_version_confirmations c ON c.module_id = v.module_id AND c.number = v.number";
 
 pub async fn list(db: &Db) -> Result<Vec<Module>, StoreError> {
@@ -238,6 +249,7 @@ pub struct NewVersion {
     pub valid: bool,
     pub needs_confirmation: bool,
     pub repairs: Vec<String>,
+    pub generation: Option<serde_json::Value>,
 }
 
 /// Why a version was not saved.
@@ -290,12 +302,13 @@ pub async fn save_version(
     let parent = (base > 0).then_some(base);
     with_tx!(tx, c => sqlx::query(
         "INSERT INTO module_versions (module_id, number, patch, content_hash, author, parent_version, message, \
-         source, prompt, model, report, level, valid, needs_confirmation, created_at, repairs) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
+         source, prompt, model, report, level, valid, needs_confirmation, created_at, repairs, generation) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
         .bind(module_id).bind(next).bind(&v.patch).bind(&v.content_hash).bind(&v.author).bind(parent)
         .bind(&v.message).bind(v.source.as_str()).bind(&v.prompt).bind(&v.model).bind(&v.report).bind(v.level.to_string())
         .bind(v.valid).bind(v.needs_confirmation).bind(now)
         .bind(serde_json::to_string(&v.repairs).unwrap_or_else(|_| "[]".into()))
+        .bind(v.generation.as_ref().map(|g| g.to_string()))
         .execute(c).await?.rows_affected());
     Ok(next)
 }

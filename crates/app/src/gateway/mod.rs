@@ -4,24 +4,25 @@
 //! up to a bound, then save a new version — or fail clearly and save nothing. Every
 //! attempt is audited.
 
+pub mod chain;
+pub mod log;
 pub mod prompt;
 
 use crate::error::{AppError, AppResult, Problem};
-use crate::models::client::client_for;
 use crate::modules::{self, SaveInput, Source};
+use crate::usage::{CallContext, costs_view};
 use crate::{App, Caller};
+use chain::{Chain, Spent};
 use llm::{
     CancellationToken, ChatRequest, ErrorKind, LlmError, Message, ProviderKind, StreamEvent,
 };
-use patch::answer::Reading;
+use log::{AttemptLog, truncate};
+use patch::answer::{Found, Reading};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::json;
+use std::collections::BTreeMap;
 use std::sync::Arc;
-use store::audit::{self, Outcome};
 use store::models::ModelConfig;
-
-/// How much of a prompt or response the audit detail keeps.
-const AUDIT_TEXT_LIMIT: usize = 64 * 1024;
 
 /// Progress of a generation, as the page receives it (SSE `event:` = `type`).
 #[derive(Debug, Clone, Serialize)]
@@ -59,6 +60,14 @@ pub enum Progress {
         attempt: u32,
         candidates: usize,
     },
+    /// A model failed (or is paused) and the next one in its fallback chain is asked.
+    Fallback {
+        attempt: u32,
+        from: String,
+        to: String,
+        kind: ErrorKind,
+        message: String,
+    },
 }
 
 /// A model stream event as generation progress.
@@ -89,22 +98,19 @@ pub struct Generated {
     pub attempts: u32,
     pub input_tokens: u64,
     pub output_tokens: u64,
+    /// The model id the provider says answered.
     pub model: String,
-}
-
-fn truncate(s: &str, max: usize) -> String {
-    if s.len() <= max {
-        return s.to_owned();
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}… [{} more bytes]", &s[..end], s.len() - end)
+    /// The configured model that wrote the version (a fallback when the chosen
+    /// model failed).
+    pub answered_by: String,
+    /// Models that failed before it, in order.
+    pub fallbacks: Vec<String>,
+    /// What the generation cost, per currency (every call, failed ones included).
+    pub cost: BTreeMap<String, f64>,
 }
 
 /// The model a generation uses: the one asked for, else the module's, else the default.
-async fn pick_model(
+pub async fn pick_model(
     app: &App,
     requested: Option<&str>,
     module_model: Option<&str>,
@@ -162,6 +168,39 @@ pub async fn precheck(app: &App, by: &Caller, ask: Ask<'_>) -> AppResult<modules
     Ok(module)
 }
 
+/// What a conversation with the model chain is about.
+pub struct Target<'a> {
+    /// The live spec the patch must apply to.
+    pub spec: Arc<spec::Spec>,
+    /// The module's current patch, which the answer replaces.
+    pub current: Option<String>,
+    /// Earlier requests of the module, newest first.
+    pub earlier: Vec<String>,
+    pub request: &'a str,
+    /// `None` for an evaluation (no module is written).
+    pub module_id: Option<&'a str>,
+}
+
+/// A valid patch and what it took (the calls' totals are in the caller's [`Spent`]).
+pub struct Produced {
+    pub found: Found,
+    /// The provider's model id of the last reply.
+    pub model: String,
+    /// The configured model that gave the accepted answer.
+    pub answered_by: ModelConfig,
+}
+
+impl Produced {
+    /// What the version keeps of its generation.
+    pub fn generation(&self, spent: &Spent) -> serde_json::Value {
+        json!({
+            "attempts": spent.attempts, "tokensIn": spent.tokens_in, "tokensOut": spent.tokens_out,
+            "cost": costs_view(&spent.costs), "answeredBy": self.answered_by.name,
+            "fallbacks": spent.fallbacks,
+        })
+    }
+}
+
 /// Generates a new version of the module from a request.
 pub async fn generate(
     app: &App,
@@ -171,9 +210,10 @@ pub async fn generate(
     cancel: &CancellationToken,
 ) -> AppResult<Generated> {
     let module = precheck(app, by, ask).await?;
-    let (module_id, model_id) = (ask.module_id, ask.model_id);
+    let module_id = ask.module_id;
     let prompt_text = ask.prompt.trim();
-    let model = pick_model(app, model_id, module.model_id.as_deref()).await?;
+    let model = pick_model(app, ask.model_id, module.model_id.as_deref()).await?;
+    crate::budgets::check(app, &model).await?;
     let base_version = module.current_version;
     let current = match base_version {
         0 => None,
@@ -187,30 +227,102 @@ pub async fn generate(
         .rev()
         .filter_map(|v| v.prompt)
         .collect();
-    let spec = crate::live::for_module(app, module_id).await?;
-
-    // The built-in engine answers from the rules, against the same spec and patch.
-    let responder: llm::Responder = {
-        let spec = spec.clone();
-        let current_doc = current
-            .as_deref()
-            .and_then(|c| patch::parse(c.as_bytes()).ok());
-        let request = prompt_text.to_owned();
-        Arc::new(move |_req: &ChatRequest| {
-            offline::respond(&spec, current_doc.as_ref(), &request)
-                .map(|doc| serde_json::to_string_pretty(&doc).unwrap_or_default())
-                .map_err(|r| LlmError::new(ErrorKind::Provider, r.message))
-        })
+    let target = Target {
+        spec: crate::live::for_module(app, module_id).await?,
+        current,
+        earlier,
+        request: prompt_text,
+        module_id: Some(module_id),
     };
-    let client = client_for(&app.secret, &model, responder).map_err(AppError::Upstream)?;
-    let log = AttemptLog {
+    let mut spent = Spent::default();
+    let produced = produce(app, by, &target, model, &mut spent, progress, cancel).await?;
+    let generation = produced.generation(&spent);
+    let version = modules::save_version(
         app,
         by,
         module_id,
-        model: &model,
+        SaveInput {
+            patch: produced.found.json.clone(),
+            message: format!("AI: {}", truncate(prompt_text, 200)),
+            base_version,
+            confirm_l2: false,
+            source: Source::Ai,
+            prompt: Some(prompt_text.to_owned()),
+            model: Some(produced.answered_by.name.clone()),
+            repairs: produced
+                .found
+                .repairs
+                .iter()
+                .map(|r| r.as_str().to_owned())
+                .collect(),
+            generation: Some(generation),
+        },
+    )
+    .await?;
+    Ok(Generated {
+        version,
+        attempts: spent.attempts,
+        input_tokens: spent.tokens_in,
+        output_tokens: spent.tokens_out,
+        model: produced.model,
+        answered_by: produced.answered_by.name.clone(),
+        cost: costs_view(&spent.costs),
+        fallbacks: spent.fallbacks,
+    })
+}
+
+/// The responder of the built-in engine: it answers from the rules, against the same
+/// spec and patch the model sees.
+fn offline_responder(target: &Target<'_>) -> llm::Responder {
+    let spec = target.spec.clone();
+    let current_doc = target
+        .current
+        .as_deref()
+        .and_then(|c| patch::parse(c.as_bytes()).ok());
+    let request = target.request.to_owned();
+    Arc::new(move |_req: &ChatRequest| {
+        offline::respond(&spec, current_doc.as_ref(), &request)
+            .map(|doc| serde_json::to_string_pretty(&doc).unwrap_or_default())
+            .map_err(|r| LlmError::new(ErrorKind::Provider, r.message))
+    })
+}
+
+/// The conversation: ask the chain, read the answer, send the validator's report
+/// back, up to the bounds — a valid patch, or a clear failure. Saves nothing.
+/// `spent` adds up every call, whether or not the conversation succeeds.
+pub async fn produce(
+    app: &App,
+    by: &Caller,
+    target: &Target<'_>,
+    model: ModelConfig,
+    spent: &mut Spent,
+    progress: &mut (dyn FnMut(Progress) + Send),
+    cancel: &CancellationToken,
+) -> AppResult<Produced> {
+    let spec = &target.spec;
+    let prompt_text = target.request;
+    let chain = Chain::of(app, model, offline_responder(target)).await?;
+    let log = AttemptLog {
+        app,
+        by,
+        action: if target.module_id.is_some() {
+            "ai.generate"
+        } else {
+            "ai.eval"
+        },
+        module_id: target.module_id,
         request: prompt_text,
     };
-    let deterministic = model.provider == ProviderKind::Builtin.as_str();
+    let cx = CallContext {
+        by,
+        module_id: target.module_id,
+        purpose: if target.module_id.is_some() {
+            "generate"
+        } else {
+            "eval"
+        },
+    };
+    let deterministic = chain.primary().provider == ProviderKind::Builtin.as_str();
     let max_attempts = if deterministic {
         1
     } else {
@@ -219,53 +331,43 @@ pub async fn generate(
     let budget = app.config.ai_token_budget;
 
     let mut messages = vec![Message::user(prompt::request(
-        &spec,
-        current.as_deref(),
-        &earlier,
+        spec,
+        target.current.as_deref(),
+        &target.earlier,
         prompt_text,
     ))];
-    let (mut tokens_in, mut tokens_out) = (0u64, 0u64);
     let mut last_report: Option<patch::Report> = None;
     for attempt in 1..=max_attempts {
-        if tokens_in + tokens_out >= budget {
+        if spent.tokens_in + spent.tokens_out >= budget {
             return Err(AppError::NoAnswer(Box::new(Problem::new(
                 "token_budget",
                 format!(
                     "stopped after {} attempts: the generation used {} of its {budget} tokens; nothing was saved",
                     attempt - 1,
-                    tokens_in + tokens_out
+                    spent.tokens_in + spent.tokens_out
                 ),
             ))));
         }
+        spent.attempts = attempt;
         progress(Progress::Attempt {
             attempt,
-            model: model.model.clone(),
+            model: chain.primary().model.clone(),
         });
         let sent = messages
             .last()
             .map(|m| m.content.clone())
             .unwrap_or_default();
-        let reply = call(&client, &model, &messages, true, progress, cancel).await;
-        let reply = match reply {
-            Ok(r) => r,
-            Err(e) => {
-                log.record(attempt, &sent, None, "error", json!({ "error": e }))
-                    .await?;
-                if deterministic && e.kind == ErrorKind::Provider {
-                    // The offline engine's refusal: what it can do, never a guess.
-                    return Err(AppError::NoAnswer(Box::new(Problem::new(
-                        "not_understood",
-                        e.message,
-                    ))));
-                }
-                return Err(AppError::Upstream(e));
-            }
-        };
-        tokens_in += reply.usage.input_tokens;
-        tokens_out += reply.usage.output_tokens;
-        let mut reading = patch::answer::read(&spec, prompt_text, &reply.text);
+        let answer = chain
+            .call(
+                app, cx, &log, attempt, &messages, true, spent, progress, cancel,
+            )
+            .await?;
+        let mut answered = answer.link;
+        let reply = answer.reply;
+        let fallback_from = json!(spent.fallbacks);
+        let mut reading = patch::answer::read(spec, prompt_text, &reply.text);
         messages.push(Message::assistant(reply.text.clone()));
-        let mut answered_by = reply.model.clone();
+        let mut provider_model = reply.model.clone();
         if let Reading::Ambiguous(candidates) = &reading {
             // Two different valid documents: the model says which, never a guess.
             progress(Progress::Choosing {
@@ -273,38 +375,41 @@ pub async fn generate(
                 candidates: candidates.len(),
             });
             log.record(
+                chain.model(answered),
                 attempt,
                 &sent,
                 Some(&reply),
                 "ambiguous",
-                json!({ "candidates": candidates.len() }),
+                json!({ "candidates": candidates.len(), "cost": answer.cost.view(), "fallbackFrom": fallback_from }),
             )
             .await?;
             let question = prompt::which(candidates);
             messages.push(Message::user(question.clone()));
             // A number, not a document: no JSON output mode.
-            let choice = call(&client, &model, &messages, false, progress, cancel)
-                .await
-                .map_err(AppError::Upstream)?;
-            tokens_in += choice.usage.input_tokens;
-            tokens_out += choice.usage.output_tokens;
-            messages.push(Message::assistant(choice.text.clone()));
-            let picked = prompt::picked(&choice.text, candidates.len());
+            let choice = chain
+                .call(
+                    app, cx, &log, attempt, &messages, false, spent, progress, cancel,
+                )
+                .await?;
+            messages.push(Message::assistant(choice.reply.text.clone()));
+            let picked = prompt::picked(&choice.reply.text, candidates.len());
             log.record(
+                chain.model(choice.link),
                 attempt,
                 &question,
-                Some(&choice),
+                Some(&choice.reply),
                 if picked.is_some() {
                     "chosen"
                 } else {
                     "not_chosen"
                 },
-                json!({ "choice": picked.map(|i| i + 1) }),
+                json!({ "choice": picked.map(|i| i + 1), "cost": choice.cost.view() }),
             )
             .await?;
             if let Some(i) = picked {
                 reading = Reading::Answer(candidates[i].clone());
-                answered_by = choice.model.clone();
+                provider_model = choice.reply.model.clone();
+                answered = choice.link;
             }
         }
         let (valid, report, repairs) = match &reading {
@@ -335,35 +440,18 @@ pub async fn generate(
         };
         if !matches!(reading, Reading::Ambiguous(_)) {
             log.record(
- attempt, &sent, Some(&reply), outcome,
+                chain.model(answered), attempt, &sent, Some(&reply), outcome,
                 json!({ "errors": report.errors.iter().map(|e| json!({"code": e.code, "message": e.message})).collect::<Vec<_>>(),
-                        "level": report.level, "repairs": repairs }),
+                        "level": report.level, "repairs": repairs, "cost": answer.cost.view(),
+                        "fallbackFrom": fallback_from }),
             )
             .await?;
         }
         if let Reading::Answer(found) = reading {
-            let version = modules::save_version(
-                app,
-                by,
-                module_id,
-                SaveInput {
-                    patch: found.json,
-                    message: format!("AI: {}", truncate(prompt_text, 200)),
-                    base_version,
-                    confirm_l2: false,
-                    source: Source::Ai,
-                    prompt: Some(prompt_text.to_owned()),
-                    model: Some(model.name.clone()),
-                    repairs,
-                },
-            )
-            .await?;
-            return Ok(Generated {
-                version,
-                attempts: attempt,
-                input_tokens: tokens_in,
-                output_tokens: tokens_out,
-                model: answered_by,
+            return Ok(Produced {
+                found,
+                model: provider_model,
+                answered_by: chain.model(answered).clone(),
             });
         }
         let follow_up = prompt::follow_up(&reading);
@@ -394,91 +482,4 @@ pub async fn generate(
         .detail("attempts", max_attempts)
         .detail("errors", &errors),
     )))
-}
-
-/// One streamed model call with the conversation so far, measured for `/metrics`.
-async fn call(
-    client: &llm::Client,
-    model: &ModelConfig,
-    messages: &[Message],
-    json: bool,
-    progress: &mut (dyn FnMut(Progress) + Send),
-    cancel: &CancellationToken,
-) -> Result<llm::ChatReply, LlmError> {
-    let req = ChatRequest {
-        system: Some(prompt::system().to_owned()),
-        messages: messages.to_vec(),
-        json,
-        stream: true,
-        ..ChatRequest::default()
-    };
-    let started = std::time::Instant::now();
-    let reply = client
-        .chat(&req, &mut |ev| progress(progress_of(ev)), cancel)
-        .await;
-    crate::telemetry::model_call(
-        &model.provider,
-        &model.model,
-        reply.as_ref().map_or_else(|e| e.kind.as_str(), |_| "ok"),
-        started.elapsed(),
-        reply.as_ref().ok().map(|r| &r.usage),
-    );
-    reply
-}
-
-/// Who is generating what with which model: what every attempt's audit entry says.
-struct AttemptLog<'a> {
-    app: &'a App,
-    by: &'a Caller,
-    module_id: &'a str,
-    model: &'a ModelConfig,
-    request: &'a str,
-}
-
-impl AttemptLog<'_> {
-    /// Audits one model call of the generation (`ai.generate`).
-    async fn record(
-        &self,
-        attempt: u32,
-        sent: &str,
-        reply: Option<&llm::ChatReply>,
-        outcome: &str,
-        extra: Value,
-    ) -> AppResult<()> {
-        let AttemptLog {
-            app,
-            by,
-            module_id,
-            model,
-            request,
-        } = *self;
-        let ok = outcome == "valid";
-        let mut e = by.audit(
-            "ai.generate",
-            if ok {
-                Outcome::Success
-            } else {
-                Outcome::Failure
-            },
-        );
-        e.resource_type = Some("module".into());
-        e.resource_id = Some(module_id.to_owned());
-        let mut details = json!({
-            "model": model.name, "provider": model.provider, "modelId": model.model, "attempt": attempt,
-            "outcome": outcome, "request": truncate(request, AUDIT_TEXT_LIMIT), "prompt": truncate(sent, AUDIT_TEXT_LIMIT),
-            "tokensIn": reply.map(|r| r.usage.input_tokens), "tokensOut": reply.map(|r| r.usage.output_tokens),
-            "latencyMs": reply.map(|r| r.latency_ms),
-            "response": reply.map(|r| truncate(&r.text, AUDIT_TEXT_LIMIT)),
-        });
-        if let (Some(d), Some(x)) = (details.as_object_mut(), extra.as_object()) {
-            for (k, v) in x {
-                d.insert(k.clone(), v.clone());
-            }
-        }
-        e.details = details;
-        let mut tx = app.db.begin().await?;
-        audit::append(&mut tx, e).await?;
-        tx.commit().await?;
-        Ok(())
-    }
 }

@@ -37,7 +37,14 @@ pub struct ModelInput {
     pub api_key: Option<Option<String>>,
     pub params: Option<ParamsInput>,
     pub enabled: Option<bool>,
+    /// Models to try, in order, when this one fails in a way another may not.
+    pub fallback_model_ids: Option<Vec<String>>,
+    /// `Some(None)` removes the prices (calls are then counted in tokens only).
+    pub prices: Option<Option<llm::Prices>>,
 }
+
+/// At most this many fallbacks: each one is a full call's wait when all are down.
+const MAX_FALLBACKS: usize = 5;
 
 pub fn parse_name(raw: &str) -> Result<String, String> {
     let n = raw.trim();
@@ -167,9 +174,12 @@ pub fn resolve(current: Option<&ModelConfig>, input: &ModelInput) -> AppResult<R
         last_test_at: None,
         last_latency_ms: None,
         last_result: None,
+        fallback_model_ids: Vec::new(),
+        prices: None,
         created_at: now,
         updated_at: now,
     });
+    let (old_provider, old_model) = (c.provider.clone(), c.model.clone());
     if let Some(n) = &input.name {
         match parse_name(n) {
             Ok(n) => c.name = n,
@@ -286,8 +296,60 @@ pub fn resolve(current: Option<&ModelConfig>, input: &ModelInput) -> AppResult<R
     if let Some(e) = input.enabled {
         c.enabled = e;
     }
+    match &input.prices {
+        Some(Some(p)) => {
+            let problems = p.problems();
+            for (f, m) in &problems {
+                errs.add(&format!("prices.{f}"), m.clone());
+            }
+            if problems.is_empty() {
+                c.prices = serde_json::to_value(p).ok();
+            }
+        }
+        Some(None) => c.prices = None,
+        None => {
+            // List prices follow the model while nobody has edited them.
+            let was_list_price =
+                current.is_none() || c.prices == known_prices_json(&old_provider, &old_model);
+            if was_list_price {
+                c.prices = known_prices_json(&c.provider, &c.model);
+            }
+        }
+    }
+    if let Some(ids) = &input.fallback_model_ids {
+        let ids: Vec<String> = ids.iter().map(|i| i.trim().to_owned()).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        if ids.len() > MAX_FALLBACKS {
+            errs.add(
+                "fallbackModelIds",
+                format!("at most {MAX_FALLBACKS} fallback models"),
+            );
+        } else if let Some(dup) = ids.iter().find(|i| !seen.insert(i.as_str())) {
+            errs.add("fallbackModelIds", format!("'{dup}' is listed twice"));
+        } else if ids.contains(&c.id) {
+            errs.add("fallbackModelIds", "a model cannot fall back to itself");
+        } else {
+            c.fallback_model_ids = ids;
+        }
+    }
     errs.into_result()?;
     Ok(Resolved { config: c, key })
+}
+
+fn known_prices_json(provider: &str, model: &str) -> Option<Value> {
+    llm::price::known_prices(provider, model).and_then(|p| serde_json::to_value(p).ok())
+}
+
+/// Every fallback must name an existing model (checked against the database, which
+/// [`resolve`] does not reach).
+async fn check_fallbacks(app: &App, c: &ModelConfig) -> AppResult<()> {
+    let mut errs = FieldErrors::default();
+    for id in &c.fallback_model_ids {
+        if store::models::get(&app.db, id).await?.is_none() {
+            errs.add("fallbackModelIds", format!("no model with id '{id}'"));
+        }
+    }
+    errs.into_result()
 }
 
 /// Puts a resolved key on the row: sealed, with its mask.
@@ -320,6 +382,7 @@ fn audit_view(c: &ModelConfig) -> Value {
     json!({
         "name": c.name, "provider": c.provider, "baseUrl": c.base_url, "model": c.model,
         "params": c.params, "enabled": c.enabled, "keySet": c.api_key_enc.is_some(),
+        "fallbackModelIds": c.fallback_model_ids, "prices": c.prices,
     })
 }
 
@@ -360,6 +423,7 @@ async fn find(app: &App, id: &str) -> AppResult<ModelConfig> {
 pub async fn create(app: &App, by: &Caller, input: ModelInput) -> AppResult<ModelConfig> {
     by.require(Permission::ModelsManage)?;
     let Resolved { mut config, key } = resolve(None, &input)?;
+    check_fallbacks(app, &config).await?;
     seal_into(app, &mut config, &key);
     insert(app, by, &config).await?;
     find(app, &config.id).await
@@ -384,6 +448,7 @@ async fn insert(app: &App, by: &Caller, config: &ModelConfig) -> AppResult<()> {
 pub async fn update(app: &App, by: &Caller, id: &str, input: ModelInput) -> AppResult<ModelConfig> {
     let before = get(app, by, id).await?;
     let Resolved { mut config, key } = resolve(Some(&before), &input)?;
+    check_fallbacks(app, &config).await?;
     if before.is_default && !config.enabled {
         return Err(AppError::conflict(format!(
             "'{}' is the default model and cannot be disabled; make another model the default first",
@@ -447,6 +512,28 @@ pub async fn delete(app: &App, by: &Caller, id: &str) -> AppResult<()> {
             )
             .detail("modules", &users),
         )));
+    }
+    let dependents = store::models::falling_back_to(&mut tx, id).await?;
+    if !dependents.is_empty() {
+        return Err(AppError::Conflict(Box::new(
+            Problem::new(
+                "conflict",
+                format!(
+                    "'{}' is a fallback of {}; remove it from their fallbacks first",
+                    m.name,
+                    dependents
+                        .iter()
+                        .map(|n| format!("'{n}'"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+            .detail("models", &dependents),
+        )));
+    }
+    // Its own budgets go with it; usage rows stay (they are history).
+    for b in store::budgets::of_model(&mut tx, id).await? {
+        store::budgets::delete(&mut tx, &b).await?;
     }
     store::models::delete(&mut tx, id).await?;
     let mut e = entry(by, "model.delete", Outcome::Success, id);
@@ -637,6 +724,8 @@ pub async fn seed_builtin(app: &App) -> AppResult<()> {
         last_test_at: None,
         last_latency_ms: None,
         last_result: None,
+        fallback_model_ids: Vec::new(),
+        prices: known_prices_json("builtin", "builtin"),
         created_at: now,
         updated_at: now,
     };
@@ -672,6 +761,41 @@ mod tests {
         assert_eq!(r.config.base_url, "https://api.moonshot.cn/v1");
         assert_eq!(r.config.model, "kimi-k2.6");
         assert_eq!(r.key, Some(Some("sk-abc123abc123abc123".into())));
+        assert_eq!(
+            r.config.prices.as_ref().unwrap()["output"],
+            4.0,
+            "list prices pre-filled"
+        );
+    }
+
+    #[test]
+    fn list_prices_follow_the_model_until_edited() {
+        let mut i = input("Kimi", "kimi");
+        i.api_key = Some(Some("sk-abc123abc123abc123".into()));
+        let mut cur = resolve(None, &i).ok().unwrap().config;
+        cur.api_key_enc = Some("v1:sealed".into());
+        let switch = ModelInput {
+            model: Some("kimi-k2.5".into()),
+            ..ModelInput::default()
+        };
+        let r = resolve(Some(&cur), &switch).ok().unwrap();
+        assert_eq!(r.config.prices.as_ref().unwrap()["output"], 3.0);
+        let mut edited = cur.clone();
+        edited.prices = Some(
+            serde_json::json!({"input": 1.0, "cachedInput": 0.5, "output": 2.0, "currency": "CNY"}),
+        );
+        let r = resolve(Some(&edited), &switch).ok().unwrap();
+        assert_eq!(
+            r.config.prices.as_ref().unwrap()["currency"],
+            "CNY",
+            "an edited price stays"
+        );
+        let own = ModelInput {
+            fallback_model_ids: Some(vec![cur.id.clone()]),
+            ..ModelInput::default()
+        };
+        let e = resolve(Some(&cur), &own).err().unwrap();
+        assert!(e.to_string().contains("itself"), "{e}");
     }
 
     #[test]
@@ -689,6 +813,13 @@ mod tests {
                 retries: Some(9),
             }),
             enabled: None,
+            fallback_model_ids: Some(vec!["x".into(), "x".into()]),
+            prices: Some(Some(llm::Prices {
+                input: -1.0,
+                cached_input: 0.0,
+                output: 1.0,
+                currency: "dollars".into(),
+            })),
         };
         let got = fields(resolve(None, &i).err().unwrap());
         for f in [
@@ -700,6 +831,9 @@ mod tests {
             "params.maxTokens",
             "params.timeoutMs",
             "params.retries",
+            "fallbackModelIds",
+            "prices.input",
+            "prices.currency",
         ] {
             assert!(got.contains(&f.to_owned()), "{f} missing from {got:?}");
         }

@@ -94,6 +94,12 @@ pub struct VersionView {
     /// What the gateway fixed in the model's reply without another model call
     /// (e.g. `trailing_commas`, `wrapper`); empty for other versions.
     pub repairs: Vec<String>,
+    /// What the generation of this version used: `tokensIn`, `tokensOut`, `cost`
+    /// (decimal text) and `currency`, `attempts`, `answeredBy` (the model that wrote
+    /// it) and `fallbacks` (models that failed first). Absent for hand-written versions.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub generation: Option<Value>,
 }
 
 /// The schema of a patch as stored: a document, or the text as saved when it is not
@@ -128,6 +134,7 @@ impl From<Version> for VersionView {
             confirmed_by: v.confirmed_by,
             created_at: rfc3339(v.created_at),
             repairs: v.repairs,
+            generation: v.generation,
             report: serde_json::from_str(&v.report).unwrap_or(Value::Null),
             // A document when the text is a JSON object; otherwise the text as saved
             // (a draft such as `0` or `[]` is text to fix, not a document).
@@ -420,6 +427,8 @@ pub struct SaveInput {
     pub model: Option<String>,
     /// What the gateway fixed in the model's reply (repair codes).
     pub repairs: Vec<String>,
+    /// What the generation used (see [`VersionView::generation`]).
+    pub generation: Option<Value>,
 }
 
 pub fn content_hash(patch: &str) -> String {
@@ -501,6 +510,7 @@ pub async fn save_version(
         valid,
         needs_confirmation: l2 && input.source == Source::Ai,
         repairs: input.repairs.clone(),
+        generation: input.generation.clone(),
     };
     let mut tx = app.db.begin().await?;
     let module = store::modules::get_in(&mut tx, module_id)
@@ -603,6 +613,7 @@ pub async fn restore(
             prompt: None,
             model: None,
             repairs: Vec::new(),
+            generation: None,
         },
     )
     .await

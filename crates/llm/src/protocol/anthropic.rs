@@ -145,9 +145,18 @@ pub(crate) fn read_body(v: &Value) -> Result<Draft, LlmError> {
             _ => {}
         }
     }
-    d.usage.input_tokens = u64_at(v, "/usage/input_tokens").unwrap_or(0);
+    input_usage(v.get("usage"), &mut d);
     d.usage.output_tokens = u64_at(v, "/usage/output_tokens").unwrap_or(0);
     Ok(d)
+}
+
+/// Anthropic counts cache reads apart from `input_tokens`; ours include them.
+fn input_usage(usage: Option<&Value>, d: &mut Draft) {
+    let Some(u) = usage else { return };
+    let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
+    d.usage.cached_input_tokens = n("cache_read_input_tokens");
+    d.usage.input_tokens =
+        n("input_tokens") + n("cache_read_input_tokens") + n("cache_creation_input_tokens");
 }
 
 /// `message_start`, content block deltas, `message_delta`, then `message_stop`.
@@ -170,7 +179,7 @@ async fn read_stream(resp: reqwest::Response, sink: Sink<'_>) -> Result<Draft, L
                 if let Some(m) = v.pointer("/message/model").and_then(|m| m.as_str()) {
                     d.model = m.to_owned();
                 }
-                d.usage.input_tokens = u64_at(&v, "/message/usage/input_tokens").unwrap_or(0);
+                input_usage(v.pointer("/message/usage"), &mut d);
             }
             "content_block_delta" => match v.pointer("/delta/type").and_then(|t| t.as_str()) {
                 Some("text_delta") => {
@@ -219,6 +228,10 @@ mod tests {
         let d = read_body(&v).unwrap();
         assert_eq!((d.text.as_str(), d.reasoning.as_str()), ("ok", "hmm"));
         assert_eq!((d.usage.input_tokens, d.usage.output_tokens), (9, 1));
+        let cached = json!({"model":"m","content":[{"type":"text","text":"ok"}],"stop_reason":"end_turn",
+            "usage":{"input_tokens":9,"cache_read_input_tokens":40,"output_tokens":1}});
+        let u = read_body(&cached).unwrap().usage;
+        assert_eq!((u.input_tokens, u.cached_input_tokens), (49, 40));
         assert_eq!(d.finish_reason.as_deref(), Some("end_turn"));
     }
 

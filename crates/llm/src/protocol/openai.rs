@@ -112,6 +112,12 @@ fn usage_of(v: &Value, d: &mut Draft) {
         if let Some(i) = u64_at(v, &format!("{base}/prompt_tokens")) {
             d.usage.input_tokens = i;
             d.usage.output_tokens = u64_at(v, &format!("{base}/completion_tokens")).unwrap_or(0);
+            // OpenAI reports cache hits in the details, Moonshot beside the counts.
+            d.usage.cached_input_tokens =
+                u64_at(v, &format!("{base}/prompt_tokens_details/cached_tokens"))
+                    .or_else(|| u64_at(v, &format!("{base}/cached_tokens")))
+                    .unwrap_or(0)
+                    .min(i);
         }
     }
 }
@@ -223,7 +229,21 @@ mod tests {
         let d = read_body(&v).unwrap();
         assert_eq!((d.text.as_str(), d.reasoning.as_str()), ("ok", "thinking"));
         assert_eq!((d.usage.input_tokens, d.usage.output_tokens), (7, 2));
+        assert_eq!(d.usage.cached_input_tokens, 0);
         assert_eq!(d.model, "kimi-k2.6");
+    }
+
+    #[test]
+    fn cache_hits_are_read_where_each_provider_puts_them() {
+        let openai = json!({"model":"m","choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":100,"completion_tokens":5,"prompt_tokens_details":{"cached_tokens":64}}});
+        assert_eq!(read_body(&openai).unwrap().usage.cached_input_tokens, 64);
+        let moonshot = json!({"model":"m","choices":[{"message":{"content":"ok"},"finish_reason":"stop",
+            "usage":{"prompt_tokens":100,"completion_tokens":5,"cached_tokens":30}}]});
+        assert_eq!(read_body(&moonshot).unwrap().usage.cached_input_tokens, 30);
+        let too_many = json!({"model":"m","choices":[{"message":{"content":"ok"},"finish_reason":"stop"}],
+            "usage":{"prompt_tokens":10,"completion_tokens":5,"cached_tokens":30}});
+        assert_eq!(read_body(&too_many).unwrap().usage.cached_input_tokens, 10);
     }
 
     #[test]

@@ -53,6 +53,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         include_str!("../../../../docs/ai-models.md"),
     ),
     (
+        "model-operations",
+        "Fallbacks, cost, budgets, evaluations",
+        include_str!("../../../../docs/model-operations.md"),
+    ),
+    (
         "module-development",
         "AI module development",
         include_str!("../../../../docs/module-development.md"),

@@ -24,6 +24,7 @@ pub mod reviews;
 pub mod routing;
 pub mod sse;
 pub mod test_runs;
+pub mod usage;
 pub mod users;
 pub mod webhooks;
 
@@ -51,6 +52,7 @@ pub fn routes() -> Routes {
         .merge(users::routes())
         .merge(menus::routes())
         .merge(models::routes())
+        .merge(usage::routes())
         .merge(modules::routes())
         .merge(test_runs::routes())
         .merge(reviews::routes())

@@ -19,6 +19,14 @@ impl Drop for CancelOnDrop {
     }
 }
 
+/// Whether the client asked for a stream of events.
+pub fn wants_stream(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/event-stream"))
+}
+
 /// The response for a channel of events; `cancel` is cancelled when the client leaves.
 pub fn respond(rx: UnboundedReceiver<Event>, cancel: Option<llm::CancellationToken>) -> Response {
     let guard = CancelOnDrop(cancel);

@@ -35,6 +35,8 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "models/list.html",
     "models/form.html",
     "models/test_script.html",
+    "models/eval.html",
+    "usage.html",
     "modules/list.html",
     "modules/workspace.html",
     "test_runs/page.html",
@@ -67,6 +69,10 @@ pub static VIEWS: LazyLock<Environment<'static>> = LazyLock::new(|| {
     }
     env.add_function("t", i18n::translate);
     env.add_filter("datetime", format_ms);
+    // Money as the API gives it (a number with up to six decimals), shown exactly.
+    env.add_filter("amount", |x: f64| {
+        llm::price::format_micros((x * 1_000_000.0).round() as i64)
+    });
     env
 });
 

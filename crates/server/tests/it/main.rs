@@ -12,6 +12,7 @@ mod lifecycle;
 mod matrix;
 mod menus;
 mod metrics;
+mod model_ops;
 mod models;
 mod modules;
 mod patch_api;

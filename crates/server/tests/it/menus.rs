@@ -35,6 +35,7 @@ async fn the_menu_shows_what_the_user_may_open() {
         paths(&admin_menu),
         [
             "/admin/ai-models",
+            "/admin/ai-usage",
             "/admin/ai-modules/develop",
             "/admin/ai-modules/test",
             "/admin/ai-modules/review",

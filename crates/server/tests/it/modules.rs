@@ -680,6 +680,7 @@ async fn a_generation_runs_past_the_request_timeout_and_only_it_does() {
     assert_eq!(
         long,
         [
+            "POST /api/models/{id}/eval",
             "POST /api/modules/{id}/generate",
             "GET /api/notifications/stream"
         ]

@@ -1,14 +1,20 @@
 use crate::auth::CurrentUser;
+use crate::error::ApiError;
 use crate::error::ApiResult;
 use crate::http::extract::{ApiJson, ApiPath};
 use crate::http::routing::Routes;
 use crate::state::AppState;
 use access::{Access, Permission};
+use app::AppError;
+use app::breaker::CircuitView;
+use app::eval::{EvalEvent, EvalRunView};
 use app::models::{self, ModelConfig, ModelInput, ParamsInput, TestResult};
 use app::time::rfc3339;
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::sse::Event;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::routes;
@@ -21,6 +27,9 @@ pub fn routes() -> Routes {
         .api(manage, routes!(test_model))
         .api(manage, routes!(default_model))
         .api(manage, routes!(list_providers))
+        .api_long_running(manage, routes!(evaluate_model))
+        .api(manage, routes!(list_evals))
+        .api(manage, routes!(get_eval))
 }
 
 /// A model as the API shows it: the key only as a mask.
@@ -48,8 +57,53 @@ pub struct ModelView {
     pub last_latency_ms: Option<i64>,
     #[schema(value_type = Option<Object>)]
     pub last_result: Option<serde_json::Value>,
+    /// Models tried in this order when this one fails with `network`, `timeout`,
+    /// `rate_limited` or a provider 5xx.
+    pub fallback_model_ids: Vec<String>,
+    /// Per million tokens; absent when the model is unpriced.
+    pub prices: Option<PricesBody>,
+    /// Whether calls go through now (this server's view).
+    pub circuit: CircuitView,
     pub created_at: String,
     pub updated_at: String,
+}
+
+/// Prices per million tokens.
+#[derive(Serialize, Deserialize, ToSchema, Clone)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PricesBody {
+    #[schema(minimum = 0, maximum = 10000)]
+    pub input: f64,
+    /// Input served from the provider's cache; defaults to `input`.
+    #[schema(minimum = 0, maximum = 10000)]
+    pub cached_input: Option<f64>,
+    #[schema(minimum = 0, maximum = 10000)]
+    pub output: f64,
+    /// ISO 4217 (`USD`, `CNY`); defaults to `USD`.
+    #[schema(pattern = "^[A-Z]{3}$")]
+    pub currency: Option<String>,
+}
+
+impl From<PricesBody> for llm::Prices {
+    fn from(p: PricesBody) -> Self {
+        llm::Prices {
+            input: p.input,
+            // Only a problem given is reported: a bad input price is not repeated here.
+            cached_input: p
+                .cached_input
+                .unwrap_or(if p.input >= 0.0 { p.input } else { 0.0 }),
+            output: p.output,
+            currency: p.currency.unwrap_or_else(|| "USD".into()),
+        }
+    }
+}
+
+impl ModelView {
+    /// The view with the model's circuit as this server sees it now.
+    pub fn with_circuit(mut self, app: &app::App) -> ModelView {
+        self.circuit = app.breakers.view(&self.id, std::time::Instant::now());
+        self
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -90,6 +144,21 @@ impl From<ModelConfig> for ModelView {
             last_test_at: m.last_test_at.map(rfc3339),
             last_latency_ms: m.last_latency_ms,
             last_result: m.last_result,
+            fallback_model_ids: m.fallback_model_ids,
+            prices: m
+                .prices
+                .and_then(|p| serde_json::from_value::<llm::Prices>(p).ok())
+                .map(|p| PricesBody {
+                    input: p.input,
+                    cached_input: Some(p.cached_input),
+                    output: p.output,
+                    currency: Some(p.currency),
+                }),
+            circuit: CircuitView {
+                state: "closed",
+                recent_failures: 0,
+                retry_in_secs: None,
+            },
             created_at: rfc3339(m.created_at),
             updated_at: rfc3339(m.updated_at),
         }
@@ -167,6 +236,11 @@ pub struct CreateModel {
     pub api_key: Option<String>,
     pub params: Option<ParamsBody>,
     pub enabled: Option<bool>,
+    /// At most 5 other models, tried in order.
+    #[schema(max_items = 5)]
+    pub fallback_model_ids: Option<Vec<String>>,
+    /// Defaults to the list prices of known models (Kimi), else unpriced.
+    pub prices: Option<PricesBody>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -184,6 +258,12 @@ pub struct PatchModel {
     pub api_key: Option<Option<String>>,
     pub params: Option<ParamsBody>,
     pub enabled: Option<bool>,
+    #[schema(max_items = 5)]
+    pub fallback_model_ids: Option<Vec<String>>,
+    /// `null` removes the prices (calls are counted in tokens only).
+    #[serde(default, deserialize_with = "crate::http::extract::double_option")]
+    #[schema(value_type = Option<PricesBody>)]
+    pub prices: Option<Option<PricesBody>>,
 }
 
 /// A provider preset, for forms and clients.
@@ -207,7 +287,7 @@ async fn list_models(State(state): State<AppState>, by: CurrentUser) -> ApiResul
     let items = models::list(&state.app, &by)
         .await?
         .into_iter()
-        .map(ModelView::from)
+        .map(|m| ModelView::from(m).with_circuit(&state.app))
         .collect();
     Ok(Json(ModelList { items }))
 }
@@ -229,6 +309,8 @@ async fn create_model(
         api_key: b.api_key.map(Some),
         params: b.params.map(Into::into),
         enabled: b.enabled,
+        fallback_model_ids: b.fallback_model_ids,
+        prices: b.prices.map(|p| Some(p.into())),
     };
     let m = models::create(&state.app, &by, input).await?;
     Ok((StatusCode::CREATED, Json(m.into())))
@@ -242,7 +324,9 @@ async fn get_model(
     by: CurrentUser,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ModelView>> {
-    Ok(Json(models::get(&state.app, &by, &id).await?.into()))
+    Ok(Json(
+        ModelView::from(models::get(&state.app, &by, &id).await?).with_circuit(&state.app),
+    ))
 }
 
 /// Changes a model; a new `apiKey` rotates the key. Changing what a test depends on
@@ -264,6 +348,8 @@ async fn patch_model(
         api_key: b.api_key,
         params: b.params.map(Into::into),
         enabled: b.enabled,
+        fallback_model_ids: b.fallback_model_ids,
+        prices: b.prices.map(|p| p.map(Into::into)),
     };
     Ok(Json(
         models::update(&state.app, &by, &id, input).await?.into(),
@@ -308,4 +394,98 @@ async fn default_model(
     Ok(Json(
         models::make_default(&state.app, &by, &id).await?.into(),
     ))
+}
+
+#[derive(Deserialize, ToSchema, Default)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct EvalBody {
+    /// A corpus in the YAML format (docs/model-operations.md); absent: the shipped
+    /// corpus over the base CRM.
+    #[schema(max_length = 1000000)]
+    pub corpus: Option<String>,
+}
+
+fn corpus_of(b: &EvalBody) -> Result<eval::Corpus, AppError> {
+    match &b.corpus {
+        None => Ok(eval::shipped()),
+        Some(text) => {
+            eval::Corpus::parse("corpus", text).map_err(|e| AppError::invalid("corpus", e.message))
+        }
+    }
+}
+
+/// Runs an evaluation corpus through the gateway against the model and stores the
+/// run. With `Accept: text/event-stream`, progress streams as SSE events (`started`,
+/// one `case` per request, then `done` with the run or `error`); otherwise the run
+/// is returned as JSON (201) when it ends.
+#[utoipa::path(post, path = "/api/models/{id}/eval", tag = "models", params(("id" = String, Path)), request_body(content = Option<EvalBody>),
+    responses((status = 201, body = EvalRunView), (status = 404, body = crate::http::openapi::ErrorBody),
+              (status = 409, body = crate::http::openapi::ErrorBody, description = "a budget of the model is spent"),
+              (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn evaluate_model(
+    State(state): State<AppState>,
+    CurrentUser(by): CurrentUser,
+    headers: HeaderMap,
+    ApiPath(id): ApiPath<String>,
+    body: Option<ApiJson<EvalBody>>,
+) -> Result<Response, ApiError> {
+    let b = body.map(|ApiJson(b)| b).unwrap_or_default();
+    let corpus = corpus_of(&b)?;
+    let cancel = llm::CancellationToken::new();
+    if !crate::http::sse::wants_stream(&headers) {
+        let run = app::eval::run(&state.app, &by, &id, &corpus, &mut |_| {}, &cancel).await?;
+        return Ok((StatusCode::CREATED, Json(run)).into_response());
+    }
+    // Refusals (403, 404) stay plain answers.
+    models::get(&state.app, &by, &id).await?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Event>();
+    let stop = cancel.clone();
+    tokio::spawn(async move {
+        let progress_tx = tx.clone();
+        let mut progress = |e: EvalEvent| {
+            let name = match &e {
+                EvalEvent::Started { .. } => "started",
+                EvalEvent::Case { .. } => "case",
+            };
+            if let Ok(ev) = Event::default().event(name).json_data(&e)
+                && progress_tx.send(ev).is_err()
+            {
+                stop.cancel();
+            }
+        };
+        let result = app::eval::run(&state.app, &by, &id, &corpus, &mut progress, &stop).await;
+        let last = match result {
+            Ok(run) => Event::default()
+                .event("done")
+                .json_data(&run)
+                .map_err(|e| AppError::Internal(e.into())),
+            Err(e) => Err(e),
+        };
+        let _ = tx.send(last.unwrap_or_else(|e| crate::http::sse::error_event(e.into())));
+    });
+    Ok(crate::http::sse::respond(rx, Some(cancel)))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EvalList {
+    pub items: Vec<EvalRunView>,
+}
+
+/// The newest evaluation of each model (without per-request results), to compare.
+#[utoipa::path(get, path = "/api/models/evals", tag = "models", responses((status = 200, body = EvalList)))]
+async fn list_evals(State(state): State<AppState>, by: CurrentUser) -> ApiResult<Json<EvalList>> {
+    Ok(Json(EvalList {
+        items: app::eval::latest(&state.app, &by).await?,
+    }))
+}
+
+/// One evaluation run with its per-request results.
+#[utoipa::path(get, path = "/api/models/evals/{id}", tag = "models", params(("id" = String, Path)),
+    responses((status = 200, body = EvalRunView), (status = 404, body = crate::http::openapi::ErrorBody)))]
+async fn get_eval(
+    State(state): State<AppState>,
+    by: CurrentUser,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<EvalRunView>> {
+    Ok(Json(app::eval::get(&state.app, &by, &id).await?))
 }

@@ -33,6 +33,12 @@ pub fn routes() -> Routes {
             set_enabled,
         )
         .page(Method::POST, "/admin/ai-models/{id}/delete", manage, delete)
+        .page(Method::GET, "/admin/ai-models/evals/{id}", manage, eval_run)
+}
+
+async fn eval_run(State(state): State<AppState>, page: Page, Path(id): Path<String>) -> PageResult {
+    let run = app::eval::get(&state.app, &page.user, &id).await?;
+    Ok(page.render("models/eval.html", context! { run => Serde(&run) }))
 }
 
 fn presets() -> Value {
@@ -62,9 +68,64 @@ fn number<T: std::str::FromStr>(
     }
 }
 
+/// How many fallbacks the form offers (the API takes up to five).
+const FALLBACK_SLOTS: usize = 3;
+
+/// The price fields: all blank is "no prices" on an edit and "the list prices" for a
+/// new model; otherwise input and output are needed.
+fn prices_of(
+    f: &FormFields,
+    editing: bool,
+    bad: &mut Vec<(String, String)>,
+) -> Option<Option<llm::Prices>> {
+    let given = [
+        "price_input",
+        "price_cached",
+        "price_output",
+        "price_currency",
+    ]
+    .iter()
+    .any(|k| !f.one(k).trim().is_empty());
+    if !given {
+        return if editing { Some(None) } else { None };
+    }
+    let input = number::<f64>(f, "price_input", bad, "prices.input");
+    let cached = number::<f64>(f, "price_cached", bad, "prices.cachedInput");
+    let output = number::<f64>(f, "price_output", bad, "prices.output");
+    let currency = f.one("price_currency").trim().to_uppercase();
+    match (input, output) {
+        (Some(input), Some(output)) => Some(Some(llm::Prices {
+            input,
+            cached_input: cached.unwrap_or(input),
+            output,
+            currency: if currency.is_empty() {
+                "USD".into()
+            } else {
+                currency
+            },
+        })),
+        (i, o) => {
+            if i.is_none() && !bad.iter().any(|(k, _)| k == "prices.input") {
+                bad.push(("prices.input".into(), "give the input price".into()));
+            }
+            if o.is_none() && !bad.iter().any(|(k, _)| k == "prices.output") {
+                bad.push(("prices.output".into(), "give the output price".into()));
+            }
+            None
+        }
+    }
+}
+
 /// The form as the application's input. The key field left blank keeps the stored key.
 fn input_of(f: &FormFields, editing: bool) -> (ModelInput, Vec<(String, String)>) {
     let mut bad = Vec::new();
+    let prices = prices_of(f, editing, &mut bad);
+    let fallback_model_ids = Some(
+        (1..=FALLBACK_SLOTS)
+            .map(|i| f.one(&format!("fallback_{i}")).trim().to_owned())
+            .filter(|id| !id.is_empty())
+            .collect(),
+    );
     let temperature = number::<f64>(f, "temperature", &mut bad, "params.temperature");
     let max_tokens = number::<i64>(f, "max_tokens", &mut bad, "params.maxTokens");
     let timeout_ms = number::<i64>(f, "timeout_ms", &mut bad, "params.timeoutMs");
@@ -90,6 +151,8 @@ fn input_of(f: &FormFields, editing: bool) -> (ModelInput, Vec<(String, String)>
             retries,
         }),
         enabled: Some(f.checked("enabled")),
+        fallback_model_ids,
+        prices,
     };
     (input, bad)
 }
@@ -102,6 +165,11 @@ const INPUTS: &[(&str, &str)] = &[
     ("params.maxTokens", "max_tokens"),
     ("params.timeoutMs", "timeout_ms"),
     ("params.retries", "retries"),
+    ("fallbackModelIds", "fallbacks"),
+    ("prices.input", "price_input"),
+    ("prices.cachedInput", "price_cached"),
+    ("prices.output", "price_output"),
+    ("prices.currency", "price_currency"),
 ];
 
 /// What the form shows of a refusal, together with the numbers the page could not
@@ -137,22 +205,49 @@ fn refusal(e: Option<&AppError>, unreadable: &[(String, String)]) -> Refusal {
 }
 
 fn form_of(m: &ModelConfig) -> Value {
+    let p: Option<llm::Prices> = m
+        .prices
+        .clone()
+        .and_then(|p| serde_json::from_value(p).ok());
+    let price =
+        |f: fn(&llm::Prices) -> f64| p.as_ref().map(|p| f(p).to_string()).unwrap_or_default();
     context! {
         name => m.name.clone(), provider => m.provider.clone(), base_url => m.base_url.clone(),
         model => m.model.clone(), enabled => m.enabled,
         temperature => m.params.temperature.map(|t| t.to_string()).unwrap_or_default(),
         max_tokens => m.params.max_tokens.map(|t| t.to_string()).unwrap_or_default(),
         timeout_ms => m.params.timeout_ms.to_string(), retries => m.params.retries.to_string(),
+        fallbacks => m.fallback_model_ids.clone(),
+        price_input => price(|p| p.input), price_cached => price(|p| p.cached_input),
+        price_output => price(|p| p.output),
+        price_currency => p.as_ref().map(|p| p.currency.clone()).unwrap_or_default(),
     }
 }
 
 fn form_as_typed(f: &FormFields) -> Value {
+    let fallbacks: Vec<String> = (1..=FALLBACK_SLOTS)
+        .map(|i| f.one(&format!("fallback_{i}")))
+        .collect();
     context! {
         name => f.one("name"), provider => f.one("provider"), base_url => f.one("base_url"),
         model => f.one("model"), enabled => f.checked("enabled"),
         temperature => f.one("temperature"), max_tokens => f.one("max_tokens"),
         timeout_ms => f.one("timeout_ms"), retries => f.one("retries"),
+        fallbacks => fallbacks,
+        price_input => f.one("price_input"), price_cached => f.one("price_cached"),
+        price_output => f.one("price_output"), price_currency => f.one("price_currency"),
     }
+}
+
+/// The models a model may fall back to (all but itself), for the form's choices.
+async fn others(state: &AppState, page: &Page, id: Option<&str>) -> Result<Value, AppError> {
+    let list: Vec<Value> = models::list(&state.app, &page.user)
+        .await?
+        .into_iter()
+        .filter(|m| Some(m.id.as_str()) != id)
+        .map(|m| context! { id => m.id, name => m.name, enabled => m.enabled })
+        .collect();
+    Ok(Value::from(list))
 }
 
 #[derive(serde::Deserialize, Default)]
@@ -170,15 +265,17 @@ async fn render_list(
     let list: Vec<_> = models::list(&state.app, &page.user)
         .await?
         .into_iter()
-        .map(super::api::ModelView::from)
+        .map(|m| super::api::ModelView::from(m).with_circuit(&state.app))
         .collect();
+    let evals = app::eval::latest(&state.app, &page.user).await?;
     let status = error
         .as_ref()
         .map(crate::error::status_of)
         .unwrap_or(StatusCode::OK);
     let mut resp = page.render(
         "models/list.html",
-        context! { models => Serde(&list), flash_ok => flash_ok, flash_error => error.map(|e| e.to_string()) },
+        context! { models => Serde(&list), evals => Serde(&evals), flash_ok => flash_ok,
+        flash_error => error.map(|e| e.to_string()) },
     );
     *resp.status_mut() = status;
     Ok(resp)
@@ -194,7 +291,11 @@ async fn list(State(state): State<AppState>, page: Page, Query(q): Query<ListQue
     render_list(&state, &page, flash, None).await
 }
 
-async fn new_form(page: Page, Query(q): Query<ListQuery>) -> PageResult {
+async fn new_form(
+    State(state): State<AppState>,
+    page: Page,
+    Query(q): Query<ListQuery>,
+) -> PageResult {
     let kind = q
         .provider
         .as_deref()
@@ -205,10 +306,11 @@ async fn new_form(page: Page, Query(q): Query<ListQuery>) -> PageResult {
     let form = context! {
         name => p.label, provider => p.id, base_url => p.base_url, model => p.model, enabled => true,
         temperature => "", max_tokens => "", timeout_ms => d.timeout_ms.to_string(), retries => d.retries.to_string(),
+        fallbacks => Vec::<String>::new(),
     };
     Ok(page.render(
         "models/form.html",
-        context! { presets => presets(), form => form, model => () },
+        context! { presets => presets(), form => form, model => (), others => others(&state, &page, None).await? },
     ))
 }
 
@@ -236,7 +338,8 @@ async fn create(
     };
     let mut resp = page.render(
         "models/form.html",
-        context! { presets => presets(), form => form_as_typed(&f), model => (), errors => Serde(refused.errors), flash_error => refused.message },
+        context! { presets => presets(), form => form_as_typed(&f), model => (), errors => Serde(refused.errors),
+                   flash_error => refused.message, others => others(&state, &page, None).await? },
     );
     *resp.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
     Ok(resp)
@@ -261,11 +364,11 @@ async fn render_edit(
         Some(r) => (r.errors, Some(r.message), r.status),
         None => (Default::default(), None, StatusCode::OK),
     };
-    let view = super::api::ModelView::from(m);
+    let view = super::api::ModelView::from(m).with_circuit(&state.app);
     let mut resp = page.render(
         "models/form.html",
         context! { presets => presets(), form => form, model => Serde(&view), errors => Serde(errors),
-                   flash_error => flash, created => created },
+                   flash_error => flash, created => created, others => others(state, page, Some(id)).await? },
     );
     *resp.status_mut() = status;
     Ok(resp)

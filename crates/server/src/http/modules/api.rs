@@ -9,7 +9,7 @@ use app::gateway::{self, Ask, Generated, Progress};
 use app::modules::{self, ModuleView, SaveInput, Source, VersionDiff, VersionView};
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
@@ -177,20 +177,16 @@ async fn patch_module(
     Ok(Json(modules::view(&state.app, m).await?))
 }
 
-fn wants_stream(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.contains("text/event-stream"))
-}
+use crate::http::sse::wants_stream;
 
 /// Asks the module's model (or `modelId`) for a new version through the Patch
 /// Gateway. With `Accept: text/event-stream`, progress streams as SSE events
-/// (`attempt`, `chunk`, `reasoning`, `retrying`, `validation`, `repair`, then `done`
-/// with the result or `error`); otherwise the result is returned as JSON (201).
+/// (`attempt`, `chunk`, `reasoning`, `retrying`, `fallback`, `validation`, `repair`,
+/// `choosing`, then `done` with the result or `error`); otherwise the result is
+/// returned as JSON (201). A spent budget is refused with 409 `budget_exhausted`.
 #[utoipa::path(post, path = "/api/modules/{id}/generate", tag = "modules", params(("id" = String, Path)), request_body = GenerateBody,
     responses((status = 201, body = Generated),
-              (status = 409, body = crate::http::openapi::ErrorBody, description = "no default model, or the model is disabled"),
+              (status = 409, body = crate::http::openapi::ErrorBody, description = "no default model, the model is disabled, or its budget is spent (`budget_exhausted`)"),
               (status = 422, body = crate::http::openapi::ErrorBody), (status = 502, body = crate::http::openapi::ErrorBody)))]
 async fn generate(
     State(state): State<AppState>,
@@ -224,6 +220,7 @@ async fn generate(
                 Progress::Validation { .. } => "validation",
                 Progress::Repair { .. } => "repair",
                 Progress::Choosing { .. } => "choosing",
+                Progress::Fallback { .. } => "fallback",
             };
             if let Ok(ev) = Event::default().event(name).json_data(&p)
                 && progress_tx.send(ev).is_err()
@@ -302,6 +299,7 @@ async fn create_version(
             prompt: None,
             model: None,
             repairs: Vec::new(),
+            generation: None,
         },
     )
     .await?;

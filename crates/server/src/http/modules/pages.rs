@@ -126,6 +126,7 @@ async fn workspace(
         .filter(|v| v.prompt.is_some())
         .collect();
     let view = modules::view(&state.app, module).await?;
+    let spent = app::usage::module_total(&state.app, &id).await?;
     let latest_review = app::reviews::for_module(&state.app, &page.user, &id)
         .await?
         .into_iter()
@@ -133,7 +134,7 @@ async fn workspace(
     Ok(page.render(
         "modules/workspace.html",
         context! { module => Serde(&view), versions => Serde(&versions), shown => Serde(&shown),
-        latest_review => Serde(&latest_review),
+        latest_review => Serde(&latest_review), spent => Serde(&spent),
         conversation => Serde(&conversation), editor_text => editor_text,
         models => Serde(&models(&state, &page).await?) },
     ))
