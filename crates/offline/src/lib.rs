@@ -632,6 +632,82 @@ pub fn operations(spec: &Spec, intent: &Intent) -> Vec<Operation> {
             t.field = Some(field);
             vec![op(Scope::Object, OpKind::Update, t, Some(value))]
         }
+        Intent::ColumnFirst { object, field } => {
+            let field = field_name(spec, object, field);
+            let spec_json = serde_json::to_value(spec).unwrap_or(Value::Null);
+            let mut ops = Vec::new();
+            for (id, page) in pages_of(&spec_json, object) {
+                let Some(cols) = page["columns"].as_array() else {
+                    continue;
+                };
+                // A column not shown, or already first, leaves nothing to reorder.
+                if !cols.iter().skip(1).any(|c| c == field.as_str()) {
+                    continue;
+                }
+                let mut order = vec![json!(field)];
+                order.extend(cols.iter().filter(|c| *c != field.as_str()).cloned());
+                let mut t = target();
+                t.page = Some(id);
+                t.list = Some("columns".into());
+                ops.push(op(Scope::Page, OpKind::Reorder, t, Some(json!(order))));
+            }
+            ops
+        }
+        Intent::RemoveField { object, field } => {
+            let field = field_name(spec, object, field);
+            let spec_json = serde_json::to_value(spec).unwrap_or(Value::Null);
+            let mut ops = Vec::new();
+            // The pages stop showing it first, so nothing refers to a removed field.
+            for (id, page) in pages_of(&spec_json, object) {
+                let mut value = serde_json::Map::new();
+                for list in ["columns", "filters"] {
+                    if let Some(items) = page[list].as_array()
+                        && items.iter().any(|c| c == field.as_str())
+                    {
+                        let kept: Vec<&Value> =
+                            items.iter().filter(|c| *c != field.as_str()).collect();
+                        value.insert(list.into(), json!(kept));
+                    }
+                }
+                if let Some(sections) = page["sections"].as_array()
+                    && sections.iter().any(|s| {
+                        s["fields"]
+                            .as_array()
+                            .is_some_and(|f| f.iter().any(|x| x == field.as_str()))
+                    })
+                {
+                    let kept: Vec<Value> = sections
+                        .iter()
+                        .map(|s| {
+                            let mut s = s.clone();
+                            if let Some(f) = s["fields"].as_array_mut() {
+                                f.retain(|x| x != field.as_str());
+                            }
+                            s
+                        })
+                        .collect();
+                    value.insert("sections".into(), json!(kept));
+                }
+                if page["sort"]["field"] == field.as_str() {
+                    value.insert("sort".into(), Value::Null);
+                }
+                if !value.is_empty() {
+                    let mut t = target();
+                    t.page = Some(id);
+                    ops.push(op(
+                        Scope::Page,
+                        OpKind::Update,
+                        t,
+                        Some(Value::Object(value)),
+                    ));
+                }
+            }
+            let mut t = target();
+            t.object = Some(object.clone());
+            t.field = Some(field);
+            ops.push(op(Scope::Object, OpKind::Remove, t, None));
+            ops
+        }
         Intent::Grant {
             role,
             object,

@@ -66,6 +66,16 @@ pub enum Intent {
         field: String,
         change: FieldChange,
     },
+    /// A field moved to the front of the object's list columns.
+    ColumnFirst {
+        object: String,
+        field: String,
+    },
+    /// Removing a field: the object's pages stop showing it in the same patch.
+    RemoveField {
+        object: String,
+        field: String,
+    },
     Grant {
         role: String,
         object: String,
@@ -197,6 +207,30 @@ static VALUES_ZH: LazyLock<Regex> = LazyLock::new(|| {
         r"^(?:请)?(?:给|为)\s*(?P<object>[^\s，,的]+?)\s*的\s*(?P<field>[^\s，,]+?)\s*(?:字段)?\s*(?:添加|增加|新增)\s*(?:可选值|选项|取值|值)\s*[:：]?\s*(?P<values>.+)$",
     )
 });
+static COLUMN_FIRST_EN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:please\s+)?(?:(?:reorder|rearrange)\s+the\s+columns\s+(?:of|on|in)\s+(?:the\s+)?(?P<object>[A-Za-z]\w*)\s+list(?:\s+page)?\s+so\s+(?:that\s+)?(?P<field>[A-Za-z]\w*)\s+(?:comes|is)\s+first|(?:move|put)\s+(?P<field2>[A-Za-z]\w*)\s+(?:first|to\s+the\s+front)\s+(?:of|on|in)\s+the\s+(?P<object2>[A-Za-z]\w*)\s+list(?:\s+page)?)$",
+    )
+});
+static COLUMN_FIRST_ZH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:请)?(?:调整\s*(?P<object>[^\s，,]+?)\s*列表(?:页)?\s*的?\s*列(?:的)?顺序\s*[，,]?\s*|在\s*(?P<object2>[^\s，,]+?)\s*列表(?:页)?\s*(?:中|里)\s*[，,]?\s*)把\s*(?P<field>[^\s，,]+?)\s*(?:放在|放到|移到)(?:第一列|最前面?)$",
+    )
+});
+static REMOVE_FIELD_EN: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:please\s+)?(?:remove|delete|drop)\s+(?:the\s+)?(?:(?P<object>[A-Z][A-Za-z0-9]*)(?:\.|'s\s+)(?P<field>[A-Za-z]\w*)(?:\s+field)?|(?:field\s+)?(?P<field2>[A-Za-z]\w*)(?:\s+field)?\s+(?:from|of|on)\s+(?:the\s+)?(?P<object2>[A-Za-z]\w*)(?:\s+object)?)$",
+    )
+});
+static REMOVE_FIELD_ZH: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"^(?:请)?(?:删除|删掉|移除|去掉)\s*(?P<object>[^\s，,的]+?)\s*的\s*(?P<field>[^\s，,]+?)\s*字段$",
+    )
+});
+/// Words that join a request to an earlier one ("also add …", "再给客户添加…"): the
+/// module's patch is extended either way.
+static ALSO: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?i)^(?:(?:and\s+)?also\s+|then\s+|另外[，,]?\s*|还要\s*|再\s*)"));
 static GRANT_EN: LazyLock<Regex> = LazyLock::new(|| {
     re(
         r"(?i)^(?:please\s+)?(?P<verb>grant|revoke)\s+(?:the\s+)?(?:role\s+)?(?P<role>[a-z][A-Za-z0-9]*)\s+(?P<actions>(?:[a-z*:]+)(?:\s*(?:,|and)\s*[a-z*:]+)*)\s+(?:on|to|for)\s+(?:the\s+)?(?P<object>[A-Za-z][A-Za-z0-9]*)$",
@@ -554,6 +588,10 @@ pub fn object_name(written: &str, known: &[(String, String)]) -> String {
 /// Reads one sentence.
 pub fn intent(sentence: &str, objects: &[(String, String)]) -> Result<Intent, NotUnderstood> {
     let s = sentence.trim().trim_end_matches(['.', '。', '!', '！']);
+    let s = match ALSO.find(s) {
+        Some(m) => &s[m.end()..],
+        None => s,
+    };
     if let Some(c) = FIELD_EN.captures(s) {
         let name = identifier(&c["name"])
             .ok_or_else(|| NotUnderstood(format!("'{}' is not a field name", &c["name"])))?;
@@ -731,6 +769,26 @@ pub fn intent(sentence: &str, objects: &[(String, String)]) -> Result<Intent, No
             object: object_name(object, objects),
             field: field.to_owned(),
             change: FieldChange::AddValues(list_of(&c["values"])),
+        });
+    }
+    if let Some(c) = COLUMN_FIRST_EN
+        .captures(s)
+        .or_else(|| COLUMN_FIRST_ZH.captures(s))
+    {
+        let (object, field) = object_and_field(&c);
+        return Ok(Intent::ColumnFirst {
+            object: object_name(object, objects),
+            field: field.to_owned(),
+        });
+    }
+    if let Some(c) = REMOVE_FIELD_EN
+        .captures(s)
+        .or_else(|| REMOVE_FIELD_ZH.captures(s))
+    {
+        let (object, field) = object_and_field(&c);
+        return Ok(Intent::RemoveField {
+            object: object_name(object, objects),
+            field: field.to_owned(),
         });
     }
     if let Some(c) = GRANT_EN.captures(s).or_else(|| GRANT_ZH.captures(s)) {

@@ -110,6 +110,9 @@ pub async fn grouped(
 ) -> Result<Vec<Sums>, StoreError> {
     let (k1, label) = by.exprs();
     let k2 = then.map_or("''", |d| d.exprs().0);
+    // PostgreSQL refuses a constant in GROUP BY: the second key is grouped only when
+    // there is one.
+    let group2 = then.map_or(String::new(), |d| format!("{}, ", d.exprs().0));
     // Fixed expressions only: nothing a caller gives reaches the SQL text.
     let sql = format!(
         "SELECT {k1} AS key, {k2} AS key2, {label} AS label, COALESCE(currency, '') AS currency, \
@@ -117,7 +120,7 @@ pub async fn grouped(
          CAST(SUM(tokens_in) AS BIGINT) AS tokens_in, CAST(SUM(cached_in) AS BIGINT) AS cached_in, \
          CAST(SUM(tokens_out) AS BIGINT) AS tokens_out, CAST(SUM(cost_micros) AS BIGINT) AS cost_micros \
          FROM model_usage WHERE at >= $1 AND at < $2 AND ($3 IS NULL OR module_id = $3) \
-         GROUP BY {k1}, {k2}, COALESCE(currency, '') \
+         GROUP BY {k1}, {group2}COALESCE(currency, '') \
          ORDER BY SUM(tokens_in + tokens_out) DESC, key, key2"
     );
     let rows: Vec<Sums> = with_db!(db, c => sqlx::query_as(sqlx::AssertSqlSafe(sql))

@@ -90,8 +90,8 @@ async fn the_menu_shows_what_the_user_may_open() {
     let items = items["items"].as_array().unwrap();
     assert_eq!(
         items.len(),
-        9,
-        "the System Management group and its eight seeded items"
+        10,
+        "the System Management group and its nine seeded items"
     );
     let models = items
         .iter()
