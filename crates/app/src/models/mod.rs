@@ -303,7 +303,17 @@ pub fn resolve(current: Option<&ModelConfig>, input: &ModelInput) -> AppResult<R
                 errs.add(&format!("prices.{f}"), m.clone());
             }
             if problems.is_empty() {
-                c.prices = serde_json::to_value(p).ok();
+                let given = serde_json::to_value(p).ok();
+                // The old model's list prices sent back unchanged (a form does)
+                // follow the model like prices that were not sent.
+                let unchanged_list = current.is_some()
+                    && (old_provider != c.provider || old_model != c.model)
+                    && given == known_prices_json(&old_provider, &old_model);
+                c.prices = if unchanged_list {
+                    known_prices_json(&c.provider, &c.model)
+                } else {
+                    given
+                };
             }
         }
         Some(None) => c.prices = None,

@@ -24,62 +24,69 @@ fn is_json(req: &Request) -> bool {
         })
 }
 
+fn not_json() -> ApiError {
+    ApiError::new(
+        StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        "unsupported_media_type",
+        "send the body as JSON with Content-Type: application/json",
+    )
+}
+
+async fn body_of<S: Send + Sync>(req: Request, state: &S) -> Result<axum::body::Bytes, ApiError> {
+    axum::body::Bytes::from_request(req, state)
+        .await
+        .map_err(|e| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "too_large",
+                    "the request body is over the size limit",
+                )
+            } else {
+                ApiError::bad_request(e.body_text())
+            }
+        })
+}
+
+fn object_of<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let axum::Json(v) = axum::Json::<T>::from_bytes(bytes).map_err(json_rejection)?;
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+            "invalid request body: expected a JSON object",
+        ));
+    }
+    Ok(v)
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         if !is_json(&req) {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "send the body as JSON with Content-Type: application/json",
-            ));
+            return Err(not_json());
         }
-        let bytes = axum::body::Bytes::from_request(req, state)
-            .await
-            .map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        "too_large",
-                        "the request body is over the size limit",
-                    )
-                } else {
-                    ApiError::bad_request(e.body_text())
-                }
-            })?;
-        let axum::Json(v) = axum::Json::<T>::from_bytes(&bytes).map_err(json_rejection)?;
-        if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "validation",
-                "invalid request body: expected a JSON object",
-            ));
-        }
-        Ok(ApiJson(v))
+        let bytes = body_of(req, state).await?;
+        object_of(&bytes).map(ApiJson)
     }
 }
 
-/// An optional body: none at all (no content type, nothing sent) is `None`; anything
+/// An optional body: nothing sent (whatever the headers say) is `None`; anything
 /// sent is read as [`ApiJson`] with its errors.
 impl<S: Send + Sync, T: DeserializeOwned> axum::extract::OptionalFromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Option<Self>, Self::Rejection> {
-        let empty = req
-            .headers()
-            .get(axum::http::header::CONTENT_LENGTH)
-            .is_some_and(|v| v.as_bytes() == b"0");
-        let untyped = req
-            .headers()
-            .get(axum::http::header::CONTENT_TYPE)
-            .is_none();
-        if empty || (untyped && axum::body::HttpBody::is_end_stream(req.body())) {
+        let json = is_json(&req);
+        let bytes = body_of(req, state).await?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
-        <ApiJson<T> as FromRequest<S>>::from_request(req, state)
-            .await
-            .map(Some)
+        if !json {
+            return Err(not_json());
+        }
+        object_of(&bytes).map(|v| Some(ApiJson(v)))
     }
 }
 

@@ -412,7 +412,11 @@ async fn the_usage_report_and_page_show_the_months_tokens_and_cost() {
 
     let page = admin.get_text("/admin/ai-usage").await;
     assert!(page.contains(r#"id="usage-chart""#), "the chart is drawn");
-    assert!(page.contains(r#"class="bar""#));
+    assert!(page.contains(r#"class="usage-bar""#));
+    assert!(
+        page.contains(r#"text-anchor="end""#),
+        "the axis has its ticks"
+    );
     assert!(
         page.contains(&format!(r#"<strong id="total-tokens">{tokens}</strong>"#)),
         "the month's tokens"

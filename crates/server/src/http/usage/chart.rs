@@ -40,6 +40,7 @@ pub struct Legend {
 }
 
 #[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct Chart {
     width: f64,
     height: f64,
