@@ -236,6 +236,29 @@ impl FormFields {
         self.one(k) == "true"
     }
 
+    /// A number field: empty means "not set"; text that is not a number is recorded in
+    /// `bad` as (`api_name`, message) instead of being dropped, so the form can show
+    /// it with every other problem.
+    pub fn number<T: std::str::FromStr>(
+        &self,
+        k: &str,
+        api_name: &str,
+        bad: &mut Vec<(String, String)>,
+    ) -> Option<T> {
+        let v = self.one(k);
+        let v = v.trim();
+        if v.is_empty() {
+            return None;
+        }
+        match v.parse() {
+            Ok(n) => Some(n),
+            Err(_) => {
+                bad.push((api_name.to_owned(), format!("'{v}' is not a number")));
+                None
+            }
+        }
+    }
+
     /// Each field's first value, to show a form again as it was typed.
     pub fn firsts(&self) -> std::collections::BTreeMap<String, String> {
         self.0.keys().map(|k| (k.clone(), self.one(k))).collect()

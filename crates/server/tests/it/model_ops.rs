@@ -59,19 +59,46 @@ async fn falls_back_to(admin: &Session, model: &str, fallbacks: &[&str]) {
     json_of(r, StatusCode::OK).await;
 }
 
+/// "Kimi" on a fake answering `first`, falling back to "Kimi backup" on a fake
+/// answering `second`, and a module that uses Kimi.
+struct Chain {
+    primary_fake: FakeLlm,
+    backup_fake: FakeLlm,
+    primary: String,
+    backup: String,
+    module: String,
+}
+
+async fn chain(admin: &Session, first: Reply, second: Reply) -> Chain {
+    let (primary_fake, backup_fake) = (FakeLlm::start().await, FakeLlm::start().await);
+    primary_fake.always(first);
+    backup_fake.always(second);
+    let primary = kimi(admin, "Kimi", &primary_fake).await;
+    let backup = kimi(admin, "Kimi backup", &backup_fake).await;
+    falls_back_to(admin, &primary, &[&backup]).await;
+    let module = module(admin, &primary).await;
+    Chain {
+        primary_fake,
+        backup_fake,
+        primary,
+        backup,
+        module,
+    }
+}
+
 #[tokio::test]
 async fn a_provider_answering_503_hands_the_attempt_to_the_fallback_and_the_audit_says_so() {
     let app = spawn().await;
     let admin = app.admin().await;
-    let (primary_fake, backup_fake) = (FakeLlm::start().await, FakeLlm::start().await);
-    primary_fake.always(down(503));
-    backup_fake.always(Reply::Text(VALID.into()));
-    let primary = kimi(&admin, "Kimi", &primary_fake).await;
-    let backup = kimi(&admin, "Kimi backup", &backup_fake).await;
-    falls_back_to(&admin, &primary, &[&backup]).await;
+    let Chain {
+        primary_fake,
+        primary,
+        backup,
+        module: id,
+        ..
+    } = chain(&admin, down(503), Reply::Text(VALID.into())).await;
     let m = admin.get_json(&format!("/api/models/{primary}")).await;
     assert_eq!(m["fallbackModelIds"], json!([backup]));
-    let id = module(&admin, &primary).await;
 
     // Streamed: the page sees the hand-over as it happens.
     let resp = admin
@@ -144,13 +171,13 @@ async fn a_provider_answering_503_hands_the_attempt_to_the_fallback_and_the_audi
 async fn a_wrong_key_never_falls_back() {
     let app = spawn().await;
     let admin = app.admin().await;
-    let (primary_fake, backup_fake) = (FakeLlm::start().await, FakeLlm::start().await);
-    primary_fake.always(down(401));
-    backup_fake.always(Reply::Text(VALID.into()));
-    let primary = kimi(&admin, "Kimi", &primary_fake).await;
-    let backup = kimi(&admin, "Kimi backup", &backup_fake).await;
-    falls_back_to(&admin, &primary, &[&backup]).await;
-    let id = module(&admin, &primary).await;
+    let Chain {
+        backup_fake,
+        primary,
+        backup,
+        module: id,
+        ..
+    } = chain(&admin, down(401), Reply::Text(VALID.into())).await;
     let (status, code, _) = error_of(generate(&admin, &id).await).await;
     assert_eq!(
         (status, code.as_str()),
@@ -183,13 +210,12 @@ async fn a_wrong_key_never_falls_back() {
 async fn the_circuit_opens_after_repeated_failures_and_the_models_page_shows_it() {
     let app = spawn_with(|c| c.ai_breaker_failures = 2).await;
     let admin = app.admin().await;
-    let (primary_fake, backup_fake) = (FakeLlm::start().await, FakeLlm::start().await);
-    primary_fake.always(down(502));
-    backup_fake.always(Reply::Text(VALID.into()));
-    let primary = kimi(&admin, "Kimi", &primary_fake).await;
-    let backup = kimi(&admin, "Kimi backup", &backup_fake).await;
-    falls_back_to(&admin, &primary, &[&backup]).await;
-    let id = module(&admin, &primary).await;
+    let Chain {
+        primary_fake,
+        primary,
+        module: id,
+        ..
+    } = chain(&admin, down(502), Reply::Text(VALID.into())).await;
     for _ in 0..2 {
         json_of(generate(&admin, &id).await, StatusCode::CREATED).await;
     }

@@ -401,13 +401,22 @@ async fn default_model(
 pub struct EvalBody {
     /// A corpus in the YAML format (docs/model-operations.md); absent: the shipped
     /// corpus over the base CRM.
-    #[schema(max_length = 1000000)]
+    #[schema(max_length = 100000)]
     pub corpus: Option<String>,
 }
+
+/// Characters a corpus sent in a request may have (the shipped one has 18,000).
+const MAX_CORPUS_CHARS: usize = 100_000;
 
 fn corpus_of(b: &EvalBody) -> Result<eval::Corpus, AppError> {
     match &b.corpus {
         None => Ok(eval::shipped()),
+        Some(text) if text.chars().count() > MAX_CORPUS_CHARS => Err(AppError::invalid(
+            "corpus",
+            format!(
+                "must be at most {MAX_CORPUS_CHARS} characters; run a larger corpus with modgate eval --corpus FILE"
+            ),
+        )),
         Some(text) => {
             eval::Corpus::parse("corpus", text).map_err(|e| AppError::invalid("corpus", e.message))
         }

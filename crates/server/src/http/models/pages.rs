@@ -46,28 +46,6 @@ fn presets() -> Value {
     Value::from(Serde(all))
 }
 
-/// A number field: empty means "not set"; text that is not a number becomes a field
-/// error instead of being silently dropped.
-fn number<T: std::str::FromStr>(
-    f: &FormFields,
-    k: &str,
-    bad: &mut Vec<(String, String)>,
-    api_name: &str,
-) -> Option<T> {
-    let v = f.one(k);
-    let v = v.trim();
-    if v.is_empty() {
-        return None;
-    }
-    match v.parse() {
-        Ok(n) => Some(n),
-        Err(_) => {
-            bad.push((api_name.to_owned(), format!("'{v}' is not a number")));
-            None
-        }
-    }
-}
-
 /// How many fallbacks the form offers (the API takes up to five).
 const FALLBACK_SLOTS: usize = 3;
 
@@ -89,9 +67,9 @@ fn prices_of(
     if !given {
         return if editing { Some(None) } else { None };
     }
-    let input = number::<f64>(f, "price_input", bad, "prices.input");
-    let cached = number::<f64>(f, "price_cached", bad, "prices.cachedInput");
-    let output = number::<f64>(f, "price_output", bad, "prices.output");
+    let input = f.number::<f64>("price_input", "prices.input", bad);
+    let cached = f.number::<f64>("price_cached", "prices.cachedInput", bad);
+    let output = f.number::<f64>("price_output", "prices.output", bad);
     let currency = f.one("price_currency").trim().to_uppercase();
     match (input, output) {
         (Some(input), Some(output)) => Some(Some(llm::Prices {
@@ -126,10 +104,10 @@ fn input_of(f: &FormFields, editing: bool) -> (ModelInput, Vec<(String, String)>
             .filter(|id| !id.is_empty())
             .collect(),
     );
-    let temperature = number::<f64>(f, "temperature", &mut bad, "params.temperature");
-    let max_tokens = number::<i64>(f, "max_tokens", &mut bad, "params.maxTokens");
-    let timeout_ms = number::<i64>(f, "timeout_ms", &mut bad, "params.timeoutMs");
-    let retries = number::<i64>(f, "retries", &mut bad, "params.retries");
+    let temperature = f.number::<f64>("temperature", "params.temperature", &mut bad);
+    let max_tokens = f.number::<i64>("max_tokens", "params.maxTokens", &mut bad);
+    let timeout_ms = f.number::<i64>("timeout_ms", "params.timeoutMs", &mut bad);
+    let retries = f.number::<i64>("retries", "params.retries", &mut bad);
     let key = f.one("api_key");
     let api_key = if f.checked("remove_key") {
         Some(None)

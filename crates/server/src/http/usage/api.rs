@@ -23,6 +23,7 @@ pub fn routes() -> Routes {
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UsageQuery {
     /// First day (UTC), `YYYY-MM-DD`; default: the first of this month.
@@ -43,7 +44,7 @@ async fn get_usage(
     ApiQuery(q): ApiQuery<UsageQuery>,
 ) -> ApiResult<Json<UsageReport>> {
     let group_by = match q.group_by.as_deref() {
-        None | Some("") => GroupBy::Model,
+        None => GroupBy::Model,
         Some(g) => g
             .parse::<GroupBy>()
             .map_err(|m| AppError::invalid("groupBy", m))?,

@@ -94,22 +94,8 @@ async fn show(State(state): State<AppState>, page: Page, Query(w): Query<Window>
 /// error of its own, reported with the rest.
 fn input_of(f: &FormFields) -> (BudgetInput, Vec<(String, String)>) {
     let mut bad = Vec::new();
-    let mut num = |k: &str, api: &str| -> Option<f64> {
-        let v = f.one(k);
-        let v = v.trim();
-        if v.is_empty() {
-            return None;
-        }
-        match v.parse::<f64>() {
-            Ok(n) => Some(n),
-            Err(_) => {
-                bad.push((api.to_owned(), format!("'{v}' is not a number")));
-                None
-            }
-        }
-    };
-    let tokens = num("limit_tokens", "limitTokens");
-    let cost = num("limit_cost", "limitCost");
+    let tokens = f.number::<f64>("limit_tokens", "limitTokens", &mut bad);
+    let cost = f.number::<f64>("limit_cost", "limitCost", &mut bad);
     let model = f.one("model_id");
     let currency = f.one("currency").trim().to_uppercase();
     let input = BudgetInput {
