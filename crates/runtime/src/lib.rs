@@ -15,6 +15,7 @@ mod engine;
 mod error;
 mod input;
 mod memory;
+mod overlay;
 mod query;
 mod record;
 mod storage;
@@ -23,6 +24,7 @@ pub use actor::{Action, Actor, allowed};
 pub use engine::{Engine, MAX_PAGE, Page, StoredPage};
 pub use error::{FieldError, RuntimeError};
 pub use memory::MemoryStore;
+pub use overlay::{Layer, OverlayStore, SharedLayer};
 pub use query::{Filter, FilterOp, ListQuery, Sort, SortDir, ValueKind};
 pub use record::{Record, StoredRecord, rfc3339};
 pub use storage::{

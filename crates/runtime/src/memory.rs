@@ -188,4 +188,25 @@ impl RecordStore for MemoryStore {
         *last += i64::from(count);
         Ok(first)
     }
+
+    async fn unique_holder(
+        &self,
+        object: &str,
+        key: &UniqueKey,
+    ) -> Result<Option<String>, StorageError> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(inner
+            .unique
+            .get(&(object.to_owned(), key.field.clone(), key.value.clone()))
+            .cloned())
+    }
+
+    async fn last_number(&self, object: &str, field: &str) -> Result<i64, StorageError> {
+        let inner = self.inner.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(inner
+            .counters
+            .get(&(object.to_owned(), field.to_owned()))
+            .copied()
+            .unwrap_or(0))
+    }
 }

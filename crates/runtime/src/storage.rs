@@ -107,6 +107,68 @@ pub trait RecordStore {
     async fn insert_numbered(&self, insert: NumberedInsert) -> Result<Record, StorageError> {
         number_then_write(self, insert).await
     }
+    /// The id of the record of `object` that holds a unique value, if one does: what a
+    /// store layered on this one checks its own writes against.
+    async fn unique_holder(
+        &self,
+        object: &str,
+        key: &UniqueKey,
+    ) -> Result<Option<String>, StorageError>;
+    /// The last number handed out for an object's numbered field (0 before the first),
+    /// read without taking one.
+    async fn last_number(&self, object: &str, field: &str) -> Result<i64, StorageError>;
+}
+
+/// A borrowed store is a store: an overlay can sit on one it does not own.
+impl<S: RecordStore> RecordStore for &S {
+    async fn get(&self, object: &str, id: &str) -> Result<Option<Record>, StorageError> {
+        (**self).get(object, id).await
+    }
+    async fn list(
+        &self,
+        object: &str,
+        query: &ListQuery,
+    ) -> Result<(Vec<Record>, u64), StorageError> {
+        (**self).list(object, query).await
+    }
+    async fn get_stored(
+        &self,
+        object: &str,
+        id: &str,
+    ) -> Result<Option<StoredRecord>, StorageError> {
+        (**self).get_stored(object, id).await
+    }
+    async fn list_stored(
+        &self,
+        object: &str,
+        query: &ListQuery,
+    ) -> Result<(Vec<StoredRecord>, u64), StorageError> {
+        (**self).list_stored(object, query).await
+    }
+    async fn apply(&self, writes: Vec<Write>) -> Result<(), StorageError> {
+        (**self).apply(writes).await
+    }
+    async fn reserve_numbers(
+        &self,
+        object: &str,
+        field: &str,
+        count: u32,
+    ) -> Result<i64, StorageError> {
+        (**self).reserve_numbers(object, field, count).await
+    }
+    async fn insert_numbered(&self, insert: NumberedInsert) -> Result<Record, StorageError> {
+        (**self).insert_numbered(insert).await
+    }
+    async fn unique_holder(
+        &self,
+        object: &str,
+        key: &UniqueKey,
+    ) -> Result<Option<String>, StorageError> {
+        (**self).unique_holder(object, key).await
+    }
+    async fn last_number(&self, object: &str, field: &str) -> Result<i64, StorageError> {
+        (**self).last_number(object, field).await
+    }
 }
 
 /// [`RecordStore::insert_numbered`] with the numbers reserved ahead of the write.

@@ -23,23 +23,10 @@ fn rules(e: &RuntimeError) -> Vec<(String, String)> {
     }
 }
 
+/// Every conformance check, each as a test that builds its store with `$make`.
 macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                runtime::conformance::$name(&MemoryStore::new()).await;
-            }
-        )*
-
-        #[test]
-        fn every_conformance_check_runs_here() {
-            assert_eq!(runtime::conformance::CHECKS, &[$(stringify!($name)),*]);
-        }
-    };
-}
-
-conformance!(
+    ($make:expr) => {
+        conformance!($make;
     create_applies_defaults_initial_state_and_system_fields,
     validation_names_each_field_and_rule,
     decimals_are_exact_strings_with_their_scale,
@@ -55,7 +42,35 @@ conformance!(
     lists_filter_sort_and_page_with_typed_comparisons,
     numbered_fields_count_up_and_are_read_only,
     stored_reads_show_what_parsed_reads_show,
-);
+        );
+    };
+    ($make:expr; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                runtime::conformance::$name(&$make).await;
+            }
+        )*
+
+        #[test]
+        fn every_conformance_check_runs_here() {
+            assert_eq!(runtime::conformance::CHECKS, &[$(stringify!($name)),*]);
+        }
+    };
+}
+
+conformance!(MemoryStore::new());
+
+/// The same behaviour through a preview's overlay over an empty sandbox.
+mod through_an_overlay {
+    use super::*;
+    use runtime::{OverlayStore, SharedLayer};
+
+    conformance!(OverlayStore::new(
+        MemoryStore::new(),
+        SharedLayer::default()
+    ));
+}
 
 #[tokio::test]
 async fn views_match_the_record_schema() {

@@ -581,6 +581,26 @@ impl RecordStore for Db {
         tx.commit().await.map_err(backend)?;
         Ok(first)
     }
+
+    async fn unique_holder(
+        &self,
+        object: &str,
+        key: &UniqueKey,
+    ) -> Result<Option<String>, StorageError> {
+        let row: Option<(String,)> = with_db!(self, c => sqlx::query_as(
+            "SELECT id FROM record_unique WHERE object = $1 AND field = $2 AND value = $3")
+            .bind(object).bind(&key.field).bind(&key.value)
+            .fetch_optional(c).await.map_err(backend)?);
+        Ok(row.map(|(id,)| id))
+    }
+
+    async fn last_number(&self, object: &str, field: &str) -> Result<i64, StorageError> {
+        let row: Option<(i64,)> = with_db!(self, c => sqlx::query_as(
+            "SELECT last_value FROM record_counters WHERE object = $1 AND field = $2")
+            .bind(object).bind(field)
+            .fetch_optional(c).await.map_err(backend)?);
+        Ok(row.map_or(0, |(n,)| n))
+    }
 }
 
 pub(crate) const RESERVE: &str = "INSERT INTO record_counters (object, field, last_value) VALUES ($1, $2, $3) \

@@ -361,24 +361,12 @@ async fn spec_versions_number_and_deduplicate() {
     );
 }
 
+/// Every conformance check, each as a test on a fresh database; `overlay` runs it
+/// through a preview's overlay instead and then checks that the database itself was
+/// never written.
 macro_rules! conformance {
-    ($($name:ident),* $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $name() {
-                let (db, _t) = fresh_db().await.unwrap();
-                runtime::conformance::$name(&db).await;
-            }
-        )*
-
-        #[test]
-        fn every_conformance_check_runs_here() {
-            assert_eq!(runtime::conformance::CHECKS, &[$(stringify!($name)),*]);
-        }
-    };
-}
-
-conformance!(
+    ($mode:ident) => {
+        conformance!($mode;
     create_applies_defaults_initial_state_and_system_fields,
     validation_names_each_field_and_rule,
     decimals_are_exact_strings_with_their_scale,
@@ -394,4 +382,54 @@ conformance!(
     lists_filter_sort_and_page_with_typed_comparisons,
     numbered_fields_count_up_and_are_read_only,
     stored_reads_show_what_parsed_reads_show,
-);
+        );
+    };
+    (direct; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (db, _t) = fresh_db().await.unwrap();
+                runtime::conformance::$name(&db).await;
+            }
+        )*
+
+        #[test]
+        fn every_conformance_check_runs_here() {
+            assert_eq!(runtime::conformance::CHECKS, &[$(stringify!($name)),*]);
+        }
+    };
+    (overlay; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (db, _t) = fresh_db().await.unwrap();
+                let layer = runtime::SharedLayer::default();
+                runtime::conformance::$name(&runtime::OverlayStore::new(db.clone(), layer)).await;
+                assert_eq!(super::stored_records(&db).await, 0, "production storage was never written");
+            }
+        )*
+    };
+}
+
+conformance!(direct);
+
+/// Previews write to an overlay over the database: the same behaviour, and the
+/// database itself untouched.
+mod through_an_overlay {
+    use super::*;
+
+    conformance!(overlay);
+}
+
+/// Records and unique values in the database, whatever their object.
+async fn stored_records(db: &store::Db) -> i64 {
+    let mut n = 0;
+    for object in ["Customer", "Order", "OrderTracking", "FinancialTransaction"] {
+        let q = runtime::ListQuery {
+            limit: 1,
+            ..runtime::ListQuery::default()
+        };
+        n += runtime::RecordStore::list(db, object, &q).await.unwrap().1 as i64;
+    }
+    n
+}
