@@ -105,6 +105,8 @@ pub struct Config {
     pub ai_breaker_failures: u32,
     /// How long an open circuit skips the model before it is tried again.
     pub ai_breaker_cooldown_secs: u64,
+    /// How long a live preview link works.
+    pub preview_ttl_mins: u64,
     /// Module coverage (0–1) a version's latest test run needs to be ready to submit.
     pub test_gate: f64,
     /// The first admin's password; random (and printed once) when unset.
@@ -141,6 +143,7 @@ impl Default for Config {
             ai_max_attempts: 3,
             ai_breaker_failures: 3,
             ai_breaker_cooldown_secs: 60,
+            preview_ttl_mins: 30,
             test_gate: 0.8,
             admin_password: None,
             secret_key: None,
@@ -171,6 +174,7 @@ struct FileLayer {
     ai_max_attempts: Option<u32>,
     ai_breaker_failures: Option<u32>,
     ai_breaker_cooldown_secs: Option<u64>,
+    preview_ttl_mins: Option<u64>,
     test_gate: Option<f64>,
     webhook_max_attempts: Option<u32>,
     smtp_url: Option<String>,
@@ -264,6 +268,7 @@ impl Config {
             ai_max_attempts,
             ai_breaker_failures,
             ai_breaker_cooldown_secs,
+            preview_ttl_mins,
             test_gate,
             webhook_max_attempts
         );
@@ -329,6 +334,9 @@ impl Config {
             "MODGATE_AI_BREAKER_COOLDOWN_SECS" => {
                 self.ai_breaker_cooldown_secs = parse(name, value, "a whole number of seconds")?
             }
+            "MODGATE_PREVIEW_TTL_MINS" => {
+                self.preview_ttl_mins = parse(name, value, "a whole number of minutes")?
+            }
             "MODGATE_LOGIN_LOCK_SECS" => {
                 self.login_lock_secs = parse(name, value, "a whole number of seconds")?
             }
@@ -378,6 +386,11 @@ impl Config {
         }
         if !(0.0..=1.0).contains(&self.test_gate) {
             return Err(ConfigError("test_gate: must be between 0 and 1".into()));
+        }
+        if !(1..=1440).contains(&self.preview_ttl_mins) {
+            return Err(ConfigError(
+                "preview_ttl_mins: must be between 1 and 1440".into(),
+            ));
         }
         if !(1..=100).contains(&self.ai_breaker_failures) {
             return Err(ConfigError(

@@ -26,6 +26,7 @@ pub mod models;
 pub mod modules;
 pub mod notifications;
 pub mod patches;
+pub mod preview;
 pub mod publishing;
 pub mod records;
 pub mod reviews;
@@ -65,6 +66,8 @@ pub struct App {
     pub signals: Arc<notifications::Signals>,
     /// Which models are being skipped after repeated failures (this replica's view).
     pub breakers: Arc<breaker::Breakers>,
+    /// The live previews open on this server.
+    pub previews: Arc<preview::Previews>,
 }
 
 /// Connects to the configured database and applies migrations.
@@ -101,6 +104,7 @@ impl App {
             identities: Arc::default(),
             signals: Arc::default(),
             breakers,
+            previews: Arc::default(),
         })
     }
 

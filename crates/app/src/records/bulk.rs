@@ -68,6 +68,7 @@ impl Records {
         object: &str,
         inputs: &[Map<String, Value>],
     ) -> AppResult<Result<Vec<String>, Vec<Refused>>> {
+        self.require_live("bulk creation")?;
         let engine = self.engine();
         let def = engine.object(object)?;
         self.require(object, Action::Create)?;

@@ -200,6 +200,7 @@ impl Records {
     where
         R: AsyncRead + Unpin + Send,
     {
+        self.require_live("a CSV import")?;
         let engine = self.engine();
         let def = engine.object(object)?.clone();
         self.require(object, runtime::Action::Create)?;

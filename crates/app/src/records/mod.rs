@@ -1,8 +1,11 @@
 //! CRM records on the live spec, as one caller may see and change them. The records
 //! engine checks the business permissions of every call against the spec's grants.
 
+mod backing;
 mod bulk;
 mod csv;
+
+pub use backing::Backing;
 
 pub use bulk::Refused;
 
@@ -25,6 +28,8 @@ use store::Db;
 pub struct Records {
     live: Arc<Live>,
     db: Db,
+    /// The database, or a preview's overlay over it: what the engine reads and writes.
+    store: Backing,
     /// `by` as the records engine sees it, made once.
     actor: runtime::Actor,
     /// Who asks, for the audit entries of bulk changes.
@@ -50,8 +55,42 @@ impl Records {
         Records {
             live: app.live.get(),
             db: app.db.clone(),
+            store: Backing::Live(app.db.clone()),
             actor: by.actor(),
             by: by.clone(),
+        }
+    }
+
+    /// The records a preview shows: `spec` in place of the live spec, reads from the
+    /// database through `layer`, writes to `layer` only (see [`crate::preview`]).
+    pub fn preview(
+        app: &App,
+        by: &Caller,
+        spec: Arc<Spec>,
+        layer: runtime::SharedLayer,
+    ) -> Records {
+        let live = app.live.get();
+        Records {
+            live: Arc::new(Live {
+                number: live.number,
+                hash: format!("preview:{}", live.hash),
+                spec,
+            }),
+            db: app.db.clone(),
+            store: Backing::Preview(runtime::OverlayStore::new(app.db.clone(), layer)),
+            actor: by.actor(),
+            by: by.clone(),
+        }
+    }
+
+    /// Bulk writes go to the database in their own transactions: a preview refuses
+    /// them rather than let them reach production.
+    pub(crate) fn require_live(&self, what: &str) -> AppResult<()> {
+        match self.store {
+            Backing::Live(_) => Ok(()),
+            Backing::Preview(_) => Err(AppError::conflict(format!(
+                "{what} is not available in a preview: it would write to production"
+            ))),
         }
     }
 
@@ -60,8 +99,8 @@ impl Records {
         &self.live.spec
     }
 
-    fn engine(&self) -> Engine<'_, Db> {
-        Engine::new(&self.live.spec, &self.db)
+    fn engine(&self) -> Engine<'_, Backing> {
+        Engine::new(&self.live.spec, &self.store)
     }
 
     /// A record as clients see it (hidden fields left out).

@@ -16,6 +16,7 @@ mod model_ops;
 mod models;
 mod modules;
 mod patch_api;
+mod preview;
 mod publishing;
 mod reviews;
 mod test_runs;

@@ -112,7 +112,14 @@ async fn list(
     ApiPath(object): ApiPath<String>,
     RawQuery(query): RawQuery,
 ) -> ApiResult<Response> {
-    let records = Records::open(&state.app, &user);
+    list_in(Records::open(&state.app, &user), object, query).await
+}
+
+pub(super) async fn list_in(
+    records: Records,
+    object: String,
+    query: Option<String>,
+) -> ApiResult<Response> {
     let mut pairs: Vec<(String, String)> =
         serde_urlencoded::from_str(query.as_deref().unwrap_or(""))
             .map_err(|_| ApiError::bad_request("the query string is malformed"))?;
@@ -291,7 +298,14 @@ async fn create(
     ApiPath(object): ApiPath<String>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let records = Records::open(&state.app, &user);
+    create_in(Records::open(&state.app, &user), object, body).await
+}
+
+pub(super) async fn create_in(
+    records: Records,
+    object: String,
+    body: Map<String, Value>,
+) -> ApiResult<Response> {
     let r = records.create(&object, &body).await?;
     Ok(record_response(&records, &r, StatusCode::CREATED))
 }
@@ -304,9 +318,11 @@ async fn get_one(
     user: CurrentUser,
     ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<Response> {
-    let (body, version) = Records::open(&state.app, &user)
-        .get_json(&object, &id)
-        .await?;
+    get_in(Records::open(&state.app, &user), object, id).await
+}
+
+pub(super) async fn get_in(records: Records, object: String, id: String) -> ApiResult<Response> {
+    let (body, version) = records.get_json(&object, &id).await?;
     let mut resp = (
         StatusCode::OK,
         [(
@@ -332,8 +348,17 @@ async fn patch_one(
     ApiPath((object, id)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<Map<String, Value>>,
 ) -> ApiResult<Response> {
-    let expected = if_match(&headers)?;
-    let records = Records::open(&state.app, &user);
+    patch_in(Records::open(&state.app, &user), &headers, object, id, body).await
+}
+
+pub(super) async fn patch_in(
+    records: Records,
+    headers: &HeaderMap,
+    object: String,
+    id: String,
+    body: Map<String, Value>,
+) -> ApiResult<Response> {
+    let expected = if_match(headers)?;
     let r = records.update(&object, &id, &body, expected).await?;
     Ok(record_response(&records, &r, StatusCode::OK))
 }
@@ -347,10 +372,17 @@ async fn delete_one(
     headers: HeaderMap,
     ApiPath((object, id)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
-    let expected = if_match(&headers)?;
-    Records::open(&state.app, &user)
-        .delete(&object, &id, expected)
-        .await?;
+    delete_in(Records::open(&state.app, &user), &headers, object, id).await
+}
+
+pub(super) async fn delete_in(
+    records: Records,
+    headers: &HeaderMap,
+    object: String,
+    id: String,
+) -> ApiResult<StatusCode> {
+    let expected = if_match(headers)?;
+    records.delete(&object, &id, expected).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -364,8 +396,17 @@ async fn transition(
     headers: HeaderMap,
     ApiPath((object, id, name)): ApiPath<(String, String, String)>,
 ) -> ApiResult<Response> {
-    let expected = if_match(&headers)?;
-    let records = Records::open(&state.app, &user);
+    transition_in(Records::open(&state.app, &user), &headers, object, id, name).await
+}
+
+pub(super) async fn transition_in(
+    records: Records,
+    headers: &HeaderMap,
+    object: String,
+    id: String,
+    name: String,
+) -> ApiResult<Response> {
+    let expected = if_match(headers)?;
     let r = records.transition(&object, &id, &name, expected).await?;
     Ok(record_response(&records, &r, StatusCode::OK))
 }

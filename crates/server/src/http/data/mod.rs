@@ -1,7 +1,9 @@
-//! CRM data on the live spec: the JSON data API (pages come with the CRM section).
+//! CRM data on the live spec: the JSON data API (pages come with the CRM section),
+//! and the same API inside a live preview.
 
-mod api;
+pub(super) mod api;
 mod pages;
+mod preview_api;
 mod spec_api;
 
 use super::routing::Routes;
@@ -9,5 +11,6 @@ use super::routing::Routes;
 pub fn routes() -> Routes {
     api::routes()
         .merge(spec_api::routes())
+        .merge(preview_api::routes())
         .merge(pages::routes())
 }
