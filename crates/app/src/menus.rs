@@ -189,8 +189,11 @@ fn visible_of(items: &[MenuItem], by: &Caller, pages: &BTreeSet<String>) -> Vec<
 /// The CRM menu of the live spec that `by` may open: entries whose page shows an
 /// object they may read.
 pub fn crm(app: &App, by: &Caller, lang: &str) -> Vec<MenuGroup> {
-    let live = app.live.get();
-    let spec = &live.spec;
+    crm_of(&app.live.get().spec, by, lang, "/crm")
+}
+
+/// The CRM menu of `spec`, its pages under `base` (`/crm`, or a preview's prefix).
+pub fn crm_of(spec: &spec::Spec, by: &Caller, lang: &str, base: &str) -> Vec<MenuGroup> {
     let actor = by.actor();
     spec.menus
         .iter()
@@ -204,7 +207,7 @@ pub fn crm(app: &App, by: &Caller, lang: &str) -> Vec<MenuGroup> {
                     runtime::allowed(spec, &actor, def.object(), runtime::Action::Read).then(|| {
                         MenuEntry {
                             label: spec::localized(&item.label, &item.labels, lang).to_owned(),
-                            path: format!("/crm/{page}"),
+                            path: format!("{base}/{page}"),
                             icon: item.icon.clone(),
                         }
                     })

@@ -205,6 +205,28 @@ impl<'a, S: RecordStore> Engine<'a, S> {
         Ok((record, checked.references))
     }
 
+    /// What the object's field rules say of a record as stored: the values a changed
+    /// spec (a module's new constraint) would now refuse, nothing written. Fields the
+    /// spec no longer has, the state and numbered fields are not input and not judged.
+    pub fn violations(&self, r: &Record) -> Vec<crate::FieldError> {
+        let Ok(def) = self.object(&r.object) else {
+            return Vec::new();
+        };
+        let data: Map<String, Value> = r
+            .data
+            .iter()
+            .filter(|(k, _)| {
+                def.state_flow.as_ref().is_none_or(|flow| flow.field != **k)
+                    && def.fields.get(*k).is_some_and(|f| f.auto_number.is_none())
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        match input::check(&r.object, def, &data, Mode::Create) {
+            Ok(_) => Vec::new(),
+            Err(errors) => errors,
+        }
+    }
+
     /// The unique values a record claims (its unique and numbered fields).
     pub fn unique_keys(&self, def: &ObjectDef, record: &Record) -> Vec<crate::UniqueKey> {
         input::unique_keys(def, &record.data)

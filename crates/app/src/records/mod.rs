@@ -103,6 +103,16 @@ impl Records {
         Engine::new(&self.live.spec, &self.store)
     }
 
+    /// What this spec's field rules would refuse of a stored record, as "field: message"
+    /// lines: a preview marks the records a module's new constraint does not fit.
+    pub fn impact(&self, r: &Record) -> Vec<String> {
+        self.engine()
+            .violations(r)
+            .into_iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect()
+    }
+
     /// A record as clients see it (hidden fields left out).
     pub fn view(&self, r: &Record) -> Value {
         self.engine().view(r)

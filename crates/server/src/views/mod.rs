@@ -37,6 +37,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "models/test_script.html",
     "models/eval.html",
     "usage.html",
+    "preview_button.html",
     "modules/list.html",
     "modules/workspace.html",
     "test_runs/page.html",

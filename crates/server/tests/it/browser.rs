@@ -1049,3 +1049,63 @@ async fn a_new_user_picks_a_customer_by_name_reads_chinese_and_imports_csv() {
     wd.quit().await.unwrap();
     result
 }
+
+#[tokio::test]
+async fn a_developer_previews_a_module_uses_its_field_and_transition_and_leaves_production_as_it_was()
+ {
+    let Some(driver) = start_driver().await else {
+        return;
+    };
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let m: serde_json::Value = admin
+        .post("/api/modules")
+        .json(&serde_json::json!({ "name": "Loyalty", "description": "points" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let module = m["id"].as_str().unwrap().to_owned();
+    let g = admin
+        .post(&format!("/api/modules/{module}/generate"))
+        .json(&serde_json::json!({ "prompt": "add an integer field loyaltyPoints to Customer with default 0 and min 0; add transition archive from lead to archived on Customer" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(g.status(), reqwest::StatusCode::CREATED);
+    let before = admin.get_json("/api/data/Customer").await;
+    let wd = browser(&driver).await;
+    let result = async {
+        login(&wd, &app.base, "admin", ADMIN_PASSWORD).await;
+        wd.goto(format!("{}/admin/ai-modules/develop/{module}", app.base))
+            .await
+            .unwrap();
+        click(&wd, By::Id("open-preview")).await;
+        url_eventually(&wd, "/preview/").await;
+        text_eventually(&wd, By::Id("preview-banner"), "Loyalty").await;
+        click(&wd, By::Id("new-record")).await;
+        type_into(&wd, "in-name", "Initech").await;
+        type_into(&wd, "in-email", "it@initech.test").await;
+        type_into(&wd, "in-loyaltyPoints", "42").await;
+        click(&wd, By::Id("save-record")).await;
+        text_eventually(&wd, By::Css("td[data-field=loyaltyPoints]"), "42").await;
+        click(&wd, By::Css("button[data-transition=archive]")).await;
+        wd.find(By::XPath(
+            "//td[@data-field='status'][normalize-space()='Archived']",
+        ))
+        .await
+        .expect("the module's transition ran in the preview");
+        click(&wd, By::Id("preview-leave")).await;
+        url_eventually(&wd, &format!("/admin/ai-modules/develop/{module}")).await;
+    }
+    .await;
+    wd.quit().await.unwrap();
+    assert_eq!(
+        admin.get_json("/api/data/Customer").await,
+        before,
+        "production is unchanged"
+    );
+    result
+}

@@ -285,3 +285,96 @@ async fn previews_belong_to_who_opened_them_and_grant_nothing_more() {
     assert_eq!(status, StatusCode::NOT_FOUND);
     // Imports would write to production: refused inside a preview's records.
 }
+
+#[tokio::test]
+async fn preview_pages_show_the_banner_the_new_rules_and_what_they_would_refuse() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let c = json_of(
+        admin
+            .post("/api/data/Customer")
+            .json(&json!({ "name": "Acme", "email": "ops@acme.test" }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let module = module_with(&admin, "make phone on Customer required").await;
+    let p = json_of(open(&admin, &module, 1).await, StatusCode::CREATED).await;
+    let url = p["url"].as_str().unwrap();
+    let start = admin.get(url).send().await.unwrap();
+    assert_eq!(start.status(), StatusCode::SEE_OTHER);
+    let first = start.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(
+        first,
+        format!("{url}customer.list"),
+        "a preview opens on the first list"
+    );
+    let list = admin.get_text(&first).await;
+    assert!(
+        list.contains(r#"id="preview-banner""#) && list.contains("Loyalty"),
+        "the banner names the module"
+    );
+    let side = list
+        .split(r#"id="sidebar""#)
+        .nth(1)
+        .unwrap_or_default()
+        .split("</nav>")
+        .next()
+        .unwrap_or_default()
+        .replace("&#x2f;", "/");
+    assert!(
+        side.contains(&format!(r#"href="{url}customer.list""#)),
+        "the sidebar stays in the preview: {side}"
+    );
+    assert!(
+        !list.contains(r#"id="import-csv""#),
+        "imports would write to production"
+    );
+    let detail = admin
+        .get_text(&format!("{url}o/Customer/{}", c["id"].as_str().unwrap()))
+        .await;
+    assert!(
+        detail.contains(r#"id="impact""#) && detail.contains("phone: is required"),
+        "{detail}"
+    );
+    // The live page has neither.
+    let live = admin
+        .get_text(&format!("/crm/o/Customer/{}", c["id"].as_str().unwrap()))
+        .await;
+    assert!(!live.contains(r#"id="impact""#) && !live.contains(r#"id="preview-banner""#));
+    // A form post in the preview lands on the preview's pages.
+    let r = admin
+        .post(&format!("{url}o/Customer"))
+        .form(&[
+            ("_csrf", admin.csrf.as_str()),
+            ("name", "Initech"),
+            ("email", "it@initech.test"),
+            ("phone", "+86 21 0000"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let to = r.headers()["location"].to_str().unwrap();
+    assert!(to.starts_with(&format!("{url}o/Customer/")), "{to}");
+    assert_eq!(production_count(&admin).await, 1);
+    // Chinese pages too.
+    let zh = admin
+        .get(&first)
+        .header("accept-language", "zh-CN")
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(zh.contains("预览"), "the banner in Chinese");
+}
+
+async fn production_count(s: &Session) -> u64 {
+    s.get_json("/api/data/Customer").await["total"]
+        .as_u64()
+        .unwrap()
+}

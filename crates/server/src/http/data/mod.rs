@@ -4,6 +4,7 @@
 pub(super) mod api;
 mod pages;
 mod preview_api;
+mod preview_pages;
 mod spec_api;
 
 use super::routing::Routes;

@@ -34,6 +34,46 @@ pub fn routes() -> Routes {
             transition,
         )
         .page(Method::POST, "/crm/o/{object}/{id}/delete", a, delete)
+        .merge(super::preview_pages::routes())
+}
+
+/// Where CRM pages work: on the live spec and production data (`/crm`), or inside a
+/// live preview (`/preview/{token}`), whose records write to its sandbox.
+pub(super) struct Scope {
+    pub records: Records,
+    /// The pages' prefix.
+    pub base: String,
+    /// The data API's prefix, for pickers.
+    pub api: String,
+    pub preview: Option<std::sync::Arc<app::preview::Session>>,
+}
+
+impl Scope {
+    fn live(state: &AppState, user: &CurrentUser) -> Scope {
+        Scope {
+            records: Records::open(&state.app, user),
+            base: "/crm".into(),
+            api: "/api/data".into(),
+            preview: None,
+        }
+    }
+
+    /// A page of this scope, with what every CRM page shows of it.
+    fn render(
+        &self,
+        page: &Page,
+        template: &str,
+        ctx: minijinja::Value,
+    ) -> axum::response::Response {
+        let banner = self.preview.as_ref().map(|s| {
+            context! { module => s.module_name.clone(), module_id => s.module_id.clone(), version => s.version,
+                       expires_at => app::time::rfc3339(s.expires_at) }
+        });
+        page.render(
+            template,
+            context! { base => self.base.clone(), api => self.api.clone(), preview => banner, ..ctx },
+        )
+    }
 }
 
 /// The first page of a kind for an object.
@@ -154,7 +194,16 @@ async fn list(
     Path(page_id): Path<String>,
     RawQuery(q): RawQuery,
 ) -> PageResult {
-    let records = Records::open(&state.app, &user);
+    list_in(&Scope::live(&state, &user), &page, page_id, q).await
+}
+
+pub(super) async fn list_in(
+    scope: &Scope,
+    page: &Page,
+    page_id: String,
+    q: Option<String>,
+) -> PageResult {
+    let records = &scope.records;
     let Some(PageDef::List(lp)) = records.spec().pages.get(&page_id) else {
         return Err(ApiError::not_found(format!("list page '{page_id}'")).into());
     };
@@ -187,12 +236,13 @@ async fn list(
         None => object_label(records.spec(), &lp.object, lang),
     };
     let mut titles = titles;
-    titles.extend(chosen_titles(&records, &lp.object, &json!(filters)).await?);
-    Ok(page.render(
+    titles.extend(chosen_titles(records, &lp.object, &json!(filters)).await?);
+    Ok(scope.render(
+        page,
         "crm/list.html",
         context! {
             title => title, object => lp.object.clone(), object_label => object_label(records.spec(), &lp.object, lang), page_id => page_id,
-            columns => lp.columns.clone(), filters => lp.filters.clone(), rows => Serde(&rows), fields => Serde(field_info(records.spec(), &lp.object, &page)),
+            columns => lp.columns.clone(), filters => lp.filters.clone(), rows => Serde(&rows), fields => Serde(field_info(records.spec(), &lp.object, page)),
             values => Serde(&filters), total => p.total, page => n, pages => pages,
             query => serde_urlencoded::to_string(&keep).unwrap_or_default(), titles => Serde(&titles),
         },
@@ -200,7 +250,7 @@ async fn list(
 }
 
 async fn render_form(
-    records: &Records,
+    scope: &Scope,
     page: &Page,
     object: &str,
     id: Option<&str>,
@@ -208,13 +258,15 @@ async fn render_form(
     errors: BTreeMap<String, String>,
     status: StatusCode,
 ) -> PageResult {
+    let records = &scope.records;
     let spec = records.spec();
     if !spec.objects.contains_key(object) {
         return Err(ApiError::not_found(format!("object '{object}'")).into());
     }
     let lang = page.lang.code();
     let titles = chosen_titles(records, object, &values).await?;
-    let mut resp = page.render(
+    let mut resp = scope.render(
+        page,
         "crm/form.html",
         context! {
             title => object_label(spec, object, lang), object => object, id => id, sections => Serde(sections(spec, object, "form", lang)),
@@ -231,7 +283,11 @@ async fn new_form(
     user: CurrentUser,
     Path(object): Path<String>,
 ) -> PageResult {
-    let records = Records::open(&state.app, &user);
+    new_form_in(&Scope::live(&state, &user), &page, object).await
+}
+
+pub(super) async fn new_form_in(scope: &Scope, page: &Page, object: String) -> PageResult {
+    let records = &scope.records;
     // A new record's form starts from the fields' defaults, as the engine would.
     let defaults: Map<String, Value> = records
         .spec()
@@ -245,8 +301,8 @@ async fn new_form(
         })
         .unwrap_or_default();
     render_form(
-        &records,
-        &page,
+        scope,
+        page,
         &object,
         None,
         Value::Object(defaults),
@@ -296,15 +352,24 @@ async fn create(
     Path(object): Path<String>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let records = Records::open(&state.app, &user);
-    let (input, _) = input_of(records.spec(), &object, &body);
+    create_in(&Scope::live(&state, &user), &page, object, &body).await
+}
+
+pub(super) async fn create_in(
+    scope: &Scope,
+    page: &Page,
+    object: String,
+    body: &[u8],
+) -> PageResult {
+    let records = &scope.records;
+    let (input, _) = input_of(records.spec(), &object, body);
     match records.create(&object, &input).await {
-        Ok(r) => Ok(Redirect::to(&format!("/crm/o/{object}/{}", r.id)).into_response()),
+        Ok(r) => Ok(Redirect::to(&format!("{}/o/{object}/{}", scope.base, r.id)).into_response()),
         Err(err @ AppError::Invalid(_)) => {
             let r = Refusal::of(&err, &[]);
             render_form(
-                &records,
-                &page,
+                scope,
+                page,
                 &object,
                 None,
                 Value::Object(input),
@@ -323,7 +388,16 @@ async fn detail(
     user: CurrentUser,
     Path((object, id)): Path<(String, String)>,
 ) -> PageResult {
-    let records = Records::open(&state.app, &user);
+    detail_in(&Scope::live(&state, &user), &page, object, id).await
+}
+
+pub(super) async fn detail_in(
+    scope: &Scope,
+    page: &Page,
+    object: String,
+    id: String,
+) -> PageResult {
+    let records = &scope.records;
     let r = records.get(&object, &id).await?;
     let spec = records.spec();
     let Some(def) = spec.objects.get(&object) else {
@@ -367,12 +441,20 @@ async fn detail(
     let titles = records
         .reference_titles(&object, std::slice::from_ref(&r))
         .await?;
-    Ok(page.render(
+    // In a preview, what the module's rules would refuse of this record.
+    let impact = if scope.preview.is_some() {
+        records.impact(&r)
+    } else {
+        Vec::new()
+    };
+    Ok(scope.render(
+        page,
         "crm/detail.html",
         context! {
+            impact => Serde(impact),
             title => records.title_of(&object, &r), kind => localized(&def.label, &def.labels, page.lang.code()), titles => Serde(&titles),
             object => object.clone(), record => Serde(records.view(&r)), version => r.version,
-            sections => Serde(sections(spec, &object, "detail", page.lang.code())), fields => Serde(field_info(spec, &object, &page)),
+            sections => Serde(sections(spec, &object, "detail", page.lang.code())), fields => Serde(field_info(spec, &object, page)),
             transitions => Serde(transitions), related => Serde(related),
         },
     ))
@@ -384,13 +466,21 @@ async fn edit_form(
     user: CurrentUser,
     Path((object, id)): Path<(String, String)>,
 ) -> PageResult {
-    let records = Records::open(&state.app, &user);
-    let r = records.get(&object, &id).await?;
-    let mut values = records.view(&r);
+    edit_form_in(&Scope::live(&state, &user), &page, object, id).await
+}
+
+pub(super) async fn edit_form_in(
+    scope: &Scope,
+    page: &Page,
+    object: String,
+    id: String,
+) -> PageResult {
+    let r = scope.records.get(&object, &id).await?;
+    let mut values = scope.records.view(&r);
     values["_version"] = json!(r.version);
     render_form(
-        &records,
-        &page,
+        scope,
+        page,
         &object,
         Some(&id),
         values,
@@ -407,24 +497,25 @@ async fn update(
     Path((object, id)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> PageResult {
-    let records = Records::open(&state.app, &user);
-    let (input, version) = input_of(records.spec(), &object, &body);
+    update_in(&Scope::live(&state, &user), &page, object, id, &body).await
+}
+
+pub(super) async fn update_in(
+    scope: &Scope,
+    page: &Page,
+    object: String,
+    id: String,
+    body: &[u8],
+) -> PageResult {
+    let records = &scope.records;
+    let (input, version) = input_of(records.spec(), &object, body);
     match records.update(&object, &id, &input, version).await {
-        Ok(_) => Ok(Redirect::to(&format!("/crm/o/{object}/{id}")).into_response()),
+        Ok(_) => Ok(Redirect::to(&format!("{}/o/{object}/{id}", scope.base)).into_response()),
         Err(err @ AppError::Invalid(_)) => {
             let r = Refusal::of(&err, &[]);
             let mut values = Value::Object(input);
             values["_version"] = json!(version);
-            render_form(
-                &records,
-                &page,
-                &object,
-                Some(&id),
-                values,
-                r.errors,
-                r.status,
-            )
-            .await
+            render_form(scope, page, &object, Some(&id), values, r.errors, r.status).await
         }
         Err(err) => Err(err.into()),
     }
@@ -435,10 +526,17 @@ async fn transition(
     user: CurrentUser,
     Path((object, id, name)): Path<(String, String, String)>,
 ) -> PageResult {
-    Records::open(&state.app, &user)
-        .transition(&object, &id, &name, None)
-        .await?;
-    Ok(Redirect::to(&format!("/crm/o/{object}/{id}")).into_response())
+    transition_in(&Scope::live(&state, &user), object, id, name).await
+}
+
+pub(super) async fn transition_in(
+    scope: &Scope,
+    object: String,
+    id: String,
+    name: String,
+) -> PageResult {
+    scope.records.transition(&object, &id, &name, None).await?;
+    Ok(Redirect::to(&format!("{}/o/{object}/{id}", scope.base)).into_response())
 }
 
 async fn delete(
@@ -446,12 +544,24 @@ async fn delete(
     user: CurrentUser,
     Path((object, id)): Path<(String, String)>,
 ) -> PageResult {
-    let records = Records::open(&state.app, &user);
-    records.delete(&object, &id, None).await?;
-    let target = page_of(records.spec(), &object, "list")
-        .map(|(p, _)| format!("/crm/{p}"))
+    delete_in(&Scope::live(&state, &user), object, id).await
+}
+
+pub(super) async fn delete_in(scope: &Scope, object: String, id: String) -> PageResult {
+    scope.records.delete(&object, &id, None).await?;
+    let target = page_of(scope.records.spec(), &object, "list")
+        .map(|(p, _)| format!("{}/{p}", scope.base))
         .unwrap_or_else(|| "/".into());
     Ok(Redirect::to(&target).into_response())
+}
+
+/// The first list page a menu of `spec` opens, for a preview's start.
+pub(super) fn first_list(spec: &Spec) -> Option<String> {
+    spec.menus
+        .iter()
+        .flat_map(|g| &g.children)
+        .filter_map(|i| i.page.clone())
+        .find(|p| matches!(spec.pages.get(p), Some(PageDef::List(_))))
 }
 
 /// The CSV import page: the file goes to `POST /api/data/{object}/import` from the
@@ -462,8 +572,8 @@ async fn import_page(
     user: CurrentUser,
     Path(object): Path<String>,
 ) -> PageResult {
-    let records = Records::open(&state.app, &user);
-    let spec = records.spec();
+    let scope = Scope::live(&state, &user);
+    let spec = scope.records.spec();
     let Some(def) = spec.objects.get(&object) else {
         return Err(ApiError::not_found(format!("object '{object}'")).into());
     };
@@ -479,7 +589,8 @@ async fn import_page(
     .into_iter()
     .map(|k| (k, page.t(&format!("crm.import.{k}"))))
     .collect();
-    Ok(page.render(
+    Ok(scope.render(
+        &page,
         "crm/import.html",
         context! {
             title => object_label(spec, &object, page.lang.code()), object => object.clone(),
