@@ -73,6 +73,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         include_str!("../../../../docs/review.md"),
     ),
     (
+        "preview",
+        "Live preview",
+        include_str!("../../../../docs/preview.md"),
+    ),
+    (
         "publishing",
         "Publishing AI modules",
         include_str!("../../../../docs/publishing.md"),

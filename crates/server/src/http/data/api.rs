@@ -279,7 +279,14 @@ async fn lookup(
     ApiPath(object): ApiPath<String>,
     crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<LookupQuery>,
 ) -> ApiResult<Json<Matches>> {
-    let records = Records::open(&state.app, &user);
+    lookup_in(Records::open(&state.app, &user), object, q).await
+}
+
+pub(super) async fn lookup_in(
+    records: Records,
+    object: String,
+    q: LookupQuery,
+) -> ApiResult<Json<Matches>> {
     let items = records
         .lookup(&object, q.q.as_deref().unwrap_or(""), q.limit.unwrap_or(10))
         .await?

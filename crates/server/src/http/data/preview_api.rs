@@ -2,7 +2,9 @@
 //! calls as `/api/data`, on the preview's candidate spec, reading production records
 //! and writing only to the preview's overlay (docs/review.md).
 
-use super::api::{create_in, delete_in, get_in, list_in, patch_in, transition_in};
+use super::api::{
+    LookupQuery, Matches, create_in, delete_in, get_in, list_in, lookup_in, patch_in, transition_in,
+};
 use crate::auth::CurrentUser;
 use crate::error::ApiResult;
 use crate::http::extract::{ApiJson, ApiPath};
@@ -28,6 +30,7 @@ pub fn routes() -> Routes {
             routes!(get_one, patch_one, delete_one),
         )
         .api(Access::Authenticated, routes!(transition))
+        .api(Access::Authenticated, routes!(lookup))
 }
 
 fn records(state: &AppState, user: &CurrentUser, token: &str) -> ApiResult<app::records::Records> {
@@ -133,4 +136,19 @@ async fn transition(
     ApiPath((token, object, id, name)): ApiPath<(String, String, String, String)>,
 ) -> ApiResult<Response> {
     transition_in(records(&state, &user, &token)?, &headers, object, id, name).await
+}
+
+/// Records whose title contains `q`, for the preview's pickers; as
+/// `GET /api/data/{object}/lookup`.
+#[utoipa::path(get, path = "/api/preview/{token}/data/{object}/lookup", tag = "preview",
+    params(("token" = String, Path), ("object" = String, Path), LookupQuery),
+    responses((status = 200, body = Matches), (status = 403, body = crate::http::openapi::ErrorBody),
+              (status = 404, body = crate::http::openapi::ErrorBody), (status = 422, body = crate::http::openapi::ErrorBody)))]
+async fn lookup(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    ApiPath((token, object)): ApiPath<(String, String)>,
+    crate::http::extract::ApiQuery(q): crate::http::extract::ApiQuery<LookupQuery>,
+) -> ApiResult<Json<Matches>> {
+    lookup_in(records(&state, &user, &token)?, object, q).await
 }
