@@ -516,7 +516,12 @@ async fn references_show_their_records_titles_and_pickers_find_records_by_title(
     let filtered = admin
         .get_text(&format!("/crm/order.list?customer={}", ids[2]))
         .await;
-    assert!(filtered.contains("data-picker=\"/api/data/Customer/lookup\""));
+    // (The template escapes the slashes of the address it is given: `&#x2f;`.)
+    assert!(
+        filtered
+            .replace("&#x2f;", "/")
+            .contains("data-picker=\"/api/data/Customer/lookup\"")
+    );
     assert!(
         filtered.contains("id=\"f-customer\" value=\"acme corp\""),
         "{filtered}"
