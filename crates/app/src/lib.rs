@@ -12,6 +12,7 @@ pub mod accounts;
 pub mod audit;
 pub mod breaker;
 pub mod budgets;
+pub mod bundles;
 pub mod caller;
 pub mod config;
 pub mod credentials;

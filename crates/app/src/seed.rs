@@ -30,6 +30,9 @@ pub async fn run(app: &App) -> anyhow::Result<SeedOutcome> {
     models::seed_builtin(app)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the built-in model: {e}"))?;
+    crate::bundles::ensure_identity(app)
+        .await
+        .map_err(|e| anyhow::anyhow!("creating the instance identity: {e}"))?;
     let mut out = SeedOutcome::default();
     if store::users::count(&app.db).await? > 0 {
         return Ok(out);

@@ -23,15 +23,45 @@ pub enum ModuleCommand {
         #[arg(long)]
         model: Option<String>,
     },
+    /// Write a version as a bundle signed by this instance (docs/bundles.md).
+    Export {
+        /// Module id or slug.
+        module: String,
+        /// Default: the module's current version.
+        #[arg(long)]
+        version: Option<i64>,
+        /// Where to write it; `-` or absent: standard output.
+        #[arg(short, long)]
+        output: Option<std::path::PathBuf>,
+        #[arg(long = "as", default_value = "admin")]
+        user: String,
+    },
+    /// Import a bundle signed by a trusted instance, as a draft version here.
+    /// Exit 0 imported, 1 refused (untrusted, tampered, invalid), 2 bad input.
+    Import {
+        /// The bundle file; `-`: standard input.
+        file: std::path::PathBuf,
+        #[arg(long = "as", default_value = "admin")]
+        user: String,
+    },
 }
 
 pub async fn run(cfg: Config, command: ModuleCommand) -> anyhow::Result<ExitCode> {
-    let ModuleCommand::Generate {
-        module,
-        prompt,
-        user,
-        model,
-    } = command;
+    let (module, prompt, user, model) = match command {
+        ModuleCommand::Generate {
+            module,
+            prompt,
+            user,
+            model,
+        } => (module, prompt, user, model),
+        ModuleCommand::Export {
+            module,
+            version,
+            output,
+            user,
+        } => return export(cfg, &module, version, output.as_deref(), &user).await,
+        ModuleCommand::Import { file, user } => return import(cfg, &file, &user).await,
+    };
     let (app, _) = App::open_seeded(cfg).await?;
     let Some(by) = app::accounts::identity::cli_user(&app, &user)
         .await
@@ -139,5 +169,91 @@ pub fn exit_code(e: &AppError) -> ExitCode {
         | AppError::Unavailable { .. }
         | AppError::Internal(_) => ExitCode::from(1),
         _ => ExitCode::from(2),
+    }
+}
+
+async fn open_as(cfg: Config, user: &str) -> anyhow::Result<Option<(App, app::Caller)>> {
+    let (app, _) = App::open_seeded(cfg).await?;
+    match app::accounts::identity::cli_user(&app, user)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?
+    {
+        Some(by) => Ok(Some((app, by))),
+        None => {
+            eprintln!("error: no active user named '{user}'");
+            Ok(None)
+        }
+    }
+}
+
+async fn export(
+    cfg: Config,
+    module: &str,
+    version: Option<i64>,
+    output: Option<&std::path::Path>,
+    user: &str,
+) -> anyhow::Result<ExitCode> {
+    let Some((app, by)) = open_as(cfg, user).await? else {
+        return Ok(ExitCode::from(2));
+    };
+    let id = match app::modules::find_by_id_or_slug(&app, &by, module).await {
+        Ok(m) => m.id,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit_code(&e));
+        }
+    };
+    let bundle = match app::bundles::export(&app, &by, &id, version).await {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return Ok(exit_code(&e));
+        }
+    };
+    let text = serde_json::to_string_pretty(&bundle)? + "\n";
+    match output.filter(|p| p.as_os_str() != "-") {
+        Some(p) => std::fs::write(p, text)?,
+        None => std::io::stdout().write_all(text.as_bytes())?,
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn import(cfg: Config, file: &std::path::Path, user: &str) -> anyhow::Result<ExitCode> {
+    let text = if file.as_os_str() == "-" {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
+        s
+    } else {
+        match std::fs::read_to_string(file) {
+            Ok(t) => t,
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", file.display());
+                return Ok(ExitCode::from(2));
+            }
+        }
+    };
+    let bundle: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {} is not JSON: {e}", file.display());
+            return Ok(ExitCode::from(2));
+        }
+    };
+    let Some((app, by)) = open_as(cfg, user).await? else {
+        return Ok(ExitCode::from(2));
+    };
+    match app::bundles::import(&app, &by, &bundle).await {
+        Ok(i) => {
+            println!("{}", serde_json::to_string_pretty(&i)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            // A refusal of the bundle itself (untrusted, tampered, invalid) is 1.
+            Ok(match e {
+                AppError::Invalid(_) | AppError::Conflict(_) => ExitCode::from(1),
+                e => exit_code(&e),
+            })
+        }
     }
 }

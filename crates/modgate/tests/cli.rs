@@ -246,6 +246,32 @@ async fn module_generate_goes_through_the_gateway() {
         text(&out.stderr)
     );
 
+    // A signed bundle of it; importing needs the signer's key to be trusted here.
+    let file = env.dir.path().join("loyalty.bundle.json");
+    let out = env.run(
+        &[
+            "module",
+            "export",
+            "loyalty",
+            "--version",
+            "1",
+            "-o",
+            file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let bundle: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(bundle["format"], "modgate.bundle/v1");
+    let out = env.run(&["module", "import", file.to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("does not trust"),
+        "{}",
+        text(&out.stderr)
+    );
+
     // The same permission rule as the API: a reviewer may not develop modules.
     let out = env.run(
         &["user", "add", "--username", "rev", "--role", "reviewer"],

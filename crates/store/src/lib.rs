@@ -10,6 +10,7 @@
 mod db;
 pub mod audit;
 pub mod budgets;
+pub mod bundles;
 pub mod deliveries;
 mod error;
 pub mod evals;

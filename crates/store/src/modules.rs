@@ -103,6 +103,8 @@ pub struct Version {
     pub repairs: Vec<String>,
     /// What the generation used (tokens, cost, attempts, the model that answered).
     pub generation: Option<serde_json::Value>,
+    /// For a version imported from a bundle: what the bundle said of its making.
+    pub imported: Option<serde_json::Value>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -126,6 +128,7 @@ struct VersionRow {
     confirmed_at: Option<i64>,
     repairs: String,
     generation: Option<String>,
+    imported: Option<String>,
 }
 
 impl TryFrom<VersionRow> for Version {
@@ -142,9 +145,17 @@ impl TryFrom<VersionRow> for Version {
             ),
             None => None,
         };
+        let imported = match &r.imported {
+            Some(g) => Some(
+                serde_json::from_str(g)
+                    .map_err(|e| StoreError::Corrupt(format!("{}: {e}", what("imported"))))?,
+            ),
+            None => None,
+        };
         Ok(Version {
             repairs,
             generation,
+            imported,
             source: parse(&r.source, &what("source"))?,
             level: parse(&r.level, &what("level"))?,
             module_id: r.module_id,
@@ -168,7 +179,7 @@ impl TryFrom<VersionRow> for Version {
 
 const VERSION_SELECT: &str = "SELECT v.module_id, v.number, v.patch, v.content_hash, v.author, v.parent_version, \
      v.message, v.source, v.prompt, v.model, v.report, v.level, v.valid, v.needs_confirmation, v.created_at, \
-     c.confirmed_by, c.confirmed_at, v.repairs, v.generation FROM module_versions v \
+     c.confirmed_by, c.confirmed_at, v.repairs, v.generation, v.imported FROM module_versions v \
      LEFT JOIN module_version_confirmations c ON c.module_id = v.module_id AND c.number = v.number";
 
 pub async fn list(db: &Db) -> Result<Vec<Module>, StoreError> {
@@ -250,6 +261,7 @@ pub struct NewVersion {
     pub needs_confirmation: bool,
     pub repairs: Vec<String>,
     pub generation: Option<serde_json::Value>,
+    pub imported: Option<serde_json::Value>,
 }
 
 /// Why a version was not saved.
@@ -302,13 +314,14 @@ pub async fn save_version(
     let parent = (base > 0).then_some(base);
     with_tx!(tx, c => sqlx::query(
         "INSERT INTO module_versions (module_id, number, patch, content_hash, author, parent_version, message, \
-         source, prompt, model, report, level, valid, needs_confirmation, created_at, repairs, generation) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
+         source, prompt, model, report, level, valid, needs_confirmation, created_at, repairs, generation, imported) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
         .bind(module_id).bind(next).bind(&v.patch).bind(&v.content_hash).bind(&v.author).bind(parent)
         .bind(&v.message).bind(v.source.as_str()).bind(&v.prompt).bind(&v.model).bind(&v.report).bind(v.level.to_string())
         .bind(v.valid).bind(v.needs_confirmation).bind(now)
         .bind(serde_json::to_string(&v.repairs).unwrap_or_else(|_| "[]".into()))
         .bind(v.generation.as_ref().map(|g| g.to_string()))
+        .bind(v.imported.as_ref().map(|g| g.to_string()))
         .execute(c).await?.rows_affected());
     Ok(next)
 }
@@ -353,4 +366,25 @@ pub async fn confirm(
         Err(sqlx::Error::Database(d)) if d.is_unique_violation() => Ok(false),
         Err(e) => Err(e.into()),
     }
+}
+
+/// Records where an imported module came from (canonical JSON text).
+pub async fn set_origin(tx: &mut Tx, module_id: &str, origin: &str) -> Result<(), StoreError> {
+    with_tx!(tx, c => sqlx::query("UPDATE ai_modules SET origin = $1 WHERE id = $2")
+        .bind(origin).bind(module_id).execute(c).await?.rows_affected());
+    Ok(())
+}
+
+/// The module imported earlier from the same origin, if any.
+pub async fn by_origin(db: &Db, origin: &str) -> Result<Option<String>, StoreError> {
+    let row: Option<(String,)> = with_db!(db, c => sqlx::query_as(
+        "SELECT id FROM ai_modules WHERE origin = $1").bind(origin).fetch_optional(c).await?);
+    Ok(row.map(|(id,)| id))
+}
+
+/// Where an imported module came from (canonical JSON text), if it was imported.
+pub async fn origin(db: &Db, module_id: &str) -> Result<Option<String>, StoreError> {
+    let row: Option<(Option<String>,)> = with_db!(db, c => sqlx::query_as(
+        "SELECT origin FROM ai_modules WHERE id = $1").bind(module_id).fetch_optional(c).await?);
+    Ok(row.and_then(|(o,)| o))
 }

@@ -256,6 +256,7 @@ pub async fn generate(
                 .map(|r| r.as_str().to_owned())
                 .collect(),
             generation: Some(generation),
+            imported: None,
         },
     )
     .await?;

@@ -100,6 +100,11 @@ pub struct VersionView {
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     #[serde(skip_serializing_if = "Option::is_none")]
     pub generation: Option<Value>,
+    /// For a version imported from another instance's bundle: the source instance,
+    /// module and version, the author, models and prompts there (docs/bundles.md).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub imported: Option<Value>,
 }
 
 /// The schema of a patch as stored: a document, or the text as saved when it is not
@@ -135,6 +140,7 @@ impl From<Version> for VersionView {
             created_at: rfc3339(v.created_at),
             repairs: v.repairs,
             generation: v.generation,
+            imported: v.imported,
             report: serde_json::from_str(&v.report).unwrap_or(Value::Null),
             // A document when the text is a JSON object; otherwise the text as saved
             // (a draft such as `0` or `[]` is text to fix, not a document).
@@ -429,6 +435,8 @@ pub struct SaveInput {
     pub repairs: Vec<String>,
     /// What the generation used (see [`VersionView::generation`]).
     pub generation: Option<Value>,
+    /// What a bundle said of an imported version's making.
+    pub imported: Option<Value>,
 }
 
 pub fn content_hash(patch: &str) -> String {
@@ -511,6 +519,7 @@ pub async fn save_version(
         needs_confirmation: l2 && input.source == Source::Ai,
         repairs: input.repairs.clone(),
         generation: input.generation.clone(),
+        imported: input.imported.clone(),
     };
     let mut tx = app.db.begin().await?;
     let module = store::modules::get_in(&mut tx, module_id)
@@ -614,6 +623,7 @@ pub async fn restore(
             model: None,
             repairs: Vec::new(),
             generation: None,
+            imported: None,
         },
     )
     .await

@@ -78,6 +78,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         include_str!("../../../../docs/preview.md"),
     ),
     (
+        "bundles",
+        "Moving modules between instances",
+        include_str!("../../../../docs/bundles.md"),
+    ),
+    (
         "publishing",
         "Publishing AI modules",
         include_str!("../../../../docs/publishing.md"),

@@ -6,6 +6,7 @@ pub mod account;
 pub mod assets;
 pub mod audit;
 pub mod auth;
+pub mod bundles;
 pub mod data;
 pub mod docs;
 pub mod extract;
@@ -53,6 +54,7 @@ pub fn routes() -> Routes {
         .merge(menus::routes())
         .merge(models::routes())
         .merge(usage::routes())
+        .merge(bundles::routes())
         .merge(modules::routes())
         .merge(test_runs::routes())
         .merge(reviews::routes())

@@ -4,6 +4,7 @@
 mod audit;
 mod auth;
 mod browser;
+mod bundles;
 mod csv_io;
 mod data;
 mod errors;

@@ -9,7 +9,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use std::time::Duration;
 
-async fn user(app: &TestApp, admin: &Session, name: &str, roles: &[&str]) -> Session {
+pub(crate) async fn user(app: &TestApp, admin: &Session, name: &str, roles: &[&str]) -> Session {
     app.create_user(admin, name, roles).await;
     app.login(name, &format!("{name}-password")).await
 }
@@ -72,7 +72,7 @@ async fn new_version(dev: &Session, id: &str, patch: Option<Value>, prompt: Opti
 }
 
 /// Tests, submits and approves the module's current version.
-async fn approve(dev: &Session, rev: &Session, id: &str, v: i64) {
+pub(crate) async fn approve(dev: &Session, rev: &Session, id: &str, v: i64) {
     let run = json_of(
         dev.post(&format!("/api/modules/{id}/test-runs"))
             .send()
@@ -102,7 +102,7 @@ async fn approve(dev: &Session, rev: &Session, id: &str, v: i64) {
     .await;
 }
 
-async fn publish(s: &Session, id: &str, v: i64) -> reqwest::Response {
+pub(crate) async fn publish(s: &Session, id: &str, v: i64) -> reqwest::Response {
     s.post(&format!("/api/modules/{id}/publish"))
         .json(&json!({ "version": v }))
         .send()

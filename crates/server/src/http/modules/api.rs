@@ -300,6 +300,7 @@ async fn create_version(
             model: None,
             repairs: Vec::new(),
             generation: None,
+            imported: None,
         },
     )
     .await?;
