@@ -20,8 +20,11 @@ pub fn routes() -> Routes {
         .api(admin, routes!(get_instance))
         .api(admin, routes!(list_trusted, add_trusted))
         .api(admin, routes!(remove_trusted))
-        // Reading a module is the application's rule (developers and testers).
-        .api(Access::Authenticated, routes!(export_module))
+        // Those who may read modules (develop or test them) may export one.
+        .api(
+            Access::AnyOf(&[Permission::ModulesDevelop, Permission::ModulesTest]),
+            routes!(export_module),
+        )
         .api(develop, routes!(import_module))
 }
 

@@ -19,11 +19,14 @@ use axum::response::Response;
 use serde_json::{Map, Value};
 use utoipa_axum::routes;
 
-// Who may open a preview is the application's rule (develop, test or review
-// modules); inside one, the engine checks the caller's business grants as always.
+// Those who develop, test or review modules open previews; inside one, the token
+// decides (its owner alone), and the engine checks the caller's business grants.
 pub fn routes() -> Routes {
     Routes::default()
-        .api(Access::Authenticated, routes!(open_preview))
+        .api(
+            Access::AnyOf(app::preview::PREVIEWERS),
+            routes!(open_preview),
+        )
         .api(Access::Authenticated, routes!(list, create))
         .api(
             Access::Authenticated,
