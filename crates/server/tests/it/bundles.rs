@@ -2,6 +2,7 @@
 //! on one, trusted and imported on the other, and taken through the lifecycle there.
 
 use crate::harness::{error_of, json_of, spawn};
+use crate::preview::module_with;
 use crate::publishing::{approve, publish, user};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -12,27 +13,12 @@ async fn a_module_goes_from_one_instance_to_another_and_through_its_lifecycle_th
     let (admin_a, admin_b) = (a.admin().await, b.admin().await);
 
     // On A: a module written by the offline engine, exported as a signed bundle.
-    let m = json_of(
-        admin_a
-            .post("/api/modules")
-            .json(&json!({ "name": "Loyalty", "description": "points" }))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::CREATED,
+    let id_a = module_with(
+        &admin_a,
+        "add an integer field loyaltyPoints to Customer with default 0 and min 0",
     )
     .await;
-    let id_a = m["id"].as_str().unwrap();
-    json_of(
-        admin_a
-            .post(&format!("/api/modules/{id_a}/generate"))
-            .json(&json!({ "prompt": "add an integer field loyaltyPoints to Customer with default 0 and min 0" }))
-            .send()
-            .await
-            .unwrap(),
-        StatusCode::CREATED,
-    )
-    .await;
+    let id_a = id_a.as_str();
     let bundle = admin_a
         .get_json(&format!("/api/modules/{id_a}/export?version=1"))
         .await;

@@ -5,7 +5,8 @@ use crate::harness::{Session, error_of, json_of, spawn};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-async fn module_with(admin: &Session, request: &str) -> String {
+/// A module "Loyalty" whose first version the offline engine wrote from `request`.
+pub(crate) async fn module_with(admin: &Session, request: &str) -> String {
     let m = json_of(
         admin
             .post("/api/modules")
