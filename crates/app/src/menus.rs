@@ -117,6 +117,14 @@ pub fn system_menu() -> Vec<MenuItem> {
             "users",
         ),
         item(
+            "system.trusted-keys",
+            "Trusted Instances",
+            "/admin/trusted-keys",
+            175,
+            Permission::UsersManage,
+            "key",
+        ),
+        item(
             "system.menus",
             "Menus",
             "/admin/menus",

@@ -38,6 +38,7 @@ const TEMPLATES: &[(&str, &str)] = templates!(
     "models/eval.html",
     "usage.html",
     "preview_button.html",
+    "trusted_keys.html",
     "modules/list.html",
     "modules/workspace.html",
     "test_runs/page.html",

@@ -42,6 +42,7 @@ async fn the_menu_shows_what_the_user_may_open() {
             "/admin/ai-modules/publish",
             "/admin/audit",
             "/admin/users",
+            "/admin/trusted-keys",
             "/admin/menus"
         ]
     );
@@ -90,8 +91,8 @@ async fn the_menu_shows_what_the_user_may_open() {
     let items = items["items"].as_array().unwrap();
     assert_eq!(
         items.len(),
-        10,
-        "the System Management group and its nine seeded items"
+        11,
+        "the System Management group and its ten seeded items"
     );
     let models = items
         .iter()

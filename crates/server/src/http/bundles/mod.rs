@@ -2,9 +2,10 @@
 //! import of signed bundles (docs/bundles.md).
 
 mod api;
+mod pages;
 
 use super::routing::Routes;
 
 pub fn routes() -> Routes {
-    api::routes()
+    api::routes().merge(pages::routes())
 }
