@@ -292,27 +292,36 @@ async fn applying(app: &App, model: &ModelConfig) -> AppResult<Vec<BudgetView>> 
     views_of(app, &all).await
 }
 
-/// Refuses to start model calls past a budget, naming it.
-pub async fn check(app: &App, model: &ModelConfig) -> AppResult<()> {
-    if let Some(b) = applying(app, model)
+/// The first spent budget that counts calls to `model`, if any.
+pub async fn exhausted(app: &App, model: &ModelConfig) -> AppResult<Option<BudgetView>> {
+    Ok(applying(app, model)
         .await?
         .into_iter()
-        .find(|b| b.state == "exhausted")
-    {
-        let name = b.name();
-        return Err(AppError::Conflict(Box::new(
-            Problem::new(
-                "budget_exhausted",
-                format!(
-                    "{name} is spent for {} ({}); nothing was generated — an administrator can raise it on the usage page",
-                    b.month,
-                    b.spent_text()
-                ),
-            )
-            .detail("budget", &b),
-        )));
+        .find(|b| b.state == "exhausted"))
+}
+
+/// The refusal of a model call past `b`, naming it.
+pub fn refusal(b: &BudgetView) -> AppError {
+    AppError::Conflict(Box::new(
+        Problem::new(
+            "budget_exhausted",
+            format!(
+                "{} is spent for {} ({}); nothing was generated — an administrator can raise it on the usage page",
+                b.name(),
+                b.month,
+                b.spent_text()
+            ),
+        )
+        .detail("budget", b),
+    ))
+}
+
+/// Refuses to start model calls past a budget, naming it.
+pub async fn check(app: &App, model: &ModelConfig) -> AppResult<()> {
+    match exhausted(app, model).await? {
+        Some(b) => Err(refusal(&b)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// After a call: tells the administrators, once per month per budget, that a

@@ -143,9 +143,9 @@ pub async fn run(
             break;
         }
         if stop.is_none()
-            && let Err(e) = crate::budgets::check(app, &model).await
+            && let Some(b) = crate::budgets::exhausted(app, &model).await?
         {
-            stop = Some(e.to_string());
+            stop = Some(crate::budgets::refusal(&b).to_string());
         }
         let result = match &stop {
             // A spent budget ends the run: the rest are not sent.

@@ -95,8 +95,9 @@ impl Chain {
                 paused.push(model.name.clone());
                 continue;
             }
-            // A spent primary refused the generation before it began.
-            if i > 0 && crate::budgets::check(app, model).await.is_err() {
+            // A spent primary refused the generation before it began; a spent
+            // fallback is passed over (a failing budget lookup is an error, not a skip).
+            if i > 0 && crate::budgets::exhausted(app, model).await?.is_some() {
                 continue;
             }
             if let Some((from, e)) = &failed {

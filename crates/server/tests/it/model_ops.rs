@@ -594,3 +594,69 @@ async fn the_offline_engine_is_evaluated_on_the_shipped_corpus_and_shown_beside_
         .await;
     assert!(detail.contains("outcome-valid_not_accepted"));
 }
+
+#[tokio::test]
+async fn a_budget_spent_during_an_evaluation_ends_it_and_the_rest_is_not_run() {
+    let app = spawn().await;
+    let admin = app.admin().await;
+    let builtin = admin.get_json("/api/models").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    json_of(
+        admin
+            .post("/api/budgets")
+            .json(&json!({ "modelId": builtin, "period": "month", "limitTokens": 1000 }))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let run = json_of(
+        admin
+            .post(&format!("/api/models/{builtin}/eval"))
+            .send()
+            .await
+            .unwrap(),
+        StatusCode::CREATED,
+    )
+    .await;
+    let results = run["results"].as_array().unwrap();
+    let ran = results
+        .iter()
+        .filter(|r| r["attempts"].as_u64().unwrap() > 0)
+        .count();
+    let not_run: Vec<&Value> = results
+        .iter()
+        .filter(|r| {
+            r["detail"]
+                .as_str()
+                .unwrap()
+                .starts_with("not run: the monthly budget for Built-in (offline) is spent")
+        })
+        .collect();
+    assert!(
+        ran > 0 && !not_run.is_empty(),
+        "ran {ran}, not run {}",
+        not_run.len()
+    );
+    assert_eq!(
+        ran + not_run.len(),
+        results.len(),
+        "once spent, nothing more is sent"
+    );
+    // And the next run is refused before it starts.
+    let (status, code, _) = error_of(
+        admin
+            .post(&format!("/api/models/{builtin}/eval"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, code.as_str()),
+        (StatusCode::CONFLICT, "budget_exhausted")
+    );
+}
