@@ -79,6 +79,10 @@ pub enum Command {
         #[arg(long = "as", default_value = "admin")]
         user: String,
     },
+    /// Drive the module lifecycle on a running server over its API, for CI
+    /// (MODGATE_URL, MODGATE_TOKEN). Exit 0 done, 1 refused by the lifecycle (the
+    /// reasons printed), 2 usage, network or server error.
+    Remote(crate::remote::RemoteArgs),
     /// Test scenarios: run the CRM suite (and a patch's tests) in memory.
     Test {
         #[command(subcommand)]
@@ -175,6 +179,7 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Spec { command } => return Ok(crate::pure::spec(command)),
         Command::Patch { command } => return Ok(crate::pure::patch(command)),
         Command::Test { command } => return Ok(crate::pure::test(command).await),
+        Command::Remote(args) => return Ok(crate::remote::run(args).await),
         other => other,
     };
     let mut cfg = load_config(&cli.global)?;
@@ -262,7 +267,10 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("created {c} customers and {o} orders");
             Ok(ExitCode::SUCCESS)
         }
-        Command::Spec { .. } | Command::Patch { .. } | Command::Test { .. } => {
+        Command::Spec { .. }
+        | Command::Patch { .. }
+        | Command::Test { .. }
+        | Command::Remote(_) => {
             unreachable!("handled above")
         }
     }

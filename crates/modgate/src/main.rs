@@ -10,6 +10,7 @@ mod module_cmd;
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 mod pure;
+mod remote;
 
 use clap::Parser;
 use std::process::ExitCode;
