@@ -431,3 +431,118 @@ async fn refusals_exit_1_with_their_reasons_and_mistakes_exit_2() {
     let l: Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(l["items"][0]["slug"], "tiers");
 }
+
+/// Administrator session, and the tokens of an author (developer, publisher) and of a
+/// reviewer.
+async fn team(server: &Server) -> (Session, String, String) {
+    let admin = Session::login(&server.base, "admin", ADMIN_PASSWORD).await;
+    let (_, author) = person(server, &admin, "author", &["developer", "publisher"]).await;
+    let (_, reviewer) = person(server, &admin, "reviewer", &["reviewer"]).await;
+    (admin, author, reviewer)
+}
+
+fn ok(o: &Output) -> String {
+    assert_eq!(code(o), 0, "{}\n{}", text(&o.stdout), text(&o.stderr));
+    text(&o.stdout)
+}
+
+#[tokio::test]
+async fn a_bundle_travels_between_two_server_processes_and_goes_through_the_lifecycle_there() {
+    let (env_a, env_b) = (Env::new().await, Env::new().await);
+    let (a, b) = (
+        Server::start(&env_a, "0").await,
+        Server::start(&env_b, "0").await,
+    );
+    let ((_, author_a, _), (admin_b, author_b, reviewer_b)) = (team(&a).await, team(&b).await);
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = dir.path().join("loyalty.bundle.json");
+    let patch = examples().join("object-loyalty-points.json");
+
+    ok(&remote(
+        &a.base,
+        &author_a,
+        &["module", "create", "Loyalty"],
+    ));
+    let p = patch.to_str().unwrap();
+    ok(&remote(
+        &a.base,
+        &author_a,
+        &["module", "save", "Loyalty", p, "-m", "points"],
+    ));
+    let out = bundle.to_str().unwrap();
+    ok(&remote(
+        &a.base,
+        &author_a,
+        &["module", "export", "Loyalty", "-o", out],
+    ));
+
+    // B does not trust A yet: refused, nothing stored.
+    let o = remote(&b.base, &author_b, &["module", "import", out]);
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("untrusted_key"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(
+        ok(&remote(&b.base, &author_b, &["module", "list", "--json"])).contains("\"items\": []")
+    );
+
+    // B's administrator trusts A's key (compared by fingerprint in real life).
+    let admin_a = Session::login(&a.base, "admin", ADMIN_PASSWORD).await;
+    let key = admin_a.get("/api/instance").await["publicKey"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    admin_b
+        .post(
+            "/api/trusted-keys",
+            json!({ "name": "development", "publicKey": key }),
+        )
+        .await;
+
+    // A changed bundle is tampered; the bundle as signed is imported as a draft.
+    let mut changed: Value =
+        serde_json::from_str(&std::fs::read_to_string(&bundle).unwrap()).unwrap();
+    changed["version"]["message"] = json!("points, and a little more");
+    let tampered = dir.path().join("tampered.json");
+    std::fs::write(&tampered, changed.to_string()).unwrap();
+    let o = remote(
+        &b.base,
+        &author_b,
+        &["module", "import", tampered.to_str().unwrap()],
+    );
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("tampered"), "{}", text(&o.stderr));
+    let said = ok(&remote(&b.base, &author_b, &["module", "import", out]));
+    assert!(
+        said.starts_with("imported as a new module: Loyalty version 1"),
+        "{said}"
+    );
+
+    // On B it is a draft like any other: test, submit, review, publish.
+    ok(&remote(&b.base, &author_b, &["module", "test", "Loyalty"]));
+    ok(&remote(
+        &b.base,
+        &author_b,
+        &["module", "submit", "Loyalty"],
+    ));
+    ok(&remote(
+        &b.base,
+        &reviewer_b,
+        &["module", "approve", "Loyalty"],
+    ));
+    let said = ok(&remote(
+        &b.base,
+        &author_b,
+        &["module", "publish", "Loyalty"],
+    ));
+    assert!(said.starts_with("published Loyalty version 1"), "{said}");
+    let spec: Value =
+        serde_json::from_str(&ok(&remote(&b.base, &reviewer_b, &["spec", "show"]))).unwrap();
+    assert!(spec["objects"]["Customer"]["fields"]["loyaltyPoints"].is_object());
+    // A is unchanged: its module is still a draft, its spec without the field.
+    let spec_a: Value =
+        serde_json::from_str(&ok(&remote(&a.base, &author_a, &["spec", "show"]))).unwrap();
+    assert!(spec_a["objects"]["Customer"]["fields"]["loyaltyPoints"].is_null());
+}

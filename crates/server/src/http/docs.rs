@@ -83,6 +83,11 @@ const DOCS: &[(&str, &str, &str)] = &[
         include_str!("../../../../docs/bundles.md"),
     ),
     (
+        "ci",
+        "The lifecycle from CI",
+        include_str!("../../../../docs/ci.md"),
+    ),
+    (
         "publishing",
         "Publishing AI modules",
         include_str!("../../../../docs/publishing.md"),
