@@ -315,7 +315,7 @@ pub async fn import(app: &App, by: &Caller, bundle_json: &Value) -> AppResult<Im
             message: format!("Imported from instance {signer_instance} (version {number})"),
             base_version: module.current_version,
             confirm_l2: true,
-            source: Source::Manual,
+            source: Source::Import,
             prompt: provenance
                 .get("prompt")
                 .and_then(Value::as_str)

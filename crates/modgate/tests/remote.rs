@@ -520,6 +520,9 @@ async fn a_bundle_travels_between_two_server_processes_and_goes_through_the_life
         "{said}"
     );
 
+    let shown = ok(&remote(&b.base, &author_b, &["module", "show", "Loyalty"]));
+    assert!(shown.contains("import by author"), "{shown}");
+
     // On B it is a draft like any other: test, submit, review, publish.
     ok(&remote(&b.base, &author_b, &["module", "test", "Loyalty"]));
     ok(&remote(

@@ -18,12 +18,31 @@ text_enum! {
 }
 
 text_enum! {
-    /// Who made a version: a model through the gateway, a person's edit, or a restore
-    /// of an older version.
+    /// Who made a version: a model through the gateway, a person's edit, a restore
+    /// of an older version, or an import of another instance's signed bundle.
     pub enum VersionSource {
         Ai => "ai",
         Manual => "manual",
         Restore => "restore",
+        Import => "import",
+    }
+}
+
+/// The `source` column's CHECK predates imports, and changing a CHECK portably means
+/// rebuilding the table (decision 0016): an import is stored as `manual` with its
+/// `imported` provenance, and read back as `import`. This pair is the only place
+/// that knows.
+fn stored_source(s: VersionSource) -> &'static str {
+    match s {
+        VersionSource::Import => VersionSource::Manual.as_str(),
+        other => other.as_str(),
+    }
+}
+
+fn read_source(stored: VersionSource, imported: bool) -> VersionSource {
+    match stored {
+        VersionSource::Manual if imported => VersionSource::Import,
+        other => other,
     }
 }
 
@@ -156,7 +175,7 @@ impl TryFrom<VersionRow> for Version {
             repairs,
             generation,
             imported,
-            source: parse(&r.source, &what("source"))?,
+            source: read_source(parse(&r.source, &what("source"))?, r.imported.is_some()),
             level: parse(&r.level, &what("level"))?,
             module_id: r.module_id,
             number: r.number,
@@ -296,6 +315,12 @@ pub async fn save_version(
     status: ModuleStatus,
     v: &NewVersion,
 ) -> Result<i64, SaveError> {
+    if (v.source == VersionSource::Import) != v.imported.is_some() {
+        return Err(StoreError::Corrupt(
+            "an imported version, and only one, carries its bundle's provenance".into(),
+        )
+        .into());
+    }
     let now = now_ms();
     let next = base + 1;
     let moved = with_tx!(tx, c => sqlx::query(
@@ -317,7 +342,7 @@ pub async fn save_version(
          source, prompt, model, report, level, valid, needs_confirmation, created_at, repairs, generation, imported) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
         .bind(module_id).bind(next).bind(&v.patch).bind(&v.content_hash).bind(&v.author).bind(parent)
-        .bind(&v.message).bind(v.source.as_str()).bind(&v.prompt).bind(&v.model).bind(&v.report).bind(v.level.to_string())
+        .bind(&v.message).bind(stored_source(v.source)).bind(&v.prompt).bind(&v.model).bind(&v.report).bind(v.level.to_string())
         .bind(v.valid).bind(v.needs_confirmation).bind(now)
         .bind(serde_json::to_string(&v.repairs).unwrap_or_else(|_| "[]".into()))
         .bind(v.generation.as_ref().map(|g| g.to_string()))
@@ -387,4 +412,26 @@ pub async fn origin(db: &Db, module_id: &str) -> Result<Option<String>, StoreErr
     let row: Option<(Option<String>,)> = with_db!(db, c => sqlx::query_as(
         "SELECT origin FROM ai_modules WHERE id = $1").bind(module_id).fetch_optional(c).await?);
     Ok(row.and_then(|(o,)| o))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_import_is_stored_as_manual_and_read_back_as_import() {
+        assert_eq!(stored_source(VersionSource::Import), "manual");
+        assert_eq!(
+            read_source(VersionSource::Manual, true),
+            VersionSource::Import
+        );
+        for s in [
+            VersionSource::Ai,
+            VersionSource::Manual,
+            VersionSource::Restore,
+        ] {
+            assert_eq!(stored_source(s), s.as_str());
+            assert_eq!(read_source(s, false), s);
+        }
+    }
 }

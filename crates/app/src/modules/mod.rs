@@ -69,7 +69,7 @@ pub struct VersionView {
     pub author: String,
     pub parent_version: Option<i64>,
     pub message: String,
-    /// `ai`, `manual` or `restore`.
+    /// `ai`, `manual`, `restore` or `import` (from another instance's bundle).
     #[cfg_attr(feature = "openapi", schema(value_type = String))]
     pub source: Source,
     pub prompt: Option<String>,

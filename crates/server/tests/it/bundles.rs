@@ -86,6 +86,12 @@ async fn a_module_goes_from_one_instance_to_another_and_through_its_lifecycle_th
     assert_eq!(v["imported"]["origin"]["moduleId"], id_a);
     assert_eq!(v["imported"]["signer"]["trustedAs"], "development");
     assert_eq!(v["imported"]["author"], "admin");
+    assert_eq!(v["source"], "import");
+    // Read back from the store, it is still an import.
+    let stored = admin_b
+        .get_json(&format!("/api/modules/{id_b}/versions/1"))
+        .await;
+    assert_eq!(stored["source"], "import");
     let module_b = admin_b.get_json(&format!("/api/modules/{id_b}")).await;
     assert_eq!(
         module_b["status"], "draft",
