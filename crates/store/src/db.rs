@@ -22,7 +22,16 @@ pub enum Backend {
 #[derive(Debug, Clone)]
 pub enum Db {
     Sqlite(SqliteDb),
-    Postgres(PgPool),
+    Postgres(PgDb),
+}
+
+/// PostgreSQL: the pool (writes, transactions, every query but record reads) and
+/// the pipelined connections record reads share.
+#[derive(Debug, Clone)]
+pub struct PgDb {
+    pub pool: PgPool,
+    /// `None` when the connection needs what only sqlx speaks (TLS, sqlx options).
+    pub(crate) reader: Option<crate::pg_reader::PgReader>,
 }
 
 /// SQLite: the pool (all writes, and reads inside transactions) and, for a database
@@ -66,8 +75,8 @@ macro_rules! with_db {
                 let $c = &db.pool;
                 $body
             }
-            $crate::db::Db::Postgres(pool) => {
-                let $c = pool;
+            $crate::db::Db::Postgres(pg) => {
+                let $c = &pg.pool;
                 $body
             }
         }
@@ -126,7 +135,10 @@ impl Db {
                 .acquire_timeout(Duration::from_secs(10))
                 .connect_with(opts)
                 .await?;
-            Ok(Db::Postgres(pool))
+            Ok(Db::Postgres(PgDb {
+                pool,
+                reader: crate::pg_reader::PgReader::new(url),
+            }))
         } else {
             let opts = SqliteConnectOptions::from_str(url)?
                 .create_if_missing(true)
@@ -184,6 +196,14 @@ impl Db {
         }
     }
 
+    /// The pipelined record reads of PostgreSQL, if this is it.
+    pub(crate) fn pg_reader(&self) -> Option<&crate::pg_reader::PgReader> {
+        match self {
+            Db::Postgres(pg) => pg.reader.as_ref(),
+            Db::Sqlite(_) => None,
+        }
+    }
+
     /// The per-thread reader of a SQLite file, if this is one.
     pub(crate) fn reader(&self) -> Option<&crate::reader::Reader> {
         match self {
@@ -217,7 +237,7 @@ impl Db {
                 let turn = s.turn().await?;
                 Tx::Sqlite(s.pool.begin_with("BEGIN IMMEDIATE").await?, turn)
             }
-            Db::Postgres(p) => Tx::Postgres(p.begin().await?),
+            Db::Postgres(pg) => Tx::Postgres(pg.pool.begin().await?),
         })
     }
 

@@ -19,7 +19,7 @@ pub(crate) async fn apply(db: &Db) -> Result<(), StoreError> {
                 sqlx::query(stmt).execute(p).await?;
             }
         }
-        Db::Postgres(p) => {
+        Db::Postgres(crate::PgDb { pool: p, .. }) => {
             let mut tx = p.begin().await?;
             // Several replicas may start at once; serialise the DDL.
             sqlx::query("SELECT pg_advisory_xact_lock(727001)")

@@ -20,6 +20,7 @@ pub mod menus;
 pub mod models;
 pub mod modules;
 pub mod notifications;
+mod pg_reader;
 pub mod publications;
 mod reader;
 pub mod records;
@@ -37,7 +38,7 @@ mod vocab;
 pub mod webhooks;
 mod writer;
 
-pub use db::{Backend, Db, PoolStats, SqliteDb, Tx};
+pub use db::{Backend, Db, PgDb, PoolStats, SqliteDb, Tx};
 pub use error::StoreError;
 pub use models::ModelStatus;
 pub use modules::{ModuleStatus, VersionSource};

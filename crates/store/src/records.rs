@@ -3,6 +3,7 @@
 //! comparisons per backend; a write set runs in one transaction.
 
 use crate::db::Bind;
+use crate::pg_reader::Param;
 use crate::{Backend, Db, Tx};
 use runtime::{
     Filter, FilterOp, ListQuery, NumberedInsert, Record, RecordStore, SortDir, StorageError,
@@ -431,6 +432,33 @@ fn stored_from(row: &rusqlite::Row<'_>) -> rusqlite::Result<StoredRecord> {
     })
 }
 
+/// The number of `COLUMNS`: a page's `total_count` comes after them.
+const COLUMN_COUNT: usize = 8;
+
+/// A row of `COLUMNS` (and maybe a total after them) read by the PostgreSQL reader.
+fn stored_from_pg(row: &tokio_postgres::Row) -> Result<StoredRecord, tokio_postgres::Error> {
+    Ok(StoredRecord {
+        object: row.try_get(0)?,
+        id: row.try_get(1)?,
+        data: row.try_get(2)?,
+        version: row.try_get(3)?,
+        created_at: row.try_get(4)?,
+        updated_at: row.try_get(5)?,
+        created_by: row.try_get(6)?,
+        updated_by: row.try_get(7)?,
+    })
+}
+
+impl<'a> Param<'a> {
+    fn of(b: &'a Bind) -> Param<'a> {
+        match b {
+            Bind::Text(s) => Param::Text(s),
+            Bind::Int(n) => Param::Int(*n),
+            Bind::Float(x) => Param::Float(*x),
+        }
+    }
+}
+
 /// Binds `$1…$n` by name: the statement's parameters in the order the builder made them.
 fn bind_named(st: &mut rusqlite::Statement<'_>, binds: &[Bind]) -> rusqlite::Result<()> {
     for (i, b) in binds.iter().enumerate() {
@@ -470,6 +498,17 @@ impl RecordStore for Db {
                         .query_row((object, id), stored_from)
                         .optional()
                 })
+                .map_err(backend);
+        }
+        if let Some(reader) = self.pg_reader() {
+            let rows = reader
+                .query(GET_ONE, &[Param::Text(object), Param::Text(id)])
+                .await
+                .map_err(backend)?;
+            return rows
+                .first()
+                .map(stored_from_pg)
+                .transpose()
                 .map_err(backend);
         }
         let row: Option<Row> = with_db!(self, c => sqlx::query_as(GET_ONE)
@@ -513,6 +552,20 @@ impl RecordStore for Db {
                     Ok((items, Some(total)))
                 })
                 .map_err(backend)?,
+            None if let Some(reader) = self.pg_reader() => {
+                let params: Vec<Param<'_>> = sql.binds.iter().map(Param::of).collect();
+                let rows = reader.query(&sql.page, &params).await.map_err(backend)?;
+                let total = match rows.first() {
+                    Some(r) => Some(r.try_get::<_, i64>(COLUMN_COUNT).map_err(backend)?),
+                    None => None,
+                };
+                let items = rows
+                    .iter()
+                    .map(stored_from_pg)
+                    .collect::<Result<Vec<_>, _>>()
+                    .map_err(backend)?;
+                (items, total)
+            }
             None => {
                 let counted: Vec<CountedRow> = with_db!(self, c => bind_all!(sqlx::query_as(sqlx::AssertSqlSafe(sql.page.clone())), &sql.binds)
                     .fetch_all(c)
@@ -789,7 +842,7 @@ pub async fn analyze(db: &Db) -> Result<(), crate::StoreError> {
         Db::Sqlite(crate::SqliteDb { pool: p, .. }) => {
             sqlx::query("ANALYZE").execute(p).await.map(|_| ())?
         }
-        Db::Postgres(p) => sqlx::query("ANALYZE records")
+        Db::Postgres(crate::PgDb { pool: p, .. }) => sqlx::query("ANALYZE records")
             .execute(p)
             .await
             .map(|_| ())?,
@@ -943,6 +996,9 @@ pub async fn insert_many(
     tx: &mut Tx,
     records: &[(Record, Vec<UniqueKey>)],
 ) -> Result<Vec<(String, String)>, StorageError> {
+    if let Tx::Postgres(t) = tx {
+        return insert_many_pg(t, records).await;
+    }
     let kind = tx.backend();
     for chunk in records.chunks(rows_per_statement(kind, 8)) {
         let sql = format!(
@@ -980,6 +1036,85 @@ pub async fn insert_many(
             }
             q.fetch_all(c).await.map_err(backend)?
         });
+        let claimed: std::collections::HashSet<(String, String)> = claimed.into_iter().collect();
+        for (r, k) in chunk {
+            if !claimed.contains(&(r.id.clone(), k.field.clone())) {
+                conflicts.push((r.id.clone(), k.field.clone()));
+            }
+        }
+    }
+    Ok(conflicts)
+}
+
+/// Rows per statement on PostgreSQL: arrays bound whole, one parse per statement.
+const PG_ARRAY_ROWS: usize = 5000;
+
+/// [`insert_many`] on PostgreSQL: each column bound as one array and unnested, so a
+/// statement carries thousands of rows with eight parameters and is planned once,
+/// where `VALUES` lists are capped by the parameter limit and re-parsed per length.
+async fn insert_many_pg(
+    tx: &mut sqlx::Transaction<'static, sqlx::Postgres>,
+    records: &[(Record, Vec<UniqueKey>)],
+) -> Result<Vec<(String, String)>, StorageError> {
+    const INSERT: &str = "INSERT INTO records (object, id, data, version, created_at, updated_at, created_by, updated_by) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::int8[], $5::int8[], $6::int8[], $7::text[], $8::text[])";
+    const CLAIM: &str = "INSERT INTO record_unique (object, field, value, id) \
+         SELECT * FROM UNNEST($1::text[], $2::text[], $3::text[], $4::text[]) \
+         ON CONFLICT DO NOTHING RETURNING id, field";
+    for chunk in records.chunks(PG_ARRAY_ROWS) {
+        let column =
+            |f: fn(&Record) -> &str| -> Vec<&str> { chunk.iter().map(|(r, _)| f(r)).collect() };
+        let data: Vec<String> = chunk
+            .iter()
+            .map(|(r, _)| Value::Object(r.data.clone()).to_string())
+            .collect();
+        let number =
+            |f: fn(&Record) -> i64| -> Vec<i64> { chunk.iter().map(|(r, _)| f(r)).collect() };
+        let who = |f: fn(&Record) -> Option<&str>| -> Vec<Option<&str>> {
+            chunk.iter().map(|(r, _)| f(r)).collect()
+        };
+        sqlx::query(INSERT)
+            .bind(column(|r| &r.object))
+            .bind(column(|r| &r.id))
+            .bind(&data)
+            .bind(number(|r| r.version))
+            .bind(number(|r| r.created_at))
+            .bind(number(|r| r.updated_at))
+            .bind(who(|r| r.created_by.as_deref()))
+            .bind(who(|r| r.updated_by.as_deref()))
+            .execute(&mut **tx)
+            .await
+            .map_err(backend)?;
+    }
+    let keys: Vec<(&Record, &UniqueKey)> = records
+        .iter()
+        .flat_map(|(r, ks)| ks.iter().map(move |k| (r, k)))
+        .collect();
+    let mut conflicts = Vec::new();
+    for chunk in keys.chunks(PG_ARRAY_ROWS) {
+        let claimed: Vec<(String, String)> = sqlx::query_as(CLAIM)
+            .bind(
+                chunk
+                    .iter()
+                    .map(|(r, _)| r.object.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                chunk
+                    .iter()
+                    .map(|(_, k)| k.field.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(
+                chunk
+                    .iter()
+                    .map(|(_, k)| k.value.as_str())
+                    .collect::<Vec<_>>(),
+            )
+            .bind(chunk.iter().map(|(r, _)| r.id.as_str()).collect::<Vec<_>>())
+            .fetch_all(&mut **tx)
+            .await
+            .map_err(backend)?;
         let claimed: std::collections::HashSet<(String, String)> = claimed.into_iter().collect();
         for (r, k) in chunk {
             if !claimed.contains(&(r.id.clone(), k.field.clone())) {

@@ -87,7 +87,9 @@ pub async fn exec(db: &Db, sql: &str) -> Result<u64, sqlx::Error> {
         Db::Sqlite(crate::SqliteDb { pool: p, .. }) => {
             sqlx::query(sql).execute(p).await.map(|r| r.rows_affected())
         }
-        Db::Postgres(p) => sqlx::query(sql).execute(p).await.map(|r| r.rows_affected()),
+        Db::Postgres(crate::PgDb { pool: p, .. }) => {
+            sqlx::query(sql).execute(p).await.map(|r| r.rows_affected())
+        }
     }
 }
 

@@ -233,10 +233,12 @@ async fn api_tokens_work_once_shown_and_can_be_revoked() {
                 .await
                 .unwrap()
         }
-        store::Db::Postgres(p) => sqlx::query_as("SELECT token_hash FROM api_tokens")
-            .fetch_all(p)
-            .await
-            .unwrap(),
+        store::Db::Postgres(store::PgDb { pool: p, .. }) => {
+            sqlx::query_as("SELECT token_hash FROM api_tokens")
+                .fetch_all(p)
+                .await
+                .unwrap()
+        }
     };
     assert_eq!(stored.len(), 1);
     assert_ne!(stored[0].0, secret);

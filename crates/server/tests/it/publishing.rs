@@ -128,7 +128,7 @@ async fn stored(app: &TestApp, object: &str, id: &str) -> Value {
                 .await
                 .unwrap()
         }
-        store::Db::Postgres(p) => {
+        store::Db::Postgres(store::PgDb { pool: p, .. }) => {
             sqlx::query_scalar("SELECT data FROM records WHERE object = $1 AND id = $2")
                 .bind(object)
                 .bind(id)
