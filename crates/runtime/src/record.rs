@@ -22,13 +22,42 @@ pub struct Record {
 /// Unix milliseconds as RFC 3339 (UTC), as clients see the system times; empty for a
 /// time out of range.
 pub fn rfc3339(ms: i64) -> String {
-    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
-        .ok()
-        .and_then(|t| {
-            t.format(&time::format_description::well_known::Rfc3339)
-                .ok()
-        })
-        .unwrap_or_default()
+    let mut out = String::with_capacity(24);
+    push_rfc3339(&mut out, ms);
+    out
+}
+
+/// [`rfc3339`] written into `out`: every record view writes two, so the civil date is
+/// computed here (Hinnant's days-to-civil) instead of through a formatter and its
+/// own string. The same text as `time`'s RFC 3339 (a test compares them): the
+/// fraction without trailing zeros, none at all for a whole second, nothing for a
+/// year outside 0000–9999.
+pub fn push_rfc3339(out: &mut String, ms: i64) {
+    let (secs, milli) = (ms.div_euclid(1000), ms.rem_euclid(1000));
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    if !(0..=9999).contains(&year) {
+        return;
+    }
+    let (h, m, sec) = (rem / 3600, rem % 3600 / 60, rem % 60);
+    use std::fmt::Write;
+    // Writing into a String cannot fail.
+    let _ = write!(out, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}");
+    let _ = match milli {
+        0 => Ok(()),
+        _ if milli % 100 == 0 => write!(out, ".{}", milli / 100),
+        _ if milli % 10 == 0 => write!(out, ".{:02}", milli / 10),
+        _ => write!(out, ".{milli:03}"),
+    };
+    out.push('Z');
 }
 
 impl Record {
@@ -162,22 +191,33 @@ impl StoredRecord {
             out.push(':');
             push_value(&mut out, &f.field);
         }
-        out.push_str(",\"createdAt\":");
-        push_json_str(&mut out, &rfc3339(self.created_at));
-        out.push_str(",\"updatedAt\":");
-        push_json_str(&mut out, &rfc3339(self.updated_at));
+        out.push_str(",\"createdAt\":\"");
+        push_rfc3339(&mut out, self.created_at);
+        out.push_str("\",\"updatedAt\":\"");
+        push_rfc3339(&mut out, self.updated_at);
+        out.push('"');
         out.push_str(",\"createdBy\":");
         push_opt_str(&mut out, self.created_by.as_deref());
         out.push_str(",\"updatedBy\":");
         push_opt_str(&mut out, self.updated_by.as_deref());
         out.push_str(",\"version\":");
-        out.push_str(&self.version.to_string());
+        // Writing into a String cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{}", self.version));
         out.push('}');
         Some(out)
     }
 }
 
 fn push_json_str(out: &mut String, s: &str) {
+    // Field names, ids and user names rarely need escaping: those are copied as they
+    // are, without the allocation a serialiser's own buffer costs.
+    if !s.bytes().any(|b| b == b'"' || b == b'\\' || b < 0x20) {
+        out.reserve(s.len() + 2);
+        out.push('"');
+        out.push_str(s);
+        out.push('"');
+        return;
+    }
     // Serialising a &str into a String cannot fail.
     out.push_str(&serde_json::to_string(s).unwrap_or_default());
 }

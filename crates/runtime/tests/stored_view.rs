@@ -48,10 +48,10 @@ proptest! {
     fn stored_text_view_equals_parsed_view(
         object in prop::sample::select(vec!["Customer", "Order", "FinancialTransaction"]),
         data in prop::collection::vec((key(), value()), 0..8),
-        id in "[a-z0-9\"-]{1,12}",
+        id in "[a-z0-9\"\\\\\n\u{1}\u{7f}é-]{1,12}",
         version in 1i64..1000,
         at in 0i64..4_000_000_000_000,
-        by in prop::option::of("[a-z]{1,6}"),
+        by in prop::option::of("[a-z\"\\\\\t\u{4e00}]{1,6}"),
     ) {
         let spec = base_spec();
         let def = &spec.objects[object];
@@ -91,5 +91,51 @@ fn text_that_is_not_an_object_has_no_view() {
             "{bad}"
         );
         assert!(stored.clone().parse().is_none(), "{bad}");
+    }
+}
+
+/// What `time` writes for unix milliseconds as RFC 3339 (empty when it cannot).
+fn by_time(ms: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(ms as i128 * 1_000_000)
+        .ok()
+        .and_then(|t| {
+            t.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
+        .unwrap_or_default()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+    #[test]
+    fn system_times_are_written_as_time_writes_them(
+        ms in prop_oneof![
+            -100_000_000_000_000i64..300_000_000_000_000,
+            // Around the edges of the years a view can show.
+            -62_167_219_200_000i64 - 5_000..-62_167_219_200_000 + 5_000,
+            253_402_300_799_000i64 - 5_000..253_402_300_799_000 + 5_000,
+            0i64..86_400_000,
+        ]
+    ) {
+        prop_assert_eq!(runtime::rfc3339(ms), by_time(ms));
+    }
+}
+
+#[test]
+fn whole_seconds_and_trailing_zeros_match_time() {
+    for ms in [
+        0,
+        1,
+        10,
+        100,
+        120,
+        999,
+        1_000,
+        1_700_000_000_000,
+        1_700_000_000_500,
+        -1,
+        -1_000,
+    ] {
+        assert_eq!(runtime::rfc3339(ms), by_time(ms), "{ms}");
     }
 }

@@ -67,6 +67,23 @@ pub struct RecordList {
     pub titles: Option<std::collections::BTreeMap<String, String>>,
 }
 
+/// A [`RecordList`] without titles, as JSON, from items that are JSON already: one
+/// buffer of the right size, no item parsed or copied twice.
+fn list_body(items: &[String], total: u64, page: u64, per_page: u64) -> String {
+    let tail = format!("],\"total\":{total},\"page\":{page},\"perPage\":{per_page}}}");
+    let mut out =
+        String::with_capacity(10 + items.iter().map(|i| i.len() + 1).sum::<usize>() + tail.len());
+    out.push_str("{\"items\":[");
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(item);
+    }
+    out.push_str(&tail);
+    out
+}
+
 fn etag(version: i64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).expect("digits are a valid header")
 }
@@ -146,7 +163,20 @@ pub(super) async fn list_in(
             )));
         }
     }
-    let (items, total, titles) = if with_titles {
+    if !with_titles {
+        // Without titles nothing needs the values: the stored text is shown as is,
+        // written straight into the body.
+        let (items, total) = records.list_json(&object, &q).await?;
+        return Ok((
+            [(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            )],
+            list_body(&items, total, page, per_page),
+        )
+            .into_response());
+    }
+    let (items, total, titles) = {
         let p = records.list(&object, &q).await?;
         let titles = records.reference_titles(&object, &p.items).await?;
         let items = p
@@ -156,10 +186,6 @@ pub(super) async fn list_in(
             .collect::<Result<_, _>>()
             .map_err(|_| ApiError::internal())?;
         (items, p.total, Some(titles))
-    } else {
-        // Without titles nothing needs the values: the stored text is shown as is.
-        let (items, total) = records.list_json(&object, &q).await?;
-        (items, total, None)
     };
     Ok(Json(RecordList {
         items,
@@ -416,4 +442,37 @@ pub(super) async fn transition_in(
     let expected = if_match(headers)?;
     let r = records.transition(&object, &id, &name, expected).await?;
     Ok(record_response(&records, &r, StatusCode::OK))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_list_body_is_the_serialised_record_list() {
+        for items in [
+            vec![],
+            vec![r#"{"id":"a","name":"x \"y\""}"#.to_owned()],
+            vec![
+                r#"{"id":"a"}"#.to_owned(),
+                r#"{"id":"b","n":[1,{"k":null}]}"#.to_owned(),
+            ],
+        ] {
+            let raw = items
+                .iter()
+                .map(|i| serde_json::value::RawValue::from_string(i.clone()).unwrap())
+                .collect();
+            let list = RecordList {
+                items: raw,
+                total: 41,
+                page: 3,
+                per_page: 20,
+                titles: None,
+            };
+            assert_eq!(
+                list_body(&items, 41, 3, 20),
+                serde_json::to_string(&list).unwrap()
+            );
+        }
+    }
 }
