@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{Env, free_port, text};
+use common::{Api, Env, free_port, text};
 use serde_json::{Value, json};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -38,59 +38,6 @@ async fn wait_up(base: &str) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the server did not come up");
-}
-
-struct Api {
-    client: reqwest::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Api {
-    async fn login(base: &str, user: &str, password: &str) -> Api {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r: Value = client
-            .post(format!("{base}/api/auth/login"))
-            .json(&json!({ "username": user, "password": password }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Api {
-            client,
-            base: base.to_owned(),
-            csrf: r["csrfToken"].as_str().expect("logged in").to_owned(),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (u16, Value) {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        let status = r.status().as_u16();
-        (status, r.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
 }
 
 fn kill9(child: &mut Child) {

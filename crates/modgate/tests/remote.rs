@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Env, Running, drained, free_port, text, wait_ready};
+use common::{Api, Env, Running, drained, free_port, text, wait_ready};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
@@ -51,71 +51,24 @@ impl Drop for Server {
     }
 }
 
-/// A logged-in browser-like session (cookie and CSRF token), for the setup only.
-struct Session {
-    client: reqwest::Client,
-    base: String,
-    csrf: String,
-}
-
-impl Session {
-    async fn login(base: &str, user: &str, password: &str) -> Session {
-        let client = reqwest::Client::builder()
-            .cookie_store(true)
-            .build()
-            .unwrap();
-        let r: Value = client
-            .post(format!("{base}/api/auth/login"))
-            .json(&json!({ "username": user, "password": password }))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        Session {
-            client,
-            base: base.to_owned(),
-            csrf: r["csrfToken"].as_str().expect("logged in").to_owned(),
-        }
-    }
-
-    async fn post(&self, path: &str, body: Value) -> Value {
-        let r = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("x-csrf-token", &self.csrf)
-            .json(&body)
-            .send()
-            .await
-            .unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        r.json().await.unwrap()
-    }
-
-    async fn get(&self, path: &str) -> Value {
-        self.client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
-    }
+/// A POST that must succeed; its answer.
+async fn posted(s: &Api, path: &str, body: Value) -> Value {
+    let (status, answer) = s.post(path, body).await;
+    assert!((200..300).contains(&status), "{path}: {status} {answer}");
+    answer
 }
 
 /// A user with the given platform roles and a personal API token; (session, token).
-async fn person(server: &Server, admin: &Session, name: &str, roles: &[&str]) -> (Session, String) {
+async fn person(server: &Server, admin: &Api, name: &str, roles: &[&str]) -> (Api, String) {
     let password = format!("{name}-password-long");
-    admin
-        .post(
-            "/api/users",
-            json!({ "username": name, "password": password, "roles": roles }),
-        )
-        .await;
-    let s = Session::login(&server.base, name, &password).await;
-    let t = s.post("/api/tokens", json!({ "name": "ci" })).await;
+    posted(
+        admin,
+        "/api/users",
+        json!({ "username": name, "password": password, "roles": roles }),
+    )
+    .await;
+    let s = Api::login(&server.base, name, &password).await;
+    let t = posted(&s, "/api/tokens", json!({ "name": "ci" })).await;
     let token = t["secret"].as_str().unwrap().to_owned();
     (s, token)
 }
@@ -148,7 +101,7 @@ async fn the_pipeline_script_takes_a_module_from_request_to_production_with_two_
     let env = Env::new().await;
     // The default coverage gate: the generated version's own scenarios must meet it.
     let server = Server::start(&env, "0.8").await;
-    let admin = Session::login(&server.base, "admin", ADMIN_PASSWORD).await;
+    let admin = Api::login(&server.base, "admin", ADMIN_PASSWORD).await;
     // The author may review too: four-eyes still keeps them from approving their own
     // work.
     let (_, author) = person(
@@ -241,7 +194,7 @@ async fn refusals_exit_1_with_their_reasons_and_mistakes_exit_2() {
     // Hand-written patches here come without scenarios: no coverage gate.
     let server = Server::start(&env, "0").await;
     let base = server.base.as_str();
-    let admin = Session::login(base, "admin", ADMIN_PASSWORD).await;
+    let admin = Api::login(base, "admin", ADMIN_PASSWORD).await;
     let (_, author) = person(&server, &admin, "author", &["developer", "publisher"]).await;
     let (_, reviewer) = person(&server, &admin, "reviewer", &["reviewer"]).await;
 
@@ -434,8 +387,8 @@ async fn refusals_exit_1_with_their_reasons_and_mistakes_exit_2() {
 
 /// Administrator session, and the tokens of an author (developer, publisher) and of a
 /// reviewer.
-async fn team(server: &Server) -> (Session, String, String) {
-    let admin = Session::login(&server.base, "admin", ADMIN_PASSWORD).await;
+async fn team(server: &Server) -> (Api, String, String) {
+    let admin = Api::login(&server.base, "admin", ADMIN_PASSWORD).await;
     let (_, author) = person(server, &admin, "author", &["developer", "publisher"]).await;
     let (_, reviewer) = person(server, &admin, "reviewer", &["reviewer"]).await;
     (admin, author, reviewer)
@@ -489,17 +442,17 @@ async fn a_bundle_travels_between_two_server_processes_and_goes_through_the_life
     );
 
     // B's administrator trusts A's key (compared by fingerprint in real life).
-    let admin_a = Session::login(&a.base, "admin", ADMIN_PASSWORD).await;
+    let admin_a = Api::login(&a.base, "admin", ADMIN_PASSWORD).await;
     let key = admin_a.get("/api/instance").await["publicKey"]
         .as_str()
         .unwrap()
         .to_owned();
-    admin_b
-        .post(
-            "/api/trusted-keys",
-            json!({ "name": "development", "publicKey": key }),
-        )
-        .await;
+    posted(
+        &admin_b,
+        "/api/trusted-keys",
+        json!({ "name": "development", "publicKey": key }),
+    )
+    .await;
 
     // A changed bundle is tampered; the bundle as signed is imported as a draft.
     let mut changed: Value =

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use serde_json::{Value, json};
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -113,5 +114,59 @@ impl Running {
             text(&self.out.join().unwrap()),
             text(&self.err.join().unwrap()),
         )
+    }
+}
+
+/// A logged-in session (cookie and CSRF token) over real HTTP.
+pub struct Api {
+    client: reqwest::Client,
+    base: String,
+    csrf: String,
+}
+
+impl Api {
+    pub async fn login(base: &str, user: &str, password: &str) -> Api {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r: Value = client
+            .post(format!("{base}/api/auth/login"))
+            .json(&json!({ "username": user, "password": password }))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        Api {
+            client,
+            base: base.to_owned(),
+            csrf: r["csrfToken"].as_str().expect("logged in").to_owned(),
+        }
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("x-csrf-token", &self.csrf)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        self.client
+            .get(format!("{}{path}", self.base))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
     }
 }
