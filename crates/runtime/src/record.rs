@@ -27,6 +27,16 @@ pub fn rfc3339(ms: i64) -> String {
     out
 }
 
+fn push_digit(out: &mut String, d: i64) {
+    out.push(char::from(b'0' + d as u8));
+}
+
+/// Two digits, zero-padded (`n` in 0..100).
+fn push_2(out: &mut String, n: i64) {
+    push_digit(out, n / 10);
+    push_digit(out, n % 10);
+}
+
 /// [`rfc3339`] written into `out`: every record view writes two, so the civil date is
 /// computed here (Hinnant's days-to-civil) instead of through a formatter and its
 /// own string. The same text as `time`'s RFC 3339 (a test compares them): the
@@ -48,15 +58,35 @@ pub fn push_rfc3339(out: &mut String, ms: i64) {
         return;
     }
     let (h, m, sec) = (rem / 3600, rem % 3600 / 60, rem % 60);
-    use std::fmt::Write;
-    // Writing into a String cannot fail.
-    let _ = write!(out, "{year:04}-{month:02}-{day:02}T{h:02}:{m:02}:{sec:02}");
-    let _ = match milli {
-        0 => Ok(()),
-        _ if milli % 100 == 0 => write!(out, ".{}", milli / 100),
-        _ if milli % 10 == 0 => write!(out, ".{:02}", milli / 10),
-        _ => write!(out, ".{milli:03}"),
-    };
+    // Digit by digit: `write!` with padding costs more than the rest of a record view.
+    push_2(out, year / 100);
+    push_2(out, year % 100);
+    out.push('-');
+    push_2(out, month);
+    out.push('-');
+    push_2(out, day);
+    out.push('T');
+    push_2(out, h);
+    out.push(':');
+    push_2(out, m);
+    out.push(':');
+    push_2(out, sec);
+    match milli {
+        0 => {}
+        _ if milli % 100 == 0 => {
+            out.push('.');
+            push_digit(out, milli / 100);
+        }
+        _ if milli % 10 == 0 => {
+            out.push('.');
+            push_2(out, milli / 10);
+        }
+        _ => {
+            out.push('.');
+            push_digit(out, milli / 100);
+            push_2(out, milli % 100);
+        }
+    }
     out.push('Z');
 }
 
@@ -201,8 +231,7 @@ impl StoredRecord {
         out.push_str(",\"updatedBy\":");
         push_opt_str(&mut out, self.updated_by.as_deref());
         out.push_str(",\"version\":");
-        // Writing into a String cannot fail.
-        let _ = std::fmt::Write::write_fmt(&mut out, format_args!("{}", self.version));
+        out.push_str(itoa::Buffer::new().format(self.version));
         out.push('}');
         Some(out)
     }
