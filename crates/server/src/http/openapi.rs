@@ -182,3 +182,29 @@ fn status_text(status: &str) -> String {
 async fn openapi_json() -> impl IntoResponse {
     Json(DOC.clone())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `docs/openapi.json` is the API's published contract: clients in this workspace
+    /// (`modgate remote`) are checked against that file, not against this crate. It
+    /// must be what the routes document; `UPDATE_OPENAPI=1 cargo test -p server
+    /// openapi` writes it anew after a change to the API.
+    #[test]
+    fn the_published_document_is_the_one_the_routes_make() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../docs/openapi.json");
+        let live = serde_json::to_value(&*DOC).unwrap();
+        if std::env::var_os("UPDATE_OPENAPI").is_some() {
+            let text = serde_json::to_string_pretty(&live).unwrap() + "\n";
+            std::fs::write(path, text).unwrap();
+        }
+        let published: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        assert!(
+            published == live,
+            "docs/openapi.json differs from the API the routes document: run \
+             `UPDATE_OPENAPI=1 cargo test -p server openapi` and commit the file"
+        );
+    }
+}
