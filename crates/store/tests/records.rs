@@ -398,6 +398,15 @@ macro_rules! conformance {
             assert_eq!(runtime::conformance::CHECKS, &[$(stringify!($name)),*]);
         }
     };
+    (pool_reads; $($name:ident),* $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $name() {
+                let (db, _t) = super::pool_reads_db().await;
+                runtime::conformance::$name(&db).await;
+            }
+        )*
+    };
     (overlay; $($name:ident),* $(,)?) => {
         $(
             #[tokio::test]
@@ -419,6 +428,28 @@ mod through_an_overlay {
     use super::*;
 
     conformance!(overlay);
+}
+
+/// PostgreSQL reads go through the pipelined reader unless the URL asks for what only
+/// sqlx speaks; then they stay on the pool. Both paths must behave the same. (SQLite
+/// files always read through their per-thread readers: there it is the direct run.)
+mod through_the_pool {
+    conformance!(pool_reads);
+}
+
+/// A fresh database whose PostgreSQL record reads take sqlx's pool (an option only
+/// sqlx understands keeps the pipelined reader off).
+async fn pool_reads_db() -> (store::Db, store::testing::TestDb) {
+    let t = store::testing::fresh().await.unwrap();
+    let url = if t.url.starts_with("postgres") {
+        let join = if t.url.contains('?') { '&' } else { '?' };
+        format!("{}{join}statement-cache-capacity=100", t.url)
+    } else {
+        t.url.clone()
+    };
+    let db = store::Db::connect(&url).await.unwrap();
+    db.migrate().await.unwrap();
+    (db, t)
 }
 
 /// Records and unique values in the database, whatever their object.
