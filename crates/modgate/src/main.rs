@@ -3,6 +3,7 @@
 
 mod cli;
 mod eval_cmd;
+mod input;
 mod module_cmd;
 
 // The request path allocates many small, short-lived values; mimalloc handles that

@@ -219,17 +219,11 @@ async fn export(
 }
 
 async fn import(cfg: Config, file: &std::path::Path, user: &str) -> anyhow::Result<ExitCode> {
-    let text = if file.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut s)?;
-        s
-    } else {
-        match std::fs::read_to_string(file) {
-            Ok(t) => t,
-            Err(e) => {
-                eprintln!("error: cannot read {}: {e}", file.display());
-                return Ok(ExitCode::from(2));
-            }
+    let text = match crate::input::read(file) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return Ok(ExitCode::from(2));
         }
     };
     let bundle: serde_json::Value = match serde_json::from_str(&text) {

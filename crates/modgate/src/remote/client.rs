@@ -143,12 +143,12 @@ impl Client {
     }
 
     /// The address of an endpoint with its path parameters filled in, in order.
-    fn url(&self, ep: &Endpoint, params: &[&str]) -> reqwest::Url {
+    fn url(&self, ep: &Endpoint, params: &[&str]) -> Result<reqwest::Url> {
         let mut url = self.base.clone();
         {
-            let Ok(mut segments) = url.path_segments_mut() else {
-                unreachable!("http(s) addresses have paths; checked in new")
-            };
+            let mut segments = url
+                .path_segments_mut()
+                .map_err(|_| RemoteError::Usage(format!("{} cannot carry a path", self.base)))?;
             segments.pop_if_empty();
             let mut params = params.iter();
             for part in ep.path.split('/').filter(|p| !p.is_empty()) {
@@ -160,7 +160,7 @@ impl Client {
                 }
             }
         }
-        url
+        Ok(url)
     }
 
     /// Calls the endpoint; the answer's text on success.
@@ -174,7 +174,7 @@ impl Client {
         for (k, _) in query {
             debug_assert!(ep.query.contains(k), "{} takes no '{k}'", ep.path);
         }
-        let url = self.url(ep, params);
+        let url = self.url(ep, params)?;
         let req = match ep.verb {
             Verb::Get => self.http.get(url.clone()),
             Verb::Post => self.http.post(url.clone()),
@@ -308,7 +308,9 @@ mod tests {
     #[test]
     fn path_parameters_are_encoded_into_their_segments() {
         let c = Client::new("http://h:1/base/", "t", Duration::from_secs(1)).unwrap();
-        let u = c.url(&super::super::endpoints::SUBMIT, &["a b/c?"]);
+        let u = c
+            .url(&super::super::endpoints::SUBMIT, &["a b/c?"])
+            .unwrap();
         assert_eq!(
             u.as_str(),
             "http://h:1/base/api/modules/a%20b%2Fc%3F/submit"

@@ -4,7 +4,7 @@ use super::client::{Client, DONE, REFUSED, RemoteError, Result};
 use super::endpoints as ep;
 use super::{ModuleCommand, Out, RemoteCommand, SpecCommand, pretty};
 use serde_json::{Value, json};
-use std::io::{Read, Write};
+use std::io::Write;
 use std::path::Path;
 
 pub async fn run(c: &Client, out: &Out, command: RemoteCommand) -> Result<u8> {
@@ -576,14 +576,7 @@ fn cost(c: &Value) -> String {
 }
 
 fn read_input(path: &Path) -> Result<String> {
-    if path.as_os_str() == "-" {
-        let mut s = String::new();
-        std::io::stdin()
-            .read_to_string(&mut s)
-            .map_err(|e| RemoteError::Usage(format!("cannot read standard input: {e}")))?;
-        return Ok(s);
-    }
-    std::fs::read_to_string(path)
+    crate::input::read(path)
         .map_err(|e| RemoteError::Usage(format!("cannot read {}: {e}", path.display())))
 }
 
