@@ -337,10 +337,12 @@ async fn a_stream_cut_in_the_middle_is_an_error_not_half_an_answer() {
 
 #[tokio::test]
 async fn a_refused_connection_is_a_network_error_after_retries() {
-    let port = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        l.local_addr().unwrap().port()
-    };
+    // A socket bound but not listening: connections to its port are refused, and the
+    // port stays ours for the whole test (a listener bound and dropped would free it
+    // for another test's fake server, which would then answer this call).
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let port = reserved.local_addr().unwrap().port();
     let spec = ModelSpec {
         kind: ProviderKind::OpenAiCompatible,
         base_url: format!("http://127.0.0.1:{port}/v1"),

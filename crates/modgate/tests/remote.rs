@@ -213,7 +213,10 @@ async fn refusals_exit_1_with_their_reasons_and_mistakes_exit_2() {
     let o = remote(base, "mg_not_a_token", &["module", "list"]);
     assert_eq!(code(&o), 2);
     assert!(text(&o.stderr).contains("401"), "{}", text(&o.stderr));
-    let closed = format!("http://127.0.0.1:{}", free_port());
+    // Bound but not listening: refused, and no other test's server can take the port.
+    let reserved = tokio::net::TcpSocket::new_v4().unwrap();
+    reserved.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let closed = format!("http://127.0.0.1:{}", reserved.local_addr().unwrap().port());
     let o = remote(&closed, &author, &["module", "list"]);
     assert_eq!(code(&o), 2);
     assert!(
